@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { costCu } from "./computeUnits.ts";
+import { classifyDevice, DEVICE_CLASSES } from "./devices.ts";
+import { isEligible, TASK_TYPES } from "./taskTypes.ts";
+import { errorCode } from "./testing.ts";
+
+describe("device classes and layers (§3.5)", () => {
+  it("puts phones, IoT and browsers in the light layer, servers and vehicles in the heavy one", () => {
+    expect(classifyDevice("phone", 2).layer).toBe("light");
+    expect(classifyDevice("iot", 0.5).layer).toBe("light");
+    expect(classifyDevice("browser", 2).layer).toBe("light");
+    expect(classifyDevice("server", 64).layer).toBe("heavy");
+    expect(classifyDevice("vehicle", 8).layer).toBe("heavy");
+  });
+
+  it("decides a PC's layer by its benchmark", () => {
+    expect(classifyDevice("pc", 2).layer).toBe("light");
+    expect(classifyDevice("pc", 8).layer).toBe("heavy");
+  });
+
+  it("treats a device faster than its class allows as a rig", () => {
+    const liar = classifyDevice("phone", 500);
+    expect(liar.deviceClass).toBe("rig");
+    expect(liar.longTail).toBe(false);
+    expect(liar.reason).toMatch(/exceeds the phone ceiling/);
+  });
+
+  it("marks phones, IoT, browsers and vehicles as long-tail", () => {
+    const longTail = DEVICE_CLASSES.filter((c) => classifyDevice(c, 0).longTail);
+    expect(longTail).toEqual(["phone", "iot", "browser", "vehicle"]);
+  });
+
+  it("rejects an unknown class with a stable code", () => {
+    expect(errorCode(() => classifyDevice("toaster", 1))).toBe("PROTOCOL_UNKNOWN_DEVICE_CLASS");
+  });
+});
+
+describe("task classification (§3.2)", () => {
+  it("keeps rigs to low-value work", () => {
+    const rig = { deviceClass: "rig" as const, layer: "heavy" as const };
+    expect(TASK_TYPES.filter((t) => isEligible(rig, t))).toEqual([
+      "sql-analytics",
+      "render",
+      "hash",
+    ]);
+  });
+
+  it("keeps light devices off heavy work", () => {
+    const phone = { deviceClass: "phone" as const, layer: "light" as const };
+    expect(isEligible(phone, "zk-groth16")).toBe(false);
+    expect(isEligible(phone, "fl-train")).toBe(false);
+    expect(isEligible(phone, "sql-analytics")).toBe(true);
+    const server = { deviceClass: "server" as const, layer: "heavy" as const };
+    expect(TASK_TYPES.every((t) => isEligible(server, t))).toBe(true);
+  });
+});
+
+describe("compute units", () => {
+  it("prices each task type by its cost model", () => {
+    expect(costCu({ type: "hash", iterations: 1_000_000 })).toBe(2);
+    // 16 proofs of a 2^12-constraint circuit: 16 × (0.1 + 2e-5 × 4096 × 12) CU.
+    expect(costCu({ type: "zk-groth16", constraints: 4096, proofs: 16 })).toBeCloseTo(17.32864, 9);
+    // An MLP of 101,770 parameters on 10,000 samples for 1 epoch: 6 × 101,770 × 10^4 / 2.5e9.
+    expect(
+      costCu({ type: "fl-train", parameters: 101_770, samples: 10_000, epochs: 1 }),
+    ).toBeCloseTo(2.44248, 9);
+    expect(costCu({ type: "sql-analytics", rows: 3_000_000, columns: 5 })).toBeCloseTo(0.15, 12);
+    expect(costCu({ type: "render", pixels: 64 * 64, samplesPerPixel: 16 })).toBeCloseTo(
+      0.032768,
+      12,
+    );
+  });
+
+  it("rejects nonsense work", () => {
+    expect(errorCode(() => costCu({ type: "zk-groth16", constraints: 0, proofs: 1 }))).toBe(
+      "PROTOCOL_INVALID_INPUT",
+    );
+    expect(errorCode(() => costCu({ type: "hash", iterations: -5 }))).toBe(
+      "PROTOCOL_INVALID_INPUT",
+    );
+  });
+});

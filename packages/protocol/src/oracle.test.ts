@@ -1,0 +1,115 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { aggregateOracle, type FeedReading, type OracleRound, pruneHistory } from "./oracle.ts";
+import { errorCode } from "./testing.ts";
+
+const HOUR = 3_600_000;
+const now = 1_000 * HOUR;
+
+function feeds(values: number[], atMs = now - 60_000): FeedReading[] {
+  return values.map((value, i) => ({ feedId: `feed-${i}`, value, observedAtMs: atMs }));
+}
+
+/** A week of hourly rounds at a constant median. */
+function steadyHistory(value: number, hours = 168): OracleRound[] {
+  return Array.from({ length: hours }, (_, i) => ({
+    atMs: now - (hours - i) * HOUR,
+    median: value,
+  }));
+}
+
+describe("oracle aggregation (§3.3)", () => {
+  it("publishes the median of five feeds", () => {
+    const result = aggregateOracle(
+      feeds([0.149, 0.151, 0.15, 0.152, 0.148]),
+      steadyHistory(0.15),
+      now,
+    );
+    expect(result.status).toBe("median");
+    expect(result.value).toBe(0.15);
+  });
+
+  it("ignores two wild feeds out of five", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0.14, max: 0.16, noNaN: true }), { minLength: 3, maxLength: 3 }),
+        fc.array(fc.double({ min: 1e-9, max: 1e9, noNaN: true }), { minLength: 2, maxLength: 2 }),
+        (honest, wild) => {
+          const result = aggregateOracle(feeds([...wild, ...honest]), steadyHistory(0.15), now);
+          expect(result.value).toBeGreaterThanOrEqual(Math.min(...honest));
+          expect(result.value).toBeLessThanOrEqual(Math.max(...honest));
+        },
+      ),
+    );
+  });
+
+  it("drops stale, future and invalid readings, and refuses fewer than three live feeds", () => {
+    const readings: FeedReading[] = [
+      { feedId: "ok-1", value: 0.15, observedAtMs: now - 1000 },
+      { feedId: "ok-2", value: 0.15, observedAtMs: now - 1000 },
+      { feedId: "stale", value: 0.15, observedAtMs: now - 2 * HOUR },
+      { feedId: "future", value: 0.15, observedAtMs: now + HOUR },
+      { feedId: "nan", value: Number.NaN, observedAtMs: now },
+    ];
+    expect(errorCode(() => aggregateOracle(readings, [], now))).toBe("ORACLE_INSUFFICIENT_FEEDS");
+    const withThird = [...readings, { feedId: "ok-3", value: 0.16, observedAtMs: now }];
+    const result = aggregateOracle(withThird, [], now);
+    expect(result.liveFeeds).toEqual(["ok-1", "ok-2", "ok-3"]);
+    expect(result.rejected.map((r) => r.reason)).toEqual(["stale", "future", "invalid"]);
+  });
+
+  it("falls back to the 7-day average on a move of more than 25%, and not at 25%", () => {
+    const history = steadyHistory(0.1);
+    const jump = aggregateOracle(feeds([0.13, 0.13, 0.13, 0.13, 0.13]), history, now);
+    expect(jump.status).toBe("fallback");
+    expect(jump.value).toBeCloseTo(0.1, 12);
+    const edge = aggregateOracle(feeds([0.125, 0.125, 0.125, 0.125, 0.125]), history, now);
+    expect(edge.status).toBe("median");
+    expect(edge.value).toBe(0.125);
+  });
+
+  it("accepts a lasting 30% move once it has entered the 7-day average", () => {
+    let history = steadyHistory(0.1);
+    let t = now;
+    let acceptedAfterHours = -1;
+    for (let hour = 0; hour < 168; hour++) {
+      const result = aggregateOracle(feeds([0.13, 0.13, 0.13, 0.13, 0.13], t - 1000), history, t);
+      history = pruneHistory([...history, result.round], t);
+      if (result.status === "median") {
+        acceptedAfterHours = hour;
+        break;
+      }
+      t += HOUR;
+    }
+    // The mean reaches 0.13 / 1.25 = 0.104 after 0.004 / 0.03 × 168 ≈ 23 hourly rounds.
+    expect(acceptedAfterHours).toBe(23);
+  });
+
+  it("rejects empty, duplicate and oversized feed lists", () => {
+    expect(errorCode(() => aggregateOracle([], [], now))).toBe("ORACLE_NO_FEEDS");
+    const dup = [...feeds([0.15]), ...feeds([0.15])];
+    expect(errorCode(() => aggregateOracle(dup, [], now))).toBe("ORACLE_DUPLICATE_FEED");
+    expect(errorCode(() => aggregateOracle(feeds(new Array(17).fill(0.15)), [], now))).toBe(
+      "ORACLE_TOO_MANY_FEEDS",
+    );
+  });
+
+  it("publishes a value between the smallest and largest live reading or the 7-day mean", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 1e-6, max: 1e6, noNaN: true }), { minLength: 3, maxLength: 16 }),
+        fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+        (values, past) => {
+          const result = aggregateOracle(feeds(values), steadyHistory(past, 24), now);
+          expect(Number.isFinite(result.value) && result.value > 0).toBe(true);
+          if (result.status === "median") {
+            expect(result.value).toBeGreaterThanOrEqual(Math.min(...values));
+            expect(result.value).toBeLessThanOrEqual(Math.max(...values));
+          } else {
+            expect(Math.abs(result.value - past) / past).toBeLessThan(1e-12);
+          }
+        },
+      ),
+    );
+  });
+});

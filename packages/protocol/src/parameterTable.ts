@@ -1,0 +1,22 @@
+import { PARAMETERS } from "./params.ts";
+
+/** The parameter table of docs/protocol.md, rendered from the registry so the two never drift. */
+export function parameterTableMarkdown(): string {
+  const rows = PARAMETERS.map((p) => {
+    const anchor = p.section.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+    return `| \`${p.path}\` | ${fmt(p.defaultValue)} | ${fmt(p.min)} | ${fmt(p.max)}${p.integer ? " (whole)" : ""} | ${p.unit} | [${p.section}](#${anchor}) |`;
+  });
+  return [
+    "| parameter | default | min | max | unit | section |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
+}
+
+function fmt(value: number): string {
+  if (value === Number.POSITIVE_INFINITY) return "∞";
+  if (value !== 0 && (Math.abs(value) >= 1e7 || Math.abs(value) < 1e-3)) {
+    return value.toExponential().replace("e+", "e");
+  }
+  return String(value);
+}
