@@ -1,0 +1,117 @@
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DpnError } from "@dpn/protocol";
+import { describe, expect, it } from "vitest";
+import { type Envelope, open, parseEnvelope, seal } from "./envelope.ts";
+import { identityFromSeeds, newIdentity, publicIdentity } from "./identity.ts";
+import { readKeyFile, writeKeyFile } from "./keyFile.ts";
+import { ReplayGuard } from "./replayGuard.ts";
+
+const alice = identityFromSeeds(new Uint8Array(32).fill(1), new Uint8Array(32).fill(2));
+const mallory = identityFromSeeds(new Uint8Array(32).fill(3), new Uint8Array(32).fill(4));
+const now = 1_767_225_600_000;
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof DpnError) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+describe("identities", () => {
+  it("derive the same id from the same seeds", () => {
+    const again = identityFromSeeds(new Uint8Array(32).fill(1), new Uint8Array(32).fill(2));
+    expect(again.id).toBe(alice.id);
+    expect(alice.id).toMatch(/^dpn_[0-9a-f]{40}$/);
+    expect(newIdentity().id).not.toBe(alice.id);
+  });
+
+  it("round-trip through a 0600 key file and refuse a world-readable one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "dpn-keys-"));
+    const path = join(dir, "alice.json");
+    writeKeyFile(path, alice);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readKeyFile(path).id).toBe(alice.id);
+    expect(codeOf(() => writeKeyFile(path, alice))).toBe("KEYFILE_EXISTS");
+    const loose = join(dir, "loose.json");
+    writeFileSync(loose, "{}", { mode: 0o644 });
+    expect(codeOf(() => readKeyFile(loose))).toBe("KEYFILE_PERMISSIONS");
+  });
+});
+
+describe("envelopes", () => {
+  const sealed = seal(alice, "job.submit", { budget: "12.5" }, { nowMs: now });
+
+  it("open with both signatures and return the payload", () => {
+    expect(open(parseEnvelope(sealed), publicIdentity(alice), { nowMs: now + 1000 })).toEqual({
+      budget: "12.5",
+    });
+  });
+
+  it("reject a changed payload, a foreign signer and a wrong id", () => {
+    const changed: Envelope = { ...sealed, payload: JSON.stringify({ budget: "1250" }) };
+    expect(codeOf(() => open(changed, publicIdentity(alice), { nowMs: now }))).toBe(
+      "ENVELOPE_BAD_SIGNATURE",
+    );
+    const forged = seal(mallory, "job.submit", { budget: "12.5" }, { nowMs: now });
+    const claimed: Envelope = { ...forged, from: alice.id };
+    expect(codeOf(() => open(claimed, publicIdentity(alice), { nowMs: now }))).toBe(
+      "ENVELOPE_BAD_SIGNATURE",
+    );
+    expect(codeOf(() => open(forged, publicIdentity(alice), { nowMs: now }))).toBe(
+      "ENVELOPE_BAD_SIGNATURE",
+    );
+  });
+
+  it("reject a message whose Ed25519 signature is broken, unless the policy is pq-only", () => {
+    const edBroken: Envelope = { ...sealed, sigEd25519: Buffer.alloc(64).toString("base64") };
+    expect(codeOf(() => open(edBroken, publicIdentity(alice), { nowMs: now }))).toBe(
+      "ENVELOPE_BAD_SIGNATURE",
+    );
+    expect(open(edBroken, publicIdentity(alice), { nowMs: now, policy: "pq-only" })).toEqual({
+      budget: "12.5",
+    });
+    const pqBroken: Envelope = { ...sealed, sigMldsa44: Buffer.alloc(2420).toString("base64") };
+    expect(
+      codeOf(() => open(pqBroken, publicIdentity(alice), { nowMs: now, policy: "pq-only" })),
+    ).toBe("ENVELOPE_BAD_SIGNATURE");
+  });
+
+  it("reject expired messages and messages from before the receiver started", () => {
+    expect(codeOf(() => open(sealed, publicIdentity(alice), { nowMs: now + 10 * 60_000 }))).toBe(
+      "ENVELOPE_EXPIRED",
+    );
+    expect(
+      codeOf(() => open(sealed, publicIdentity(alice), { nowMs: now, notBeforeMs: now + 60_000 })),
+    ).toBe("ENVELOPE_NOT_YET_VALID");
+  });
+
+  it("reject malformed envelopes with a code", () => {
+    for (const bad of [
+      null,
+      5,
+      {},
+      { ...sealed, v: 2 },
+      { ...sealed, nonce: "xyz" },
+      { ...sealed, issuedAtMs: "1" },
+    ]) {
+      expect(codeOf(() => parseEnvelope(bad))).toBe("ENVELOPE_MALFORMED");
+    }
+  });
+
+  it("are refused the second time by the replay guard", () => {
+    const guard = new ReplayGuard();
+    guard.check(sealed.from, sealed.nonce, sealed.expiresAtMs, now);
+    expect(codeOf(() => guard.check(sealed.from, sealed.nonce, sealed.expiresAtMs, now + 1))).toBe(
+      "ENVELOPE_REPLAYED",
+    );
+    // Forgotten once expired: the expiry check in open() is what rejects it then.
+    guard.check("other", "00", now, now);
+    guard.check("x", "1", now, now + 20 * 60_000);
+    expect(guard.size).toBe(1);
+  });
+});
