@@ -3,7 +3,11 @@ import { PARAMETERS } from "./params.ts";
 /** The parameter table of docs/protocol.md, rendered from the registry so the two never drift. */
 export function parameterTableMarkdown(): string {
   const rows = PARAMETERS.map((p) => {
-    const anchor = p.section.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+    // GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens.
+    const anchor = p.section
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+      .replace(/\s/g, "-");
     return `| \`${p.path}\` | ${fmt(p.defaultValue)} | ${fmt(p.min)} | ${fmt(p.max)}${p.integer ? " (whole)" : ""} | ${p.unit} | [${p.section}](#${anchor}) |`;
   });
   return [

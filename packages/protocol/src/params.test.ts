@@ -19,6 +19,24 @@ describe("governable parameters", () => {
     expect(DEFAULT_PARAMS.rate.msfPenalty).toBe(0.2);
   });
 
+  it("derives the EV formula's DPN price from the exchange rate's Base_Price", () => {
+    expect(resolveParams({ "rate.basePriceUsdPerDpn": 0.2 }).evReward.anchorPriceUsdPerDpn).toBe(
+      0.2,
+    );
+    expect(errorCode(() => resolveParams({ "evReward.anchorPriceUsdPerDpn": 1 }))).toBe(
+      "PARAMS_UNKNOWN",
+    );
+  });
+
+  it("applies bigint parameters and cross-parameter rules", () => {
+    expect(resolveParams({ "futures.initialMarginBps": 2000 }).futures.initialMarginBps).toBe(
+      2000n,
+    );
+    expect(errorCode(() => resolveParams({ "futures.liquidationBps": 1200 }))).toBe(
+      "FUTURES_INVALID_INPUT",
+    );
+  });
+
   it("rejects unknown parameters and values outside bounds", () => {
     expect(errorCode(() => resolveParams({ "rate.nope": 1 }))).toBe("PARAMS_UNKNOWN");
     expect(errorCode(() => resolveParams({ "rate.supplyDemandGain": 1 }))).toBe(

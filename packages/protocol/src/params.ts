@@ -1,12 +1,21 @@
+import { AMM_PARAM_BOUNDS, DEFAULT_AMM_PARAMS, validateAmmParams } from "./amm.ts";
 import { DEFAULT_ANTI_DECOUPLING_PARAMS } from "./antiDecoupling.ts";
 import { DEFAULT_BURNING_PARAMS, MAX_BURN_BPS } from "./burning.ts";
 import { DEFAULT_COST_MODEL } from "./computeUnits.ts";
 import { DEFAULT_DECAY_PARAMS } from "./decay.ts";
 import { DEFAULT_DEVICE_CLASS_PARAMS } from "./devices.ts";
 import { DpnError } from "./errors.ts";
+import { DEFAULT_EV_REWARD_PARAMS, EV_REWARD_PARAM_BOUNDS } from "./evReward.ts";
 import { DEFAULT_RATE_PARAMS } from "./exchangeRate.ts";
+import { DEFAULT_FUTURES_PARAMS, FUTURES_PARAM_BOUNDS, validateFuturesParams } from "./futures.ts";
+import {
+  checkGovernanceParams,
+  DEFAULT_GOVERNANCE_PARAMS,
+  GOVERNANCE_PARAM_BOUNDS,
+} from "./governance.ts";
 import { DEFAULT_ORACLE_PARAMS } from "./oracle.ts";
 import { ANTI_MONOPOLY_FUND_BPS } from "./paymentSplit.ts";
+import { DEFAULT_PRIVACY_PARAMS, PRIVACY_PARAM_BOUNDS } from "./privacy.ts";
 import { DEFAULT_RECYCLE_BPS } from "./supply.ts";
 
 /**
@@ -17,6 +26,8 @@ import { DEFAULT_RECYCLE_BPS } from "./supply.ts";
 export interface ParamSpec {
   /** "group.name", or "group.name.key" for a per-class table. */
   readonly path: string;
+  /** Bigint parameters (basis points of token amounts) are whole numbers. */
+  readonly kind: "number" | "bigint";
   readonly defaultValue: number;
   readonly min: number;
   readonly max: number;
@@ -34,8 +45,13 @@ const DEFAULT_TREE = {
   oracle: DEFAULT_ORACLE_PARAMS,
   costModel: DEFAULT_COST_MODEL,
   devices: DEFAULT_DEVICE_CLASS_PARAMS,
-  payments: { antiMonopolyFundBps: Number(ANTI_MONOPOLY_FUND_BPS) },
-  supply: { recycleBps: Number(DEFAULT_RECYCLE_BPS) },
+  payments: { antiMonopolyFundBps: ANTI_MONOPOLY_FUND_BPS },
+  supply: { recycleBps: DEFAULT_RECYCLE_BPS },
+  amm: DEFAULT_AMM_PARAMS,
+  futures: DEFAULT_FUTURES_PARAMS,
+  governance: DEFAULT_GOVERNANCE_PARAMS,
+  privacy: DEFAULT_PRIVACY_PARAMS,
+  evReward: DEFAULT_EV_REWARD_PARAMS,
 };
 
 export type ProtocolParams = typeof DEFAULT_TREE;
@@ -85,10 +101,36 @@ const BOUNDS: Readonly<Record<string, Bound>> = {
   "devices.heavyPcMinCuPerSec": [0, 1e6, "CU/s", "Devices"],
   "payments.antiMonopolyFundBps": [0, 10_000, "bps", "Payment split", true],
   "supply.recycleBps": [0, 10_000, "bps", "Supply", true],
+  ...boundsOf("amm", AMM_PARAM_BOUNDS, "AMM (§4.5)"),
+  ...boundsOf("futures", FUTURES_PARAM_BOUNDS, "Compute futures (§4.5)", true),
+  ...boundsOf("governance", GOVERNANCE_PARAM_BOUNDS, "Governance"),
+  ...boundsOf("privacy", PRIVACY_PARAM_BOUNDS, "Differential privacy"),
+  ...boundsOf("evReward", EV_REWARD_PARAM_BOUNDS, "EV reward"),
 };
 
-function leaves(tree: unknown, prefix: string, out: Array<[string, number]>): void {
-  if (typeof tree === "number") {
+/** Adopts a module's own bounds table, so each bound is written once, next to its parameter. */
+function boundsOf(
+  group: string,
+  table: Readonly<Record<string, { readonly min: number | bigint; readonly max: number | bigint }>>,
+  section: string,
+  integer = false,
+): Record<string, Bound> {
+  const out: Record<string, Bound> = {};
+  for (const [name, { min, max }] of Object.entries(table)) {
+    const unit = name.endsWith("Bps")
+      ? "bps"
+      : name.endsWith("Ms")
+        ? "ms"
+        : name.endsWith("Dpn")
+          ? "DPN"
+          : "";
+    out[`${group}.${name}`] = [Number(min), Number(max), unit, section, integer];
+  }
+  return out;
+}
+
+function leaves(tree: unknown, prefix: string, out: Array<[string, number | bigint]>): void {
+  if (typeof tree === "number" || typeof tree === "bigint") {
     out.push([prefix, tree]);
     return;
   }
@@ -97,15 +139,30 @@ function leaves(tree: unknown, prefix: string, out: Array<[string, number]>): vo
   }
 }
 
+/** Parameters that restate another one; resolveParams derives them, governance cannot set them. */
+const DERIVED: ReadonlySet<string> = new Set(["evReward.anchorPriceUsdPerDpn"]);
+
 function specsOf(tree: ProtocolParams): ParamSpec[] {
-  const out: Array<[string, number]> = [];
+  const out: Array<[string, number | bigint]> = [];
   leaves(tree, "", out);
-  return out.map(([path, defaultValue]) => {
-    const bound = BOUNDS[path];
-    if (bound === undefined) throw new Error(`parameter ${path} has no bounds`);
-    const [min, max, unit, section, integer = false] = bound;
-    return { path, defaultValue, min, max, unit, section, integer };
-  });
+  return out
+    .filter(([path]) => !DERIVED.has(path))
+    .map(([path, value]) => {
+      const bound = BOUNDS[path];
+      if (bound === undefined) throw new Error(`parameter ${path} has no bounds`);
+      const [min, max, unit, section, integer = false] = bound;
+      const kind = typeof value === "bigint" ? "bigint" : "number";
+      return {
+        path,
+        kind,
+        defaultValue: Number(value),
+        min,
+        max,
+        unit,
+        section,
+        integer: integer || kind === "bigint",
+      };
+    });
 }
 
 /** The registry: every parameter, its default and bounds, in a stable order. */
@@ -146,7 +203,17 @@ export function resolveParams(overrides: Readonly<Record<string, number>> = {}):
     const keys = path.split(".");
     let node: Record<string, unknown> = resolved;
     for (const key of keys.slice(0, -1)) node = node[key] as Record<string, unknown>;
-    node[keys[keys.length - 1] as string] = value;
+    node[keys[keys.length - 1] as string] = spec.kind === "bigint" ? BigInt(value) : value;
   }
-  return resolved as unknown as ProtocolParams;
+  const tree = resolved as unknown as ProtocolParams;
+  // §11.1's 0.15 is the DPN price, which is the exchange rate's Base_Price.
+  const params: ProtocolParams = {
+    ...tree,
+    evReward: { ...tree.evReward, anchorPriceUsdPerDpn: tree.rate.basePriceUsdPerDpn },
+  };
+  // Constraints between parameters (for example liquidation < maintenance < initial margin).
+  validateAmmParams(params.amm);
+  validateFuturesParams(params.futures);
+  checkGovernanceParams(params.governance);
+  return params;
 }

@@ -94,3 +94,36 @@ export function oneOf<T extends string>(
 export function exceeds(value: number, threshold: number): boolean {
   return value > threshold + 1e-12;
 }
+
+export interface ParamBound {
+  readonly min: number | bigint;
+  readonly max: number | bigint;
+}
+
+/**
+ * Checks each bounded parameter of a module against its inclusive bounds; the value must have
+ * the bound's type (number or bigint) and numbers must be finite.
+ */
+export function checkBounds<T extends object>(
+  params: T,
+  bounds: { readonly [K in keyof T]?: ParamBound },
+  code: string,
+  label: string,
+): T {
+  for (const [key, bound] of Object.entries(bounds) as Array<[string, ParamBound]>) {
+    const value = (params as Record<string, unknown>)[key];
+    const ok =
+      typeof value === typeof bound.min &&
+      (typeof value !== "number" || Number.isFinite(value)) &&
+      (value as number | bigint) >= bound.min &&
+      (value as number | bigint) <= bound.max;
+    if (!ok) {
+      throw new DpnError(
+        code,
+        `${label} parameter ${key} = ${String(value)} is outside [${bound.min}, ${bound.max}].`,
+        { hint: `Use a value in [${bound.min}, ${bound.max}].`, details: { field: key } },
+      );
+    }
+  }
+  return params;
+}
