@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { costCu } from "./computeUnits.ts";
 import { classifyDevice, DEVICE_CLASSES } from "./devices.ts";
@@ -28,6 +29,26 @@ describe("device classes and layers (§3.5)", () => {
   it("marks phones, IoT, browsers and vehicles as long-tail", () => {
     const longTail = DEVICE_CLASSES.filter((c) => classifyDevice(c, 0).longTail);
     expect(longTail).toEqual(["phone", "iot", "browser", "vehicle"]);
+  });
+
+  it("never grants more than the declared class: the result is the declared class or a rig", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...DEVICE_CLASSES),
+        fc.double({ min: 0, max: 1e6, noNaN: true }),
+        (declared, cu) => {
+          const result = classifyDevice(declared, cu);
+          expect([declared, "rig"]).toContain(result.deviceClass);
+          if (result.deviceClass === "rig") {
+            expect(
+              TASK_TYPES.filter((t) => isEligible(result, t)).every(
+                (t) => t !== "zk-groth16" && t !== "fl-train",
+              ),
+            ).toBe(true);
+          }
+        },
+      ),
+    );
   });
 
   it("rejects an unknown class with a stable code", () => {
@@ -68,6 +89,30 @@ describe("compute units", () => {
     expect(costCu({ type: "render", pixels: 64 * 64, samplesPerPixel: 16 })).toBeCloseTo(
       0.032768,
       12,
+    );
+  });
+
+  it("is finite, non-negative and grows with the amount of work", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1 << 24 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (constraints, proofs, more) => {
+          const one = costCu({ type: "zk-groth16", constraints, proofs });
+          const bigger = costCu({ type: "zk-groth16", constraints, proofs: proofs + more });
+          const larger = costCu({ type: "zk-groth16", constraints: constraints + more, proofs });
+          expect(Number.isFinite(one) && one > 0).toBe(true);
+          expect(bigger).toBeGreaterThan(one);
+          expect(larger).toBeGreaterThanOrEqual(one);
+        },
+      ),
+    );
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1e15, noNaN: true }), (iterations) => {
+        const cu = costCu({ type: "hash", iterations });
+        expect(Number.isFinite(cu) && cu >= 0).toBe(true);
+      }),
     );
   });
 
