@@ -1,0 +1,234 @@
+import { DEVICE_CLASSES, DpnError } from "@dpn/protocol";
+import { z } from "zod";
+
+/**
+ * The messages of DPN (docs/protocol.md §Messages): the body of every signed envelope, for the
+ * device channel (WebSocket) and the HTTP API. One zod schema per message; the node validates
+ * every body with these schemas and the OpenAPI document is generated from them.
+ */
+
+// ---- shared pieces -------------------------------------------------------------------------
+
+/** Bounds of one message: items per job, leases per frame, bytes per item. */
+export const MAX_JOB_ITEMS = 10_000;
+export const MAX_LEASES_PER_FRAME = 1_000;
+export const MAX_RESULTS_PER_FRAME = 1_000;
+export const MAX_ITEM_JSON_BYTES = 64 * 1024;
+
+export const Sha256Hex = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, "a SHA-256 digest: 64 lower-case hex digits");
+export const AccountId = z
+  .string()
+  .regex(/^dpn_[0-9a-f]{40}$/, "a DPN id: dpn_ followed by 40 hex digits");
+/** A DPN amount as a decimal string ("12.5"), parsed exactly by parseDpn. */
+export const DpnAmount = z.string().regex(/^\d{1,59}(\.\d{1,18})?$/, 'a DPN amount such as "12.5"');
+export const Geohash4 = z
+  .string()
+  .regex(
+    /^[0123456789bcdefghjkmnpqrstuvwxyz]{4}$/,
+    "a precision-4 geohash (4 characters of 0-9, b-z without a, i, l, o)",
+  );
+export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64");
+const Decimal = z.string().regex(/^\d{1,78}$/, "a decimal field element");
+
+export const TaskTypeName = z.enum(["zk-groth16", "hash"]);
+export type TaskTypeName = z.infer<typeof TaskTypeName>;
+
+/** Inputs of one `hash` item: SHA-256 iterated `iterations` times from `seed`. */
+export const HashItem = z.strictObject({
+  seed: Sha256Hex,
+  iterations: z.number().int().min(1).max(100_000_000),
+});
+export type HashItem = z.infer<typeof HashItem>;
+export const HashOutput = z.strictObject({ digest: Sha256Hex });
+export type HashOutput = z.infer<typeof HashOutput>;
+
+/** Inputs of one Groth16 proof: circuit signal name → decimal value or array of them. */
+export const CircuitInput = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/),
+  z.union([Decimal, z.array(Decimal).max(4096)]),
+);
+export type CircuitInput = z.infer<typeof CircuitInput>;
+
+export const Groth16Proof = z.strictObject({
+  pi_a: z.array(Decimal).length(3),
+  pi_b: z.array(z.array(Decimal).length(2)).length(3),
+  pi_c: z.array(Decimal).length(3),
+  protocol: z.literal("groth16"),
+  curve: z.literal("bn128"),
+});
+export const ProofOutput = z.strictObject({
+  proof: Groth16Proof,
+  publicSignals: z.array(Decimal).max(256),
+});
+export type ProofOutput = z.infer<typeof ProofOutput>;
+
+// ---- HTTP: jobs ----------------------------------------------------------------------------
+
+export const ZkJobSpec = z.strictObject({
+  type: z.literal("zk-groth16"),
+  /** Content hashes of the uploaded circuit artifacts. */
+  artifacts: z.strictObject({ wasm: Sha256Hex, zkey: Sha256Hex, verificationKey: Sha256Hex }),
+  /** R1CS constraint count, for the cost model (checked against the verification key's size). */
+  constraints: z
+    .number()
+    .int()
+    .min(1)
+    .max(1 << 28),
+  /**
+   * Names of the circuit's public inputs, in order. The node checks that each proof's public
+   * signals end with exactly these inputs' values, so a device cannot prove another statement.
+   */
+  publicInputs: z.array(z.string().min(1).max(64)).max(64),
+  items: z.array(CircuitInput).min(1).max(MAX_JOB_ITEMS),
+});
+
+export const HashJobSpec = z.strictObject({
+  type: z.literal("hash"),
+  items: z.array(HashItem).min(1).max(MAX_JOB_ITEMS),
+});
+
+export const JobSubmit = z.strictObject({
+  spec: z.discriminatedUnion("type", [ZkJobSpec, HashJobSpec]),
+  /** The most the requester will pay; the node holds it and releases what is not spent. */
+  budget: DpnAmount,
+  /** When the job must be done (ms since epoch); unfinished work is then cancelled. */
+  deadlineMs: z.number().int().positive(),
+  /** Makes a retried submission return the first job instead of creating a second one. */
+  clientRef: z.string().min(1).max(128),
+});
+export type JobSubmit = z.infer<typeof JobSubmit>;
+
+export const JobCancel = z.strictObject({ jobId: z.string().min(1).max(64) });
+export const Transfer = z.strictObject({
+  to: AccountId,
+  amount: DpnAmount,
+  clientRef: z.string().min(1).max(128),
+});
+
+// ---- WebSocket: device channel ---------------------------------------------------------------
+
+export const DeviceRegister = z.strictObject({
+  ed25519PublicKey: Base64,
+  mldsa44PublicKey: Base64,
+  /** The account paid for this device's work. */
+  owner: AccountId,
+  deviceClass: z.enum(DEVICE_CLASSES),
+  /** SHA-256 of the device's hardware description (CPU model, cores, memory, platform). */
+  fingerprint: Sha256Hex,
+  geohash: Geohash4,
+  cores: z.number().int().min(1).max(1024),
+  memoryMiB: z
+    .number()
+    .int()
+    .min(16)
+    .max(16 * 1024 * 1024),
+  agentVersion: z.string().min(1).max(32),
+  /** Task types this agent can run. */
+  taskTypes: z.array(TaskTypeName).min(1),
+  /** Reserved for zero-knowledge location proofs (a later issue). */
+  locationProof: z.optional(z.unknown()),
+});
+export type DeviceRegister = z.infer<typeof DeviceRegister>;
+
+export const NodeChallenge = z.strictObject({
+  challengeId: z.string(),
+  seed: Sha256Hex,
+  iterations: z.number().int().positive(),
+});
+export const DeviceChallengeAnswer = z.strictObject({
+  challengeId: z.string().min(1).max(64),
+  digest: Sha256Hex,
+  elapsedMs: z.number().nonnegative().max(600_000),
+});
+export const NodeRegistered = z.strictObject({
+  deviceId: AccountId,
+  deviceClass: z.enum(DEVICE_CLASSES),
+  layer: z.enum(["light", "heavy"]),
+  longTail: z.boolean(),
+  benchmarkCuPerSec: z.number(),
+  reason: z.string(),
+});
+
+export const DeviceReady = z.strictObject({
+  slots: z.number().int().min(0).max(MAX_LEASES_PER_FRAME),
+});
+
+export const Lease = z.strictObject({
+  taskId: z.string(),
+  jobId: z.string(),
+  type: TaskTypeName,
+  leaseExpiresAtMs: z.number(),
+  /** For zk-groth16: wasm, zkey, verificationKey content hashes, fetched from /v1/artifacts. */
+  artifacts: z.record(z.string(), Sha256Hex),
+  items: z.array(z.unknown()).min(1),
+});
+export type Lease = z.infer<typeof Lease>;
+export const NodeLeases = z.strictObject({ leases: z.array(Lease).max(MAX_LEASES_PER_FRAME) });
+
+export const TaskResult = z.strictObject({
+  taskId: z.string().min(1).max(64),
+  /** One output per item, in item order: HashOutput or ProofOutput. */
+  outputs: z.array(z.unknown()).min(1).max(MAX_JOB_ITEMS),
+  elapsedMs: z.number().nonnegative(),
+});
+export type TaskResult = z.infer<typeof TaskResult>;
+export const DeviceResults = z.strictObject({
+  results: z.array(TaskResult).min(1).max(MAX_RESULTS_PER_FRAME),
+});
+
+export const Verdict = z.strictObject({
+  taskId: z.string(),
+  accepted: z.boolean(),
+  code: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  /** DPN minted to the device's owner for this task. */
+  reward: DpnAmount,
+});
+export type Verdict = z.infer<typeof Verdict>;
+export const NodeVerdicts = z.strictObject({ verdicts: z.array(Verdict) });
+
+export const DeviceHeartbeat = z.strictObject({
+  activeTaskIds: z.array(z.string()).max(MAX_LEASES_PER_FRAME),
+});
+export const NodeError = z.strictObject({ code: z.string(), message: z.string() });
+
+/** Envelope kind → body schema, for both directions of the device channel. */
+export const DEVICE_MESSAGES = {
+  "device.register": DeviceRegister,
+  "device.challenge-answer": DeviceChallengeAnswer,
+  "device.ready": DeviceReady,
+  "device.results": DeviceResults,
+  "device.heartbeat": DeviceHeartbeat,
+} as const;
+export const NODE_MESSAGES = {
+  "node.challenge": NodeChallenge,
+  "node.registered": NodeRegistered,
+  "node.leases": NodeLeases,
+  "node.verdicts": NodeVerdicts,
+  "node.error": NodeError,
+} as const;
+
+export const MESSAGE_INVALID = "MESSAGE_INVALID";
+
+/** Validates a body against its schema; the error names the first offending field. */
+export function parseMessage<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path.join(".") ?? "";
+  throw new DpnError(
+    MESSAGE_INVALID,
+    `Invalid ${what}: ${path === "" ? "" : `${path}: `}${issue?.message ?? "invalid"}.`,
+    {
+      hint: "Check the request against the API schema at /openapi.json.",
+      details: {
+        path,
+        issues: result.error.issues
+          .slice(0, 5)
+          .map((i) => ({ path: i.path.join("."), message: i.message })),
+      },
+    },
+  );
+}
