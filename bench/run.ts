@@ -8,6 +8,7 @@ import { type Benchmark, formatTable, writeReport } from "./harness.ts";
  */
 const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   protocol: () => import("./protocol.ts"),
+  ledger: () => import("./ledger.ts"),
 };
 
 async function main(): Promise<void> {
