@@ -1,7 +1,14 @@
 #!/usr/bin/env -S npx tsx
 import { isDpnError } from "@dpn/protocol";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { demo } from "./commands/demo.ts";
+import { demoCommand } from "./commands/demo.ts";
+import { example } from "./commands/example.ts";
+import { jobCommand } from "./commands/job.ts";
+import { keysCommand } from "./commands/keys.ts";
+import { ledgerCommand } from "./commands/ledger.ts";
+import { nodeCommand } from "./commands/node.ts";
+import { walletCommand } from "./commands/wallet.ts";
+import { workerCommand } from "./commands/worker.ts";
 
 function positiveInt(name: string, max: number) {
   return (value: string): number => {
@@ -19,16 +26,32 @@ const program = new Command()
   .option("--verbose", "print stack traces with errors")
   .exitOverride();
 
-program
-  .command("demo")
-  .description("run the worked example of the protocol core on a seeded network")
-  .option("--devices <n>", "devices in the seeded network", positiveInt("--devices", 100_000), 1000)
-  .option("--proofs <n>", "Groth16 proofs in the example job", positiveInt("--proofs", 1000), 16)
-  .option("--seed <seed>", "seed for the network, the feeds and the assignment", "dpn-demo")
-  .option("--json", "print the result as JSON", false)
-  .action((options: { devices: number; proofs: number; seed: string; json: boolean }) => {
-    console.log(demo(options));
-  });
+function exampleCommand(name: string, description: string): void {
+  program
+    .command(name)
+    .description(description)
+    .option(
+      "--devices <n>",
+      "devices in the seeded network",
+      positiveInt("--devices", 100_000),
+      1000,
+    )
+    .option("--proofs <n>", "Groth16 proofs in the example job", positiveInt("--proofs", 1000), 16)
+    .option("--seed <seed>", "seed for the network, the feeds and the assignment", "dpn-demo")
+    .option("--json", "print the result as JSON", false)
+    .action((options: { devices: number; proofs: number; seed: string; json: boolean }) => {
+      console.log(example(options));
+    });
+}
+
+exampleCommand("example", "the protocol core's worked example on a seeded network (no processes)");
+demoCommand(program);
+workerCommand(program);
+keysCommand(program);
+nodeCommand(program);
+jobCommand(program);
+walletCommand(program);
+ledgerCommand(program);
 
 try {
   await program.parseAsync();

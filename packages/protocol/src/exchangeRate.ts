@@ -30,7 +30,7 @@ export interface RateInputs {
   readonly circulation: bigint;
   /** Compute demanded over the demand horizon, CU. */
   readonly demandCu: number;
-  /** Share of delivered CU done by rigs over the measurement window, [0, 1]. */
+  /** Rigs' share of the computing power (benchmarked CU/s) of the devices online, [0, 1]. */
   readonly rigShare: number;
   /** Share of active devices that are long-tail (phones, IoT, browsers, vehicles), [0, 1]. */
   readonly longTailShare: number;

@@ -82,6 +82,12 @@ export const ZkJobSpec = z.strictObject({
    */
   publicInputs: z.array(z.string().min(1).max(64)).max(64),
   items: z.array(CircuitInput).min(1).max(MAX_JOB_ITEMS),
+  /**
+   * Optional: the full public signals each proof must carry (outputs, then public inputs), when
+   * the requester knows them (a rollup knows the state root it expects). Without them a valid
+   * proof of other private inputs under the same public inputs would be accepted.
+   */
+  expectedPublicSignals: z.optional(z.array(z.array(Decimal).max(256)).max(MAX_JOB_ITEMS)),
 });
 
 export const HashJobSpec = z.strictObject({
@@ -133,9 +139,9 @@ export const DeviceRegister = z.strictObject({
 export type DeviceRegister = z.infer<typeof DeviceRegister>;
 
 export const NodeChallenge = z.strictObject({
-  challengeId: z.string(),
+  challengeId: z.string().min(1).max(64),
   seed: Sha256Hex,
-  iterations: z.number().int().positive(),
+  iterations: z.number().int().positive().max(100_000_000),
 });
 export const DeviceChallengeAnswer = z.strictObject({
   challengeId: z.string().min(1).max(64),
@@ -156,8 +162,8 @@ export const DeviceReady = z.strictObject({
 });
 
 export const Lease = z.strictObject({
-  taskId: z.string(),
-  jobId: z.string(),
+  taskId: z.string().min(1).max(64),
+  jobId: z.string().min(1).max(64),
   type: TaskTypeName,
   leaseExpiresAtMs: z.number(),
   /** For zk-groth16: wasm, zkey, verificationKey content hashes, fetched from /v1/artifacts. */

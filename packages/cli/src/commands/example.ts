@@ -1,7 +1,7 @@
 import { formatDpn } from "@dpn/protocol";
 import { type WorkedExample, workedExample } from "./workedExample.ts";
 
-export interface DemoOptions {
+export interface ExampleOptions {
   readonly devices: number;
   readonly seed: string;
   readonly proofs: number;
@@ -89,7 +89,7 @@ export function renderWorkedExample(ex: WorkedExample): string {
   return lines.join("\n");
 }
 
-export function demo(options: DemoOptions): string {
+export function example(options: ExampleOptions): string {
   const example = workedExample(options);
   if (!options.json) return renderWorkedExample(example);
   return JSON.stringify(

@@ -1,0 +1,117 @@
+import { writeFileSync } from "node:fs";
+import { dpnFromNumber, formatDpn, parseDpn } from "@dpn/protocol";
+import type { JobView } from "@dpn/sdk";
+import type { Command } from "commander";
+import { type CommonOptions, client, print } from "../context.ts";
+import { jobProgress } from "../progress.ts";
+import { buildSpec, type JobSpecOptions } from "./jobSpec.ts";
+
+function renderJob(job: JobView): string {
+  const lines = [
+    `${job.jobId}  ${job.type}  ${job.state}`,
+    `  items ${job.itemsDone}/${job.items}, ${job.cu.toFixed(3)} CU, quote ${job.quote} DPN, budget ${job.budget} DPN, spent ${job.spent} DPN`,
+    `  rate ${job.cuPerDpn.toFixed(2)} CU/DPN, assignment seed ${job.seed.slice(0, 16)}…`,
+  ];
+  for (const f of job.fragments) {
+    lines.push(
+      `  fragment ${f.index}: ${f.items} item(s) ${f.state}${f.deviceId === null ? "" : ` on ${f.deviceId}`}${f.reward === null ? "" : `, device paid ${f.reward} DPN`}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function parseDuration(text: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (match === null) throw new Error(`${text} is not a duration (use 30s, 10m, 2h)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
+  return Number(match[1]) * unit;
+}
+
+export function jobCommand(program: Command): void {
+  const job = program.command("job").description("submit and follow jobs");
+  job
+    .command("submit")
+    .description("submit a job: Groth16 proofs (the example circuit or yours) or hash work")
+    .option("--node <url>", "bank node URL (default $DPN_NODE or http://127.0.0.1:7070)")
+    .option("--keys <path>", "your key file")
+    .option("--type <type>", "zk-groth16 or hash", "zk-groth16")
+    .option("--circuit <name>", "example: the bundled Poseidon-chain circuit")
+    .option("--proofs <n>", "proofs to generate with the example circuit", "16")
+    .option("--seed <seed>", "seed for the example circuit's inputs")
+    .option("--wasm <path>", "your circuit's witness generator")
+    .option("--zkey <path>", "your circuit's proving key")
+    .option("--vkey <path>", "your circuit's verification key")
+    .option("--inputs <path>", "JSON array of circuit inputs, one per proof")
+    .option("--constraints <n>", "your circuit's constraint count (for the price)")
+    .option("--public-inputs <names>", "comma-separated names of your circuit's public inputs")
+    .option("--items <n>", "hash: number of items", "64")
+    .option("--iterations <n>", "hash: SHA-256 iterations per item", "100000")
+    .option("--budget <dpn>", "the most you will pay (default: twice the current quote)")
+    .option("--deadline <duration>", "time allowed, e.g. 10m", "30m")
+    .option("--wait", "follow the job until it ends, with a progress bar", false)
+    .option("--json", "print the result as JSON", false)
+    .action(
+      async (
+        options: JobSpecOptions &
+          CommonOptions & { budget?: string; deadline: string; wait: boolean },
+      ) => {
+        const dpn = client(options, true);
+        const { spec, cu } = await buildSpec(dpn, options);
+        let budget = options.budget;
+        if (budget === undefined) {
+          const { rate } = await dpn.economics();
+          budget = formatDpn(dpnFromNumber((2 * cu) / rate.cuPerDpn) + 1n);
+        }
+        parseDpn(budget);
+        const submitted = await dpn.submitJob({
+          spec,
+          budget,
+          deadlineMs: Date.now() + parseDuration(options.deadline),
+          clientRef: `cli-${Date.now()}-${Math.random().toString(16).slice(2)}`,
+        });
+        if (!options.wait) {
+          print(options, submitted, () => renderJob(submitted));
+          return;
+        }
+        const bar = jobProgress("job");
+        const final = await dpn.waitForJob(submitted.jobId, (j) => bar.update(j));
+        bar.stop();
+        print(options, final, () => renderJob(final));
+        if (final.state !== "done") process.exitCode = 3;
+      },
+    );
+  job
+    .command("status <jobId>")
+    .description("a job's state, fragments, devices and spend")
+    .option("--node <url>", "bank node URL")
+    .option("--json", "print the result as JSON", false)
+    .action(async (jobId: string, options: CommonOptions) => {
+      const view = await client(options, false).job(jobId);
+      print(options, view, () => renderJob(view));
+    });
+  job
+    .command("result <jobId>")
+    .description("the outputs of a job (proofs with public signals, or digests)")
+    .option("--node <url>", "bank node URL")
+    .option("--out <path>", "write the outputs to a file instead of printing them")
+    .option("--json", "print the result as JSON", true)
+    .action(async (jobId: string, options: CommonOptions & { out?: string }) => {
+      const result = await client(options, false).jobResult(jobId);
+      if (options.out !== undefined) {
+        writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`);
+        console.error(`${result.outputs.length} outputs written to ${options.out}`);
+      } else {
+        console.log(JSON.stringify(result, null, 2));
+      }
+    });
+  job
+    .command("cancel <jobId>")
+    .description("cancel a job; its unspent budget returns to you")
+    .option("--node <url>", "bank node URL")
+    .option("--keys <path>", "your key file")
+    .option("--json", "print the result as JSON", false)
+    .action(async (jobId: string, options: CommonOptions) => {
+      const view = await client(options, true).cancelJob(jobId);
+      print(options, view, () => renderJob(view));
+    });
+}

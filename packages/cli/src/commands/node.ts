@@ -1,0 +1,58 @@
+import { startNode } from "@dpn/node";
+import { readKeyFile } from "@dpn/wire";
+import { type Command, InvalidArgumentError } from "commander";
+
+function grant(value: string, previous: Record<string, string>): Record<string, string> {
+  const match = /^(dpn_[0-9a-f]{40})=(\d+(?:\.\d+)?)$/.exec(value);
+  if (match === null)
+    throw new InvalidArgumentError("use --grant <id>=<DPN>, for example dpn_ab…=1000");
+  return { ...previous, [match[1] as string]: match[2] as string };
+}
+
+export function nodeCommand(program: Command): void {
+  program
+    .command("node")
+    .description(
+      "run a bank node (HTTP API and device channel on one port; SQLite in the data directory)",
+    )
+    .option("--data-dir <dir>", "where the ledger, node state and artifacts live", ".dpn/node")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--port <port>", "port (0: any free port)", "7070")
+    .option("--keys <path>", "the node's identity key file (default: a new identity each start)")
+    .option(
+      "--grant <id=DPN>",
+      "operator grant from the liquidity pool, once per id and amount (repeatable)",
+      grant,
+      {},
+    )
+    .option("--lease-ms <ms>", "time a device has to return a task", "120000")
+    .option("--log-level <level>", "pino log level", "info")
+    .action(
+      async (options: {
+        dataDir: string;
+        host: string;
+        port: string;
+        keys?: string;
+        grant: Record<string, string>;
+        leaseMs: string;
+        logLevel: string;
+      }) => {
+        const node = await startNode({
+          dataDir: options.dataDir,
+          host: options.host,
+          port: Number(options.port),
+          ...(options.keys === undefined ? {} : { identity: readKeyFile(options.keys) }),
+          grants: options.grant,
+          leaseMs: Number(options.leaseMs),
+          logLevel: options.logLevel,
+        });
+        console.error(`dpn node ${node.identity.id} listening on ${node.url}`);
+        const stop = async (): Promise<void> => {
+          await node.close();
+          process.exit(0);
+        };
+        process.once("SIGINT", () => void stop());
+        process.once("SIGTERM", () => void stop());
+      },
+    );
+}

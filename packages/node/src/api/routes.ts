@@ -1,0 +1,288 @@
+import { createReadStream } from "node:fs";
+import type { Ledger } from "@dpn/ledger";
+import { checkUserAccountId } from "@dpn/ledger";
+import { DpnError, formatDpn, parseDpn } from "@dpn/protocol";
+import {
+  JobCancel,
+  JobSubmit,
+  ReplayGuard,
+  Sha256Hex,
+  type SignaturePolicy,
+  Transfer,
+} from "@dpn/wire";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { balanceOf, ownerAccount } from "../accounts.ts";
+import type { ArtifactStore } from "../artifactStore.ts";
+import type { Bank } from "../bank.ts";
+import { jsonSafe } from "../json.ts";
+import type { NodeStore } from "../store/nodeStore.ts";
+import type { OpenApi } from "./openapi.ts";
+import { readSigned, SignedRequest } from "./signedRequest.ts";
+
+export interface RouteDeps {
+  readonly bank: Bank;
+  readonly ledger: Ledger;
+  readonly store: NodeStore;
+  readonly artifacts: ArtifactStore;
+  readonly openapi: OpenApi;
+  readonly now: () => number;
+  readonly startedAtMs: number;
+  readonly policy: SignaturePolicy;
+  readonly nodeInfo: () => Record<string, unknown>;
+}
+
+const ArtifactPut = z.strictObject({ sha256: Sha256Hex, bytes: z.number().int().positive() });
+const AccountParam = z.strictObject({ id: z.string().regex(/^dpn_[0-9a-f]{40}$/, "a DPN id") });
+const HistoryQuery = z.strictObject({
+  cursor: z.optional(z.string().max(64)),
+  limit: z.optional(z.coerce.number().int().min(1).max(1000)),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new DpnError(
+    "MESSAGE_INVALID",
+    `Invalid ${what}: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim(),
+    {
+      hint: "Check the request against /openapi.json.",
+    },
+  );
+}
+
+/** The HTTP API: node, artifacts, jobs, accounts, ledger and economics. */
+export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const replay = new ReplayGuard();
+  const signed = () => ({
+    nowMs: deps.now(),
+    startedAtMs: deps.startedAtMs,
+    policy: deps.policy,
+    replay,
+  });
+  const { openapi } = deps;
+
+  openapi.add({
+    method: "get",
+    path: "/v1/node",
+    summary: "The node's identity (public keys), version and parameters.",
+  });
+  app.get("/v1/node", async () => deps.nodeInfo());
+
+  openapi.add({ method: "get", path: "/openapi.json", summary: "This document." });
+  app.get("/openapi.json", async () => openapi.document("0.1.0"));
+
+  // ---- artifacts
+  openapi.add({
+    method: "put",
+    path: "/v1/artifacts/:sha256",
+    summary:
+      "Upload a content-addressed artifact (raw bytes). Header x-dpn-request: a signed artifact.put request as JSON.",
+    rawBody: "application/octet-stream",
+    signedPayload: { kind: "artifact.put", schema: ArtifactPut },
+  });
+  app.put("/v1/artifacts/:sha256", async (request, reply) => {
+    const { sha256 } = parse(
+      z.strictObject({ sha256: Sha256Hex }),
+      request.params,
+      "artifact path",
+    );
+    const header = request.headers["x-dpn-request"];
+    if (typeof header !== "string") {
+      throw new DpnError("MESSAGE_INVALID", "The x-dpn-request header is missing.", {
+        hint: "Send a signed artifact.put request ({ envelope, keys }) as JSON in the x-dpn-request header.",
+      });
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(header);
+    } catch {
+      throw new DpnError("MESSAGE_INVALID", "The x-dpn-request header is not JSON.", {
+        hint: "Send { envelope, keys } as JSON.",
+      });
+    }
+    const { sender, body } = readSigned(raw, "artifact.put", ArtifactPut, signed());
+    if (
+      body.sha256 !== sha256 ||
+      !(request.body instanceof Buffer) ||
+      body.bytes !== request.body.length
+    ) {
+      throw new DpnError(
+        "ARTIFACT_HASH_MISMATCH",
+        "The signed hash or size does not match the upload.",
+        {
+          hint: "Sign the SHA-256 and byte length of exactly the bytes you send.",
+        },
+      );
+    }
+    deps.artifacts.put(request.body, sha256);
+    deps.store.recordArtifact(sha256, request.body.length, sender, deps.now());
+    reply.code(201);
+    return { sha256, bytes: request.body.length };
+  });
+
+  openapi.add({
+    method: "get",
+    path: "/v1/artifacts/:sha256",
+    summary: "Download an artifact by its SHA-256.",
+  });
+  app.get("/v1/artifacts/:sha256", async (request, reply) => {
+    const { sha256 } = parse(
+      z.strictObject({ sha256: Sha256Hex }),
+      request.params,
+      "artifact path",
+    );
+    if (!deps.artifacts.has(sha256)) {
+      throw new DpnError("ARTIFACT_NOT_FOUND", `Artifact ${sha256} is not stored here.`, {
+        hint: "Upload it first.",
+      });
+    }
+    reply.header("content-type", "application/octet-stream");
+    reply.header("cache-control", "public, max-age=31536000, immutable");
+    return reply.send(createReadStream(deps.artifacts.path(sha256)));
+  });
+
+  // ---- jobs
+  openapi.add({
+    method: "post",
+    path: "/v1/jobs",
+    summary: "Submit a job.",
+    body: SignedRequest,
+    signedPayload: { kind: "job.submit", schema: JobSubmit },
+  });
+  app.post("/v1/jobs", async (request, reply) => {
+    const { sender, body } = readSigned(request.body, "job.submit", JobSubmit, signed());
+    reply.code(201);
+    return deps.bank.submitJob(sender, body);
+  });
+  openapi.add({ method: "get", path: "/v1/jobs", summary: "Recent jobs." });
+  app.get("/v1/jobs", async () => ({
+    jobs: deps.store.recentJobs(100).map((j) => deps.bank.jobView(j.id)),
+  }));
+  openapi.add({
+    method: "get",
+    path: "/v1/jobs/:id",
+    summary: "A job's state, fragments, devices and spend.",
+  });
+  app.get("/v1/jobs/:id", async (request) =>
+    deps.bank.jobView(
+      parse(z.strictObject({ id: z.string().max(64) }), request.params, "job id").id,
+    ),
+  );
+  openapi.add({
+    method: "get",
+    path: "/v1/jobs/:id/result",
+    summary: "The outputs of a job's finished fragments, in item order.",
+  });
+  app.get("/v1/jobs/:id/result", async (request) =>
+    deps.bank.jobResult(
+      parse(z.strictObject({ id: z.string().max(64) }), request.params, "job id").id,
+    ),
+  );
+  openapi.add({
+    method: "post",
+    path: "/v1/jobs/:id/cancel",
+    summary: "Cancel a job and release its unspent budget.",
+    body: SignedRequest,
+    signedPayload: { kind: "job.cancel", schema: JobCancel },
+  });
+  app.post("/v1/jobs/:id/cancel", async (request) => {
+    const { id } = parse(z.strictObject({ id: z.string().max(64) }), request.params, "job id");
+    const { sender, body } = readSigned(request.body, "job.cancel", JobCancel, signed());
+    if (body.jobId !== id)
+      throw new DpnError("MESSAGE_INVALID", "The signed job id differs from the path.", {
+        hint: "Sign the id of the job you cancel.",
+      });
+    return deps.bank.cancelJob(sender, id);
+  });
+
+  // ---- accounts
+  openapi.add({ method: "get", path: "/v1/accounts/:id", summary: "An account's balance (DPN)." });
+  app.get("/v1/accounts/:id", async (request) => {
+    const { id } = parse(AccountParam, request.params, "account id");
+    checkUserAccountId("account", ownerAccount(id));
+    return { id, balance: formatDpn(await balanceOf(deps.ledger, id)) };
+  });
+  openapi.add({
+    method: "get",
+    path: "/v1/accounts/:id/history",
+    summary: "An account's postings, newest first, paginated by cursor.",
+  });
+  app.get("/v1/accounts/:id/history", async (request) => {
+    const { id } = parse(AccountParam, request.params, "account id");
+    const query = parse(HistoryQuery, request.query, "history query");
+    const page = await deps.ledger.history(`owner:${id}`, {
+      cursor: query.cursor ?? null,
+      ...(query.limit === undefined ? {} : { limit: query.limit }),
+    });
+    return {
+      entries: page.entries.map((e) => ({
+        ...e,
+        amount: formatDpn(e.amount),
+        balanceAfter: formatDpn(e.balanceAfter),
+      })),
+      nextCursor: page.nextCursor,
+    };
+  });
+  openapi.add({
+    method: "post",
+    path: "/v1/transfers",
+    summary: "Transfer DPN to another account.",
+    body: SignedRequest,
+    signedPayload: { kind: "transfer", schema: Transfer },
+  });
+  app.post("/v1/transfers", async (request) => {
+    const { sender, body } = readSigned(request.body, "transfer", Transfer, signed());
+    await deps.ledger.openAccount(ownerAccount(body.to));
+    const posting = await deps.ledger.transfer({
+      idempotencyKey: `transfer:${sender}:${body.clientRef}`,
+      from: `owner:${sender}`,
+      to: `owner:${body.to}`,
+      amount: parseDpn(body.amount),
+    });
+    return { seq: posting.seq, from: sender, to: body.to, amount: body.amount };
+  });
+
+  // ---- ledger, economics, devices
+  openapi.add({
+    method: "get",
+    path: "/v1/ledger/verify",
+    summary: "Audit the ledger's invariants.",
+  });
+  app.get("/v1/ledger/verify", async () => jsonSafe(await deps.ledger.verify()));
+  openapi.add({
+    method: "get",
+    path: "/v1/ledger/supply",
+    summary: "Supply: issued, burned, outstanding, pools.",
+  });
+  app.get("/v1/ledger/supply", async () => jsonSafe(await deps.ledger.supply()));
+  openapi.add({
+    method: "get",
+    path: "/v1/economics/rate",
+    summary: "The exchange rate in force, its inputs and the burn decision.",
+  });
+  app.get("/v1/economics/rate", async () => jsonSafe(await deps.bank.economics()));
+  openapi.add({
+    method: "get",
+    path: "/v1/devices",
+    summary: "Registered devices, their class, layer, reputation and earnings.",
+  });
+  app.get("/v1/devices", async () => ({
+    devices: deps.store.devices().map((d) => ({
+      deviceId: d.id,
+      owner: d.owner,
+      deviceClass: d.device_class,
+      declaredClass: d.declared_class,
+      layer: d.layer,
+      longTail: d.long_tail === 1,
+      geohash: d.geohash,
+      cuPerSec: d.cu_per_sec,
+      reputation: d.reputation,
+      accepted: d.accepted,
+      rejected: d.rejected,
+      earned: formatDpn(BigInt(d.earned)),
+      online: deps.bank.sessions.has(d.id),
+    })),
+  }));
+}

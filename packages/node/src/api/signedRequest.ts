@@ -1,0 +1,71 @@
+import { DpnError } from "@dpn/protocol";
+import {
+  Base64,
+  identityId,
+  open,
+  type PublicIdentity,
+  parseEnvelope,
+  parseMessage,
+  type ReplayGuard,
+  type SignaturePolicy,
+} from "@dpn/wire";
+import { z } from "zod";
+
+/**
+ * Every request that changes state is a signed envelope plus the sender's public keys. The id
+ * must be derived from the keys, so requests are self-certifying: no account registration step,
+ * and nobody can act for an id without both of its private keys.
+ */
+export const SignedRequest = z.strictObject({
+  envelope: z.unknown(),
+  keys: z.strictObject({ ed25519PublicKey: Base64, mldsa44PublicKey: Base64 }),
+});
+
+export interface SignedContext {
+  readonly nowMs: number;
+  readonly startedAtMs: number;
+  readonly policy: SignaturePolicy;
+  readonly replay: ReplayGuard;
+}
+
+/** Verifies a signed request of `kind` and returns the sender and the validated body. */
+export function readSigned<T>(
+  raw: unknown,
+  kind: string,
+  schema: z.ZodType<T>,
+  context: SignedContext,
+): { readonly sender: string; readonly body: T } {
+  const request = parseMessage(SignedRequest, raw, "signed request");
+  const envelope = parseEnvelope(request.envelope);
+  if (envelope.kind !== kind) {
+    throw new DpnError(
+      "MESSAGE_UNEXPECTED",
+      `This endpoint takes ${kind} messages, not ${envelope.kind}.`,
+      {
+        hint: `Seal the body with kind "${kind}".`,
+      },
+    );
+  }
+  const identity: PublicIdentity = {
+    id: envelope.from,
+    ed25519PublicKey: new Uint8Array(Buffer.from(request.keys.ed25519PublicKey, "base64")),
+    mldsa44PublicKey: new Uint8Array(Buffer.from(request.keys.mldsa44PublicKey, "base64")),
+  };
+  if (identityId(identity.ed25519PublicKey, identity.mldsa44PublicKey) !== envelope.from) {
+    throw new DpnError(
+      "IDENTITY_INVALID",
+      "The sender id does not match the public keys sent with it.",
+      {
+        hint: "Send the public keys of the identity that signed the envelope.",
+      },
+    );
+  }
+  const body = open(envelope, identity, {
+    nowMs: context.nowMs,
+    policy: context.policy,
+    notBeforeMs: context.startedAtMs,
+  });
+  const parsed = parseMessage(schema, body, kind);
+  context.replay.check(envelope.from, envelope.nonce, envelope.expiresAtMs, context.nowMs);
+  return { sender: envelope.from, body: parsed };
+}

@@ -1,0 +1,798 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Ledger } from "@dpn/ledger";
+import {
+  advanceRun,
+  assignFragments,
+  type Candidate,
+  costCu,
+  type DeviceClass,
+  DpnError,
+  formatDpn,
+  fragmentCount,
+  isDpnError,
+  isEligible,
+  type Layer,
+  operatingDays,
+  type ProtocolParams,
+  parseDpn,
+  priceDpn,
+  reward,
+  splitWork,
+} from "@dpn/protocol";
+import type { JobSubmit, Lease, TaskResult, Verdict as WireVerdict } from "@dpn/wire";
+import { balanceOf, ownerAccount as owner } from "./accounts.ts";
+import type { ArtifactStore } from "./artifactStore.ts";
+import {
+  afterAccepted,
+  afterLeaseExpired,
+  afterRejected,
+  INITIAL_REPUTATION,
+} from "./devices/reputation.ts";
+import type { EconomicsSnapshot, RateService } from "./economics/rateService.ts";
+import type { JobRow, NodeStore, TaskRow } from "./store/nodeStore.ts";
+import type { Verdict, Verifier } from "./verify/verifier.ts";
+
+/**
+ * The bank: jobs in, work out to devices, verified results settled through the ledger
+ * (docs/protocol.md §Task splitting, §Assignment, §Rewards and quotes, §Payment split).
+ *
+ * Hot state (connected devices, queues, leases) lives in memory; every transition that matters
+ * after a crash is in the node store, and every movement of DPN in the ledger, with idempotency
+ * keys derived from task ids, so a task is paid at most once even if settlement is retried.
+ */
+export interface DeviceSession {
+  readonly deviceId: string;
+  readonly owner: string;
+  readonly deviceClass: DeviceClass;
+  readonly layer: Layer;
+  readonly longTail: boolean;
+  readonly geohash: string;
+  readonly cuPerSec: number;
+  readonly taskTypes: readonly string[];
+  reputation: number;
+  runStartMs: number;
+  lastActiveMs: number;
+  /** Leases the device asked for and has not been sent. */
+  credit: number;
+  readonly queue: string[];
+  readonly leased: Set<string>;
+  send(kind: "node.leases" | "node.verdicts", body: unknown): void;
+}
+
+export interface BankOptions {
+  readonly store: NodeStore;
+  readonly ledger: Ledger;
+  readonly artifacts: ArtifactStore;
+  readonly rates: RateService;
+  readonly verifier: Verifier;
+  readonly params: ProtocolParams;
+  readonly now: () => number;
+  /** How long a device has to return a task before it moves elsewhere. */
+  readonly leaseMs: number;
+  readonly log: (level: "info" | "warn", message: string, data?: Record<string, unknown>) => void;
+}
+
+export interface JobView {
+  readonly jobId: string;
+  readonly state: string;
+  readonly type: string;
+  readonly requester: string;
+  readonly items: number;
+  readonly itemsDone: number;
+  readonly cu: number;
+  readonly quote: string;
+  readonly budget: string;
+  readonly spent: string;
+  readonly cuPerDpn: number;
+  readonly seed: string;
+  readonly createdMs: number;
+  readonly deadlineMs: number;
+  readonly finishedMs: number | null;
+  readonly fragments: ReadonlyArray<{
+    readonly taskId: string;
+    readonly index: number;
+    readonly items: number;
+    readonly state: string;
+    readonly deviceId: string | null;
+    readonly attempts: number;
+    readonly price: string | null;
+    readonly reward: string | null;
+  }>;
+}
+
+/** A job's fragments are settled and stored per task; this bounds one job's bookkeeping. */
+export const MAX_ITEMS_PER_JOB = 10_000;
+/** A fragment's results travel in one 1 MiB message; 256 Groth16 proofs take ~300 KB. */
+export const MAX_ITEMS_PER_FRAGMENT = 256;
+/** Leases one device may be owed at once; bounds a device's claim on the queue. */
+export const MAX_CREDIT = 1_000;
+/** §Sybil: devices registered on one hardware fingerprint. Enough for a home lab or a demo. */
+export const MAX_DEVICES_PER_FINGERPRINT = 8;
+
+export class Bank {
+  readonly sessions = new Map<string, DeviceSession>();
+  private readonly o: BankOptions;
+  private readonly closing = { value: false };
+
+  constructor(options: BankOptions) {
+    this.o = options;
+  }
+
+  // ---- economics ----------------------------------------------------------------------------
+
+  /** The rate and burn decision in force (recomputed once per epoch). */
+  async economics(): Promise<EconomicsSnapshot> {
+    return this.o.rates.snapshot(this.o.now(), () => {
+      const online = [...this.sessions.values()].map((s) => ({
+        longTail: s.longTail,
+        rig: s.deviceClass === "rig",
+        cuPerSec: s.cuPerSec,
+      }));
+      let queuedCu = 0;
+      for (const task of this.o.store.tasksInState("pending")) queuedCu += task.cu;
+      for (const task of this.o.store.tasksInState("leased")) queuedCu += task.cu;
+      return { online, queuedCu };
+    });
+  }
+
+  // ---- jobs ---------------------------------------------------------------------------------
+
+  /** Accepts a job: quotes it, holds its budget, splits and assigns it. Idempotent per clientRef. */
+  async submitJob(requester: string, submit: JobSubmit): Promise<JobView> {
+    const now = this.o.now();
+    const existing = this.o.store.jobByClientRef(requester, submit.clientRef);
+    if (existing !== undefined) {
+      if (existing.spec_json !== JSON.stringify(submit.spec) || existing.budget !== submit.budget) {
+        throw new DpnError(
+          "JOB_CLIENT_REF_REUSED",
+          "This clientRef was already used for a different job.",
+          {
+            hint: "Use a new clientRef for a new job; reuse one only to retry the same submission.",
+            details: { jobId: existing.id },
+          },
+        );
+      }
+      return this.jobView(existing.id);
+    }
+    const spec = submit.spec;
+    const budget = parseDpn(submit.budget);
+    if (submit.deadlineMs <= now) {
+      throw new DpnError("JOB_DEADLINE_PASSED", "The job's deadline is in the past.", {
+        hint: "Set deadlineMs to a future time (milliseconds since 1970).",
+      });
+    }
+    const itemCu = this.itemCosts(submit);
+    const totalCu = itemCu.reduce((a, b) => a + b, 0);
+    const economics = await this.economics();
+    const quote = priceDpn(totalCu, economics.rate);
+    if (budget < quote) {
+      throw new DpnError(
+        "JOB_BUDGET_TOO_LOW",
+        `The budget ${submit.budget} DPN is below the quote of ${formatDpn(quote)} DPN.`,
+        {
+          hint: `Raise the budget to at least ${formatDpn(quote)} DPN (${totalCu.toFixed(3)} CU at ${economics.rate.cuPerDpn.toFixed(2)} CU/DPN).`,
+          details: { quote: formatDpn(quote), cu: totalCu },
+        },
+      );
+    }
+    const balance = await balanceOf(this.o.ledger, requester);
+    if (balance < budget) {
+      throw new DpnError(
+        "LEDGER_INSUFFICIENT_FUNDS",
+        `The account holds ${formatDpn(balance)} DPN; the budget is ${submit.budget} DPN.`,
+        {
+          hint: "Lower the budget or fund the account first.",
+        },
+      );
+    }
+
+    const jobId = `job_${randomBytes(8).toString("hex")}`;
+    const seed = createHash("sha256").update(`${jobId}:${now}`).digest("hex");
+    const eligible = this.eligibleSessions(spec.type);
+    // ⌈log2 N⌉ fragments (§Task splitting), more if a fragment's results would not fit one message.
+    const fragments = Math.min(
+      spec.items.length,
+      Math.max(
+        fragmentCount(eligible.length, spec.items.length),
+        Math.ceil(spec.items.length / MAX_ITEMS_PER_FRAGMENT),
+      ),
+    );
+    const sizes = splitWork(spec.items.length, fragments);
+    const tasks: TaskRow[] = [];
+    let from = 0;
+    let held = 0n;
+    for (const [index, size] of sizes.entries()) {
+      const taskId = `${jobId}.${index}`;
+      // The budget is held per fragment, in proportion to its items; the last takes the dust.
+      const holdAmount =
+        index === sizes.length - 1
+          ? budget - held
+          : (budget * BigInt(size)) / BigInt(spec.items.length);
+      held += holdAmount;
+      tasks.push({
+        id: taskId,
+        job_id: jobId,
+        idx: index,
+        item_from: from,
+        item_to: from + size,
+        cu: itemCu.slice(from, from + size).reduce((a, b) => a + b, 0),
+        state: "pending",
+        device_id: null,
+        attempt: 0,
+        lease_expires_ms: null,
+        hold_id: `hold:${taskId}`,
+        hold_amount: holdAmount.toString(),
+        output_json: null,
+        price: null,
+        reward: null,
+        excluded_json: "[]",
+        done_ms: null,
+      });
+      from += size;
+    }
+    const job: JobRow = {
+      id: jobId,
+      requester,
+      client_ref: submit.clientRef,
+      type: spec.type,
+      spec_json: JSON.stringify(spec),
+      budget: submit.budget,
+      deadline_ms: submit.deadlineMs,
+      state: "funding",
+      created_ms: now,
+      cu: totalCu,
+      quote: quote.toString(),
+      cu_per_dpn: economics.rate.cuPerDpn,
+      fragments,
+      seed,
+      assignment_json: "[]",
+      finished_ms: null,
+    };
+    this.o.store.insertJob(job, tasks);
+    try {
+      await this.fund(job, tasks);
+    } catch (error) {
+      // Never acknowledged: undo the holds that were placed and forget the job.
+      await this.releaseHolds(tasks);
+      this.o.store.transaction(() => {
+        this.o.store.db.prepare("DELETE FROM tasks WHERE job_id = ?").run(jobId);
+        this.o.store.db.prepare("DELETE FROM jobs WHERE id = ?").run(jobId);
+      });
+      throw error;
+    }
+    this.o.store.setJobState(jobId, "open");
+    this.assign(
+      jobId,
+      tasks.map((t) => t.id),
+    );
+    this.dispatch();
+    this.o.log("info", "job accepted", { jobId, items: spec.items.length, fragments, cu: totalCu });
+    return this.jobView(jobId);
+  }
+
+  private itemCosts(submit: JobSubmit): number[] {
+    const spec = submit.spec;
+    if (spec.type === "hash")
+      return spec.items.map((item) => costCu({ type: "hash", iterations: item.iterations }));
+    for (const sha of Object.values(spec.artifacts)) {
+      if (!this.o.artifacts.has(sha)) {
+        throw new DpnError("ARTIFACT_NOT_FOUND", `Artifact ${sha} has not been uploaded.`, {
+          hint: "Upload the circuit's wasm, zkey and verification key first (PUT /v1/artifacts/{sha256}).",
+        });
+      }
+    }
+    if (
+      spec.expectedPublicSignals !== undefined &&
+      spec.expectedPublicSignals.length !== spec.items.length
+    ) {
+      throw new DpnError("JOB_INVALID", "expectedPublicSignals must have one entry per item.", {
+        hint: "Give the expected public signals of every proof, or none.",
+      });
+    }
+    const perProof = costCu({ type: "zk-groth16", constraints: spec.constraints, proofs: 1 });
+    return spec.items.map(() => perProof);
+  }
+
+  private async fund(job: JobRow, tasks: readonly TaskRow[]): Promise<void> {
+    // A hold outlives the deadline by a day so settlement of a late-verified result can finish.
+    const expiresAtMs = job.deadline_ms + 86_400_000;
+    await Promise.all(
+      tasks.map((task) =>
+        this.o.ledger.placeHold({
+          idempotencyKey: task.hold_id,
+          holdId: task.hold_id,
+          from: owner(job.requester),
+          amount: BigInt(task.hold_amount),
+          expiresAtMs,
+        }),
+      ),
+    );
+  }
+
+  private async releaseHolds(tasks: readonly TaskRow[]): Promise<void> {
+    for (const task of tasks) {
+      const hold = await this.o.ledger.hold(task.hold_id);
+      if (hold !== undefined && hold.status === "open") {
+        await this.o.ledger.releaseHold({
+          idempotencyKey: `${task.hold_id}:release`,
+          holdId: task.hold_id,
+        });
+      }
+    }
+  }
+
+  async cancelJob(
+    requester: string,
+    jobId: string,
+    reason: "cancelled" | "expired" | "budget-exhausted" = "cancelled",
+  ): Promise<JobView> {
+    const job = this.requireJob(jobId);
+    if (job.requester !== requester) {
+      throw new DpnError("JOB_NOT_YOURS", "Only the requester who submitted a job can cancel it.", {
+        hint: "Sign the cancellation with the key that submitted the job.",
+      });
+    }
+    if (job.state !== "open" && job.state !== "funding") return this.jobView(jobId);
+    const cancelled = this.o.store.cancelOpenTasks(jobId);
+    for (const task of cancelled) {
+      for (const session of this.sessions.values()) {
+        session.leased.delete(task.id);
+        const at = session.queue.indexOf(task.id);
+        if (at !== -1) session.queue.splice(at, 1);
+      }
+    }
+    await this.releaseHolds(cancelled);
+    this.o.store.setJobState(jobId, reason, this.o.now());
+    this.o.log("info", `job ${reason}`, { jobId, released: cancelled.length });
+    return this.jobView(jobId);
+  }
+
+  requireJob(jobId: string): JobRow {
+    const job = this.o.store.job(jobId);
+    if (job === undefined) {
+      throw new DpnError("JOB_NOT_FOUND", `There is no job ${jobId}.`, {
+        hint: "Check the job id returned at submission.",
+      });
+    }
+    return job;
+  }
+
+  jobView(jobId: string): JobView {
+    const job = this.requireJob(jobId);
+    const tasks = this.o.store.tasksOf(jobId);
+    let spent = 0n;
+    let itemsDone = 0;
+    for (const task of tasks) {
+      if (task.price !== null) spent += BigInt(task.price);
+      if (task.state === "done") itemsDone += task.item_to - task.item_from;
+    }
+    return {
+      jobId,
+      state: job.state,
+      type: job.type,
+      requester: job.requester,
+      items: tasks.reduce((n, t) => n + t.item_to - t.item_from, 0),
+      itemsDone,
+      cu: job.cu,
+      quote: formatDpn(BigInt(job.quote)),
+      budget: job.budget,
+      spent: formatDpn(spent),
+      cuPerDpn: job.cu_per_dpn,
+      seed: job.seed,
+      createdMs: job.created_ms,
+      deadlineMs: job.deadline_ms,
+      finishedMs: job.finished_ms,
+      fragments: tasks.map((t) => ({
+        taskId: t.id,
+        index: t.idx,
+        items: t.item_to - t.item_from,
+        state: t.state,
+        deviceId: t.device_id,
+        attempts: t.attempt,
+        price: t.price === null ? null : formatDpn(BigInt(t.price)),
+        reward: t.reward === null ? null : formatDpn(BigInt(t.reward)),
+      })),
+    };
+  }
+
+  /** The outputs of a job's finished fragments, in item order. */
+  jobResult(jobId: string): {
+    readonly jobId: string;
+    readonly state: string;
+    readonly outputs: unknown[];
+  } {
+    const job = this.requireJob(jobId);
+    const outputs: unknown[] = [];
+    for (const task of this.o.store.tasksOf(jobId)) {
+      const taskOutputs: unknown[] =
+        task.output_json === null ? [] : (JSON.parse(task.output_json) as unknown[]);
+      for (let i = 0; i < task.item_to - task.item_from; i++) outputs.push(taskOutputs[i] ?? null);
+    }
+    return { jobId, state: job.state, outputs };
+  }
+
+  // ---- assignment and dispatch ---------------------------------------------------------------
+
+  private eligibleSessions(
+    type: string,
+    excluded: ReadonlySet<string> = new Set(),
+  ): DeviceSession[] {
+    return [...this.sessions.values()].filter(
+      (s) =>
+        s.taskTypes.includes(type) &&
+        !excluded.has(s.deviceId) &&
+        isEligible(s, type === "hash" ? "hash" : "zk-groth16"),
+    );
+  }
+
+  /**
+   * Assigns tasks of one job to connected devices (docs/protocol.md §Assignment). The seed is
+   * derived from the job's seed and each task's attempt, and the candidates are recorded with the
+   * result, so anyone can re-run the choice with auditAssignment.
+   */
+  private assign(jobId: string, taskIds: readonly string[]): void {
+    const job = this.requireJob(jobId);
+    const tasks = taskIds
+      .map((id) => this.o.store.task(id))
+      .filter((t): t is TaskRow => t !== undefined && t.state === "pending");
+    if (tasks.length === 0) return;
+    const excluded = new Set<string>(tasks.flatMap((t) => JSON.parse(t.excluded_json) as string[]));
+    // Devices already holding another fragment of this job count as holding one (anti-monopoly).
+    const holding = new Set(
+      this.o.store
+        .tasksOf(jobId)
+        .filter((t) => t.state === "leased" && t.device_id !== null)
+        .map((t) => t.device_id as string),
+    );
+    let candidates = this.eligibleSessions(job.type, excluded);
+    const fresh = candidates.filter((s) => !holding.has(s.deviceId));
+    if (fresh.length >= tasks.length) candidates = fresh;
+    if (candidates.length === 0) return; // waits for an eligible device to connect
+    const input = {
+      seed: `${job.seed}:${tasks.map((t) => `${t.idx}.${t.attempt}`).join(",")}`,
+      fragments: tasks.length,
+      candidates: candidates.map(
+        (s): Candidate => ({
+          deviceId: s.deviceId,
+          geohash: s.geohash,
+          capabilityCuPerSec: s.cuPerSec,
+          reputation: s.reputation,
+        }),
+      ),
+    };
+    const picks = assignFragments(input);
+    const log = JSON.parse(job.assignment_json) as unknown[];
+    log.push({
+      atMs: this.o.now(),
+      tasks: tasks.map((t) => t.id),
+      input,
+      picks: picks.map((p) => p.deviceId),
+    });
+    this.o.store.db
+      .prepare("UPDATE jobs SET assignment_json = ? WHERE id = ?")
+      .run(JSON.stringify(log), jobId);
+    for (const pick of picks) {
+      const task = tasks[pick.fragment];
+      const session = this.sessions.get(pick.deviceId);
+      if (task !== undefined && session !== undefined) session.queue.push(task.id);
+    }
+  }
+
+  /** Sends queued tasks to devices that have asked for work, one frame per device. */
+  dispatch(): void {
+    const now = this.o.now();
+    for (const session of this.sessions.values()) {
+      if (session.credit <= 0 || session.queue.length === 0) continue;
+      const leases: Lease[] = [];
+      const leaseExpiresAtMs = now + this.o.leaseMs;
+      this.o.store.transaction(() => {
+        while (session.credit > 0 && session.queue.length > 0) {
+          const taskId = session.queue.shift() as string;
+          const task = this.o.store.task(taskId);
+          if (task === undefined || task.state !== "pending") continue;
+          const job = this.requireJob(task.job_id);
+          const spec = JSON.parse(job.spec_json) as JobSubmit["spec"];
+          this.o.store.leaseTask(taskId, session.deviceId, leaseExpiresAtMs);
+          session.leased.add(taskId);
+          session.credit -= 1;
+          leases.push({
+            taskId,
+            jobId: job.id,
+            type: spec.type,
+            leaseExpiresAtMs,
+            artifacts: spec.type === "zk-groth16" ? { ...spec.artifacts } : {},
+            items: spec.items.slice(task.item_from, task.item_to),
+          });
+        }
+      });
+      if (leases.length > 0) session.send("node.leases", { leases });
+    }
+  }
+
+  // ---- results ------------------------------------------------------------------------------
+
+  /** Verifies and settles a frame of results from one device; answers with verdicts. */
+  async onResults(session: DeviceSession, results: readonly TaskResult[]): Promise<void> {
+    // Results settle concurrently: the ledger batches their postings into shared commits.
+    const verdicts = await Promise.all(results.map((result) => this.settleResult(session, result)));
+    session.send("node.verdicts", { verdicts });
+    this.dispatch();
+  }
+
+  private async settleResult(session: DeviceSession, result: TaskResult): Promise<WireVerdict> {
+    const task = this.o.store.task(result.taskId);
+    const rejected = (code: string, reason: string): WireVerdict => ({
+      taskId: result.taskId,
+      accepted: false,
+      code,
+      reason,
+      reward: "0",
+    });
+    if (task === undefined || task.device_id !== session.deviceId || task.state !== "leased") {
+      return rejected(
+        "TASK_NOT_LEASED",
+        "this task is not leased to this device (expired, reassigned or finished)",
+      );
+    }
+    session.leased.delete(task.id);
+    const job = this.requireJob(task.job_id);
+    const verdict = await this.verify(job, task, result.outputs);
+    const now = this.o.now();
+    if (!verdict.ok) {
+      session.reputation = afterRejected(session.reputation);
+      const device = this.o.store.device(session.deviceId);
+      this.o.store.recordDeviceOutcome(
+        session.deviceId,
+        false,
+        session.reputation,
+        BigInt(device?.earned ?? "0"),
+        0,
+        now,
+        session.runStartMs,
+      );
+      const excluded = [...(JSON.parse(task.excluded_json) as string[]), session.deviceId];
+      this.o.store.requeueTask(task.id, excluded);
+      this.o.log("warn", "result rejected", {
+        taskId: task.id,
+        deviceId: session.deviceId,
+        code: verdict.code,
+      });
+      this.assign(job.id, [task.id]);
+      return rejected(verdict.code ?? "RESULT_REJECTED", verdict.reason ?? "rejected");
+    }
+    this.o.store.markSettling(task.id, JSON.stringify(result.outputs));
+    const paid = await this.settle(task.id, session);
+    return { taskId: task.id, accepted: true, reward: formatDpn(paid) };
+  }
+
+  private async verify(job: JobRow, task: TaskRow, outputs: readonly unknown[]): Promise<Verdict> {
+    const spec = JSON.parse(job.spec_json) as JobSubmit["spec"];
+    if (spec.type === "hash")
+      return this.o.verifier.verifyHash(spec.items.slice(task.item_from, task.item_to), outputs);
+    return this.o.verifier.verifyGroth16(
+      {
+        verificationKeyPath: this.o.artifacts.path(spec.artifacts.verificationKey),
+        publicInputs: spec.publicInputs,
+        items: spec.items.slice(task.item_from, task.item_to),
+        expectedPublicSignals: spec.expectedPublicSignals?.slice(task.item_from, task.item_to),
+      },
+      outputs,
+    );
+  }
+
+  /**
+   * Pays for a verified task: the requester's hold is captured at the current rate and split
+   * (burn / fund / reserve), and the device's owner is minted its reward. Both postings carry
+   * keys derived from the task id: a retry after a crash can never pay twice. Returns the reward.
+   */
+  async settle(taskId: string, session: DeviceSession | undefined): Promise<bigint> {
+    const task = this.o.store.task(taskId);
+    if (task === undefined || task.state !== "settling" || task.device_id === null) return 0n;
+    const device = this.o.store.device(task.device_id);
+    if (device === undefined)
+      throw new Error(`settling task ${taskId} of unknown device ${task.device_id}`);
+    const economics = await this.economics();
+    const now = this.o.now();
+    const holdAmount = BigInt(task.hold_amount);
+    const price = priceDpn(task.cu, economics.rate);
+    const charged = price < holdAmount ? price : holdAmount;
+    await this.o.ledger.capturePayment({
+      idempotencyKey: `${task.id}:pay`,
+      holdId: task.hold_id,
+      amount: charged,
+      burnBps: economics.burning.burnBps,
+      antiMonopolyFundBps: this.o.params.payments.antiMonopolyFundBps,
+    });
+    const run = advanceRun(
+      { runStartMs: device.run_start_ms, lastActiveMs: device.last_active_ms },
+      now,
+      this.o.params.decay,
+    );
+    const minted = reward(
+      {
+        cu: task.cu,
+        deviceClass: device.device_class as DeviceClass,
+        operatingDays: operatingDays(run, now),
+      },
+      economics.rate,
+      this.o.params.decay,
+    ).amount;
+    let paid = 0n;
+    if (minted > 0n) {
+      try {
+        await this.o.ledger.mint({
+          idempotencyKey: `${task.id}:mint`,
+          to: owner(device.owner),
+          amount: minted,
+          receiptId: task.id,
+        });
+        paid = minted;
+      } catch (error) {
+        // An exhausted emission pool stops rewards, not verification: the requester still pays.
+        if (!isDpnError(error, "LEDGER_MINT_EXCEEDS_POOL")) throw error;
+        this.o.log("warn", "emission pool exhausted; no reward minted", { taskId });
+      }
+    }
+    const reputation = afterAccepted(session?.reputation ?? device.reputation);
+    if (session !== undefined) {
+      session.reputation = reputation;
+      session.runStartMs = run.runStartMs;
+      session.lastActiveMs = now;
+    }
+    this.o.store.transaction(() => {
+      this.o.store.markDone(task.id, charged, paid, now);
+      this.o.store.recordDeviceOutcome(
+        device.id,
+        true,
+        reputation,
+        BigInt(device.earned) + paid,
+        task.cu,
+        now,
+        run.runStartMs,
+      );
+    });
+    if (price > holdAmount) {
+      const job = this.requireJob(task.job_id);
+      await this.cancelJob(job.requester, job.id, "budget-exhausted");
+    } else {
+      this.finishIfComplete(task.job_id);
+    }
+    return paid;
+  }
+
+  private finishIfComplete(jobId: string): void {
+    const tasks = this.o.store.tasksOf(jobId);
+    if (tasks.every((t) => t.state === "done")) {
+      const job = this.requireJob(jobId);
+      if (job.state === "open") {
+        this.o.store.setJobState(jobId, "done", this.o.now());
+        this.o.log("info", "job done", { jobId });
+      }
+    }
+  }
+
+  // ---- devices ------------------------------------------------------------------------------
+
+  async connect(session: DeviceSession): Promise<void> {
+    // The owner's account receives the device's rewards; open it before any work is settled.
+    await this.o.ledger.openAccount(owner(session.owner));
+    const previous = this.sessions.get(session.deviceId);
+    if (previous !== undefined) this.disconnect(previous.deviceId);
+    this.sessions.set(session.deviceId, session);
+    // Work that waited for a device can go now.
+    for (const job of this.o.store.jobsInState("open")) {
+      const waiting = this.o.store
+        .tasksOf(job.id)
+        .filter((t) => t.state === "pending" && !this.isQueued(t.id));
+      if (waiting.length > 0)
+        this.assign(
+          job.id,
+          waiting.map((t) => t.id),
+        );
+    }
+    this.dispatch();
+  }
+
+  private isQueued(taskId: string): boolean {
+    for (const s of this.sessions.values()) if (s.queue.includes(taskId)) return true;
+    return false;
+  }
+
+  /** A device left: its leases move to other devices at once. */
+  disconnect(deviceId: string): void {
+    const session = this.sessions.get(deviceId);
+    if (session === undefined) return;
+    this.sessions.delete(deviceId);
+    const moved = [...session.leased, ...session.queue];
+    for (const taskId of session.leased) {
+      const task = this.o.store.task(taskId);
+      if (task?.state === "leased")
+        this.o.store.requeueTask(taskId, JSON.parse(task.excluded_json) as string[]);
+    }
+    this.reassign(moved);
+    this.o.log("info", "device disconnected", { deviceId, moved: moved.length });
+  }
+
+  /** device.ready adds credit: the device may hold that many more leases (flow control). */
+  ready(session: DeviceSession, slots: number): void {
+    session.credit = Math.min(session.credit + slots, MAX_CREDIT);
+    this.dispatch();
+  }
+
+  heartbeat(session: DeviceSession, activeTaskIds: readonly string[]): void {
+    const until = this.o.now() + this.o.leaseMs;
+    this.o.store.transaction(() => {
+      for (const taskId of activeTaskIds)
+        if (session.leased.has(taskId)) this.o.store.extendLease(taskId, until);
+    });
+  }
+
+  /** Moves expired leases elsewhere and ends jobs past their deadline. Call periodically. */
+  async sweep(): Promise<void> {
+    if (this.closing.value) return;
+    const now = this.o.now();
+    const expired: string[] = [];
+    for (const task of this.o.store.tasksInState("leased")) {
+      if (task.lease_expires_ms !== null && task.lease_expires_ms < now) {
+        const session = task.device_id === null ? undefined : this.sessions.get(task.device_id);
+        if (session !== undefined) {
+          session.leased.delete(task.id);
+          session.reputation = afterLeaseExpired(session.reputation);
+        }
+        this.o.store.requeueTask(task.id, JSON.parse(task.excluded_json) as string[]);
+        expired.push(task.id);
+      }
+    }
+    if (expired.length > 0) {
+      this.o.log("warn", "leases expired", { tasks: expired.length });
+      this.reassign(expired);
+    }
+    for (const job of this.o.store.jobsInState("open")) {
+      if (job.deadline_ms < now) await this.cancelJob(job.requester, job.id, "expired");
+    }
+    this.dispatch();
+  }
+
+  private reassign(taskIds: readonly string[]): void {
+    for (const session of this.sessions.values()) {
+      for (const taskId of taskIds) {
+        const at = session.queue.indexOf(taskId);
+        if (at !== -1) session.queue.splice(at, 1);
+      }
+    }
+    const byJob = new Map<string, string[]>();
+    for (const taskId of taskIds) {
+      const task = this.o.store.task(taskId);
+      if (task?.state !== "pending") continue;
+      byJob.set(task.job_id, [...(byJob.get(task.job_id) ?? []), taskId]);
+    }
+    for (const [jobId, ids] of byJob) this.assign(jobId, ids);
+    this.dispatch();
+  }
+
+  /**
+   * After a restart: jobs whose holds were not all placed are funded again (idempotently),
+   * results verified but not paid are settled (idempotently), and leases are void: their tasks
+   * go back to pending and are assigned when devices reconnect.
+   */
+  async recover(): Promise<void> {
+    for (const job of this.o.store.jobsInState("funding")) {
+      const tasks = this.o.store.tasksOf(job.id);
+      await this.fund(job, tasks);
+      this.o.store.setJobState(job.id, "open");
+    }
+    for (const task of this.o.store.tasksInState("settling")) await this.settle(task.id, undefined);
+    for (const task of this.o.store.tasksInState("leased")) {
+      this.o.store.requeueTask(task.id, JSON.parse(task.excluded_json) as string[]);
+    }
+  }
+
+  close(): void {
+    this.closing.value = true;
+  }
+
+  /** Registration facts of a device, for a new session. */
+  deviceReputation(deviceId: string): number {
+    return this.o.store.device(deviceId)?.reputation ?? INITIAL_REPUTATION;
+  }
+}

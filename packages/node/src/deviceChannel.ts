@@ -1,0 +1,319 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { classifyDevice, DpnError, isDpnError, type ProtocolParams } from "@dpn/protocol";
+import {
+  DeviceChallengeAnswer,
+  DeviceHeartbeat,
+  DeviceReady,
+  DeviceRegister,
+  DeviceResults,
+  type Envelope,
+  type Identity,
+  identityId,
+  MAX_PAYLOAD_BYTES,
+  open,
+  type PublicIdentity,
+  parseEnvelope,
+  parseMessage,
+  ReplayGuard,
+  type SignaturePolicy,
+  seal,
+} from "@dpn/wire";
+import { WebSocket, WebSocketServer } from "ws";
+import { type Bank, type DeviceSession, MAX_DEVICES_PER_FINGERPRINT } from "./bank.ts";
+import { type Challenge, measuredCapability, newChallenge } from "./devices/challenge.ts";
+import type { NodeStore } from "./store/nodeStore.ts";
+import type { Verifier } from "./verify/verifier.ts";
+
+/**
+ * The device channel (docs/protocol.md §Messages): one WebSocket per device, every frame a
+ * signed envelope. register → challenge → answer → registered, then ready / leases / results /
+ * verdicts / heartbeat. A bad frame gets a `node.error` with a code; it never crashes the node
+ * and never changes state.
+ */
+export interface DeviceChannelOptions {
+  readonly bank: Bank;
+  readonly store: NodeStore;
+  readonly verifier: Verifier;
+  readonly identity: Identity;
+  readonly params: ProtocolParams;
+  readonly now: () => number;
+  /** Messages issued before this instant are refused (the node's start). */
+  readonly startedAtMs: number;
+  readonly policy: SignaturePolicy;
+  readonly log: (level: "info" | "warn", message: string, data?: Record<string, unknown>) => void;
+}
+
+export const DEVICE_CHANNEL_PATH = "/v1/devices/ws";
+/** A frame is one envelope; results of large batches stay well under this. */
+const MAX_FRAME_BYTES = MAX_PAYLOAD_BYTES + 64 * 1024;
+
+type Phase =
+  | { readonly name: "new" }
+  | {
+      readonly name: "challenged";
+      readonly register: DeviceRegister;
+      readonly identity: PublicIdentity;
+      readonly challenge: Challenge;
+    }
+  | { readonly name: "active"; readonly identity: PublicIdentity; readonly session: DeviceSession };
+
+export class DeviceChannel {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  private readonly replay = new ReplayGuard();
+
+  constructor(private readonly o: DeviceChannelOptions) {
+    this.wss.on("connection", (socket) => this.accept(socket));
+  }
+
+  /** Hook for the HTTP server's `upgrade` event. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (request.url !== DEVICE_CHANNEL_PATH) {
+      socket.destroy();
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit("connection", ws, request));
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.wss.clients) client.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private accept(socket: WebSocket): void {
+    let phase: Phase = { name: "new" };
+    // Frames are handled one at a time per device, in order.
+    let queue: Promise<void> = Promise.resolve();
+    const send = (kind: string, body: unknown): void => {
+      if (socket.readyState === WebSocket.OPEN) {
+        socket.send(JSON.stringify(seal(this.o.identity, kind, body, { nowMs: this.o.now() })));
+      }
+    };
+    const fail = (error: unknown): void => {
+      const known = isDpnError(error);
+      if (!known) this.o.log("warn", "device frame failed", { error: String(error) });
+      send(
+        "node.error",
+        known
+          ? { code: error.code, message: error.message }
+          : { code: "NODE_INTERNAL", message: "internal error" },
+      );
+    };
+    socket.on("message", (data, isBinary) => {
+      queue = queue.then(async () => {
+        try {
+          if (isBinary)
+            throw new DpnError("MESSAGE_INVALID", "Frames are JSON text.", {
+              hint: "Send envelopes as text frames.",
+            });
+          phase = await this.onFrame(phase, data.toString(), send, socket);
+        } catch (error) {
+          fail(error);
+          if (phase.name !== "active") socket.close(4000, "registration failed");
+        }
+      });
+    });
+    socket.on("close", () => {
+      if (phase.name === "active") this.o.bank.disconnect(phase.session.deviceId);
+    });
+    socket.on("error", () => socket.terminate());
+  }
+
+  private verifyFrame(
+    text: string,
+    sender: PublicIdentity | undefined,
+  ): { envelope: Envelope; body: unknown; identity: PublicIdentity } {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new DpnError("ENVELOPE_MALFORMED", "The frame is not JSON.", {
+        hint: "Send one envelope per frame, as JSON text.",
+      });
+    }
+    const envelope = parseEnvelope(json);
+    let identity = sender;
+    if (identity === undefined) {
+      // Registration carries the keys; the id must commit to them (identityId), so they cannot be swapped.
+      const register = parseMessage(DeviceRegister, safeJson(envelope.payload), "device.register");
+      identity = {
+        id: envelope.from,
+        ed25519PublicKey: new Uint8Array(Buffer.from(register.ed25519PublicKey, "base64")),
+        mldsa44PublicKey: new Uint8Array(Buffer.from(register.mldsa44PublicKey, "base64")),
+      };
+      if (identityId(identity.ed25519PublicKey, identity.mldsa44PublicKey) !== envelope.from) {
+        throw new DpnError("IDENTITY_INVALID", "The device id does not match its public keys.", {
+          hint: "Derive the id from the two public keys (identityId).",
+        });
+      }
+    }
+    const now = this.o.now();
+    const body = open(envelope, identity, {
+      nowMs: now,
+      policy: this.o.policy,
+      notBeforeMs: this.o.startedAtMs,
+    });
+    this.replay.check(envelope.from, envelope.nonce, envelope.expiresAtMs, now);
+    return { envelope, body, identity };
+  }
+
+  private async onFrame(
+    phase: Phase,
+    text: string,
+    send: (kind: string, body: unknown) => void,
+    socket: WebSocket,
+  ): Promise<Phase> {
+    const { envelope, body, identity } = this.verifyFrame(
+      text,
+      phase.name === "new" ? undefined : phase.identity,
+    );
+    if (envelope.from !== identity.id)
+      throw new DpnError("ENVELOPE_BAD_SIGNATURE", "A frame came from another identity.");
+    switch (phase.name) {
+      case "new": {
+        if (envelope.kind !== "device.register") throw unexpected(envelope.kind, "device.register");
+        const register = parseMessage(DeviceRegister, body, "device.register");
+        const known = this.o.store.device(identity.id);
+        if (
+          known?.fingerprint !== register.fingerprint &&
+          this.o.store.devicesWithFingerprint(register.fingerprint) >= MAX_DEVICES_PER_FINGERPRINT
+        ) {
+          throw new DpnError(
+            "DEVICE_TOO_MANY_ON_HARDWARE",
+            `${MAX_DEVICES_PER_FINGERPRINT} devices are already registered on this hardware.`,
+            {
+              hint: "Run one agent per machine with more slots instead of many agents.",
+            },
+          );
+        }
+        const challenge = newChallenge(this.o.now());
+        send("node.challenge", {
+          challengeId: challenge.challengeId,
+          seed: challenge.seed,
+          iterations: challenge.iterations,
+        });
+        return { name: "challenged", register, identity, challenge };
+      }
+      case "challenged": {
+        if (envelope.kind !== "device.challenge-answer")
+          throw unexpected(envelope.kind, "device.challenge-answer");
+        const answer = parseMessage(DeviceChallengeAnswer, body, "device.challenge-answer");
+        const answeredAt = this.o.now();
+        const { challenge, register } = phase;
+        if (answer.challengeId !== challenge.challengeId) {
+          throw new DpnError("DEVICE_CHALLENGE_WRONG", "The answer is for another challenge.", {
+            hint: "Answer the challenge you were sent.",
+          });
+        }
+        const check = await this.o.verifier.verifyHash(
+          [{ seed: challenge.seed, iterations: challenge.iterations }],
+          [{ digest: answer.digest }],
+        );
+        if (!check.ok) {
+          throw new DpnError("DEVICE_CHALLENGE_WRONG", "The benchmark's digest is wrong.", {
+            hint: "Iterate SHA-256 from the seed's bytes exactly `iterations` times.",
+          });
+        }
+        const cuPerSec = measuredCapability(challenge, answer.elapsedMs, answeredAt);
+        const classification = classifyDevice(
+          register.deviceClass,
+          cuPerSec,
+          this.o.params.devices,
+        );
+        const previous = this.o.store.device(identity.id);
+        this.o.store.upsertDevice({
+          id: identity.id,
+          owner: register.owner,
+          device_class: classification.deviceClass,
+          declared_class: register.deviceClass,
+          layer: classification.layer,
+          long_tail: classification.longTail ? 1 : 0,
+          geohash: register.geohash,
+          fingerprint: register.fingerprint,
+          cu_per_sec: cuPerSec,
+          reputation: previous?.reputation ?? this.o.bank.deviceReputation(identity.id),
+          run_start_ms: previous?.run_start_ms ?? answeredAt,
+          last_active_ms: previous?.last_active_ms ?? answeredAt,
+          registered_ms: previous?.registered_ms ?? answeredAt,
+          ed25519: Buffer.from(identity.ed25519PublicKey),
+          mldsa44: Buffer.from(identity.mldsa44PublicKey),
+        });
+        const row = this.o.store.device(identity.id);
+        const session: DeviceSession = {
+          deviceId: identity.id,
+          owner: register.owner,
+          deviceClass: classification.deviceClass,
+          layer: classification.layer,
+          longTail: classification.longTail,
+          geohash: register.geohash,
+          cuPerSec,
+          taskTypes: register.taskTypes,
+          reputation: row?.reputation ?? 0.5,
+          runStartMs: row?.run_start_ms ?? answeredAt,
+          lastActiveMs: row?.last_active_ms ?? answeredAt,
+          credit: 0,
+          queue: [],
+          leased: new Set(),
+          send: (kind, message) => send(kind, message),
+        };
+        send("node.registered", {
+          deviceId: identity.id,
+          deviceClass: classification.deviceClass,
+          layer: classification.layer,
+          longTail: classification.longTail,
+          benchmarkCuPerSec: cuPerSec,
+          reason: classification.reason,
+        });
+        await this.o.bank.connect(session);
+        this.o.log("info", "device registered", {
+          deviceId: identity.id,
+          class: classification.deviceClass,
+          cuPerSec: Number(cuPerSec.toFixed(2)),
+        });
+        if (socket.readyState !== WebSocket.OPEN) this.o.bank.disconnect(identity.id);
+        return { name: "active", identity, session };
+      }
+      case "active": {
+        const { session } = phase;
+        switch (envelope.kind) {
+          case "device.ready":
+            this.o.bank.ready(session, parseMessage(DeviceReady, body, "device.ready").slots);
+            break;
+          case "device.results":
+            await this.o.bank.onResults(
+              session,
+              parseMessage(DeviceResults, body, "device.results").results,
+            );
+            break;
+          case "device.heartbeat":
+            this.o.bank.heartbeat(
+              session,
+              parseMessage(DeviceHeartbeat, body, "device.heartbeat").activeTaskIds,
+            );
+            break;
+          default:
+            throw unexpected(envelope.kind, "device.ready, device.results or device.heartbeat");
+        }
+        return phase;
+      }
+    }
+  }
+}
+
+function unexpected(kind: string, expected: string): DpnError {
+  return new DpnError(
+    "MESSAGE_UNEXPECTED",
+    `A ${kind} message is not expected now; expected ${expected}.`,
+    {
+      hint: "Follow the device protocol: register, answer the challenge, then ready/results/heartbeat.",
+    },
+  );
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

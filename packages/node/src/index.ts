@@ -1,0 +1,3 @@
+export * from "./bank.ts";
+export * from "./economics/priceSource.ts";
+export * from "./server.ts";

@@ -1,0 +1,206 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Ledger, openLedger, SYSTEM_ACCOUNTS, sqliteStore } from "@dpn/ledger";
+import {
+  DpnError,
+  type ProtocolParams,
+  parseDpn,
+  resolveParams,
+  TOTAL_SUPPLY_CAP,
+} from "@dpn/protocol";
+import { type Identity, newIdentity, type SignaturePolicy } from "@dpn/wire";
+import rateLimit from "@fastify/rate-limit";
+import Fastify, { type FastifyInstance } from "fastify";
+import { pino } from "pino";
+import { statusOf } from "./api/httpErrors.ts";
+import { OpenApi } from "./api/openapi.ts";
+import { registerRoutes } from "./api/routes.ts";
+import { ArtifactStore, MAX_ARTIFACT_BYTES } from "./artifactStore.ts";
+import { Bank } from "./bank.ts";
+import { DeviceChannel } from "./deviceChannel.ts";
+import { configuredPriceSource, type PriceSource } from "./economics/priceSource.ts";
+import { RateService } from "./economics/rateService.ts";
+import { NodeStore } from "./store/nodeStore.ts";
+import { Verifier } from "./verify/verifier.ts";
+
+/**
+ * Starts a bank node: the ledger (SQLite in the data directory), the node store, the verifier
+ * pool, the HTTP API and the device channel on one port (docs/protocol.md; DESIGN.md).
+ */
+export interface NodeOptions {
+  readonly dataDir: string;
+  readonly host?: string;
+  /** 0 lets the OS choose (tests). */
+  readonly port?: number;
+  readonly identity?: Identity;
+  readonly priceSource?: PriceSource;
+  /** Governed parameter overrides ("rate.msfPenalty": 0.25, …). */
+  readonly params?: Readonly<Record<string, number>>;
+  readonly leaseMs?: number;
+  readonly epochMs?: number;
+  readonly verifyThreads?: number;
+  readonly policy?: SignaturePolicy;
+  /** Operator grants at start: account id → DPN, transferred once from the liquidity pool. */
+  readonly grants?: Readonly<Record<string, string>>;
+  readonly now?: () => number;
+  /** pino level; "silent" for tests. */
+  readonly logLevel?: string;
+  /** Period of the lease and deadline sweep. */
+  readonly sweepMs?: number;
+}
+
+export interface RunningNode {
+  readonly url: string;
+  readonly identity: Identity;
+  readonly bank: Bank;
+  readonly ledger: Ledger;
+  readonly store: NodeStore;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export const NODE_VERSION = "0.1.0";
+
+export async function startNode(options: NodeOptions): Promise<RunningNode> {
+  const now = options.now ?? Date.now;
+  const startedAtMs = now();
+  const params: ProtocolParams = resolveParams(options.params ?? {});
+  const identity = options.identity ?? newIdentity();
+  const policy = options.policy ?? "hybrid";
+  const logger = pino({ level: options.logLevel ?? "info" });
+  const log = (level: "info" | "warn", message: string, data: Record<string, unknown> = {}): void =>
+    logger[level](data, message);
+  mkdirSync(options.dataDir, { recursive: true });
+
+  const ledger = await openLedger({
+    store: sqliteStore({ path: join(options.dataDir, "ledger.db") }),
+    clock: now,
+  });
+  const store = new NodeStore(join(options.dataDir, "node.db"));
+  const artifacts = new ArtifactStore(options.dataDir);
+  const verifier = new Verifier(options.verifyThreads ?? 1);
+  const rates = new RateService(
+    ledger,
+    store,
+    options.priceSource ?? configuredPriceSource(),
+    params,
+    options.epochMs ?? 60_000,
+  );
+  const bank = new Bank({
+    store,
+    ledger,
+    artifacts,
+    rates,
+    verifier,
+    params,
+    now,
+    leaseMs: options.leaseMs ?? 120_000,
+    log,
+  });
+
+  await ledger.genesis({ idempotencyKey: "genesis", cap: TOTAL_SUPPLY_CAP });
+  for (const [account, amount] of Object.entries(options.grants ?? {})) {
+    await ledger.openAccount(`owner:${account}`);
+    await ledger.transfer({
+      idempotencyKey: `grant:${account}:${amount}`,
+      from: SYSTEM_ACCOUNTS.liquidity,
+      to: `owner:${account}`,
+      amount: parseDpn(amount),
+    });
+  }
+  await bank.recover();
+
+  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
+  app.addContentTypeParser(
+    "application/octet-stream",
+    { parseAs: "buffer", bodyLimit: MAX_ARTIFACT_BYTES },
+    (_request, body, done) => done(null, body),
+  );
+  await app.register(rateLimit, { max: 1200, timeWindow: 60_000 });
+  app.setErrorHandler((error, _request, reply) => {
+    const status = statusOf(error);
+    if (error instanceof DpnError) return reply.code(status).send(error.toJSON());
+    const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+    if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode < 500) {
+      // Fastify's own refusals (bad JSON, body too large, rate limit) keep their status.
+      return reply.code(fastifyError.statusCode).send({
+        code: `HTTP_${fastifyError.code ?? fastifyError.statusCode}`,
+        message: fastifyError.message ?? "request refused",
+        hint: "Check the request against /openapi.json.",
+        details: {},
+      });
+    }
+    log("warn", "request failed", { error: String(error) });
+    return reply.code(500).send({
+      code: "NODE_INTERNAL",
+      message: "The node failed to handle the request.",
+      details: {},
+    });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      code: "HTTP_NOT_FOUND",
+      message: `No route ${request.method} ${request.url}.`,
+      hint: "See /openapi.json.",
+      details: {},
+    }),
+  );
+
+  const openapi = new OpenApi();
+  const nodeInfo = () => ({
+    id: identity.id,
+    ed25519PublicKey: Buffer.from(identity.ed25519PublicKey).toString("base64"),
+    mldsa44PublicKey: Buffer.from(identity.mldsa44PublicKey).toString("base64"),
+    version: NODE_VERSION,
+    signaturePolicy: policy,
+    devicesOnline: bank.sessions.size,
+  });
+  registerRoutes(app, {
+    bank,
+    ledger,
+    store,
+    artifacts,
+    openapi,
+    now,
+    startedAtMs,
+    policy,
+    nodeInfo,
+  });
+
+  const channel = new DeviceChannel({
+    bank,
+    store,
+    verifier,
+    identity,
+    params,
+    now,
+    startedAtMs,
+    policy,
+    log,
+  });
+  app.server.on("upgrade", (request, socket, head) => channel.handleUpgrade(request, socket, head));
+
+  const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0 });
+  const sweep = setInterval(() => {
+    bank.sweep().catch((error: unknown) => log("warn", "sweep failed", { error: String(error) }));
+  }, options.sweepMs ?? 1_000);
+  log("info", "node listening", { url: address, id: identity.id });
+
+  return {
+    url: address,
+    identity,
+    bank,
+    ledger,
+    store,
+    app,
+    async close() {
+      clearInterval(sweep);
+      bank.close();
+      await channel.close();
+      await app.close();
+      await verifier.close();
+      store.close();
+      await ledger.close();
+    },
+  };
+}

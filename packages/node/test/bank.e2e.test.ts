@@ -1,0 +1,98 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DpnClient } from "@dpn/sdk";
+import { newIdentity } from "@dpn/wire";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningNode, startNode } from "../src/server.ts";
+import { ProtocolDevice } from "./protocolDevice.ts";
+
+const requester = newIdentity();
+const deviceOwner = newIdentity();
+let node: RunningNode;
+let client: DpnClient;
+
+function hashJob(items: number, clientRef: string, budget = "10") {
+  return {
+    spec: {
+      type: "hash" as const,
+      items: Array.from({ length: items }, (_, i) => ({
+        seed: i.toString(16).padStart(64, "0"),
+        iterations: 1000,
+      })),
+    },
+    budget,
+    deadlineMs: Date.now() + 600_000,
+    clientRef,
+  };
+}
+
+beforeAll(async () => {
+  node = await startNode({
+    dataDir: mkdtempSync(join(tmpdir(), "dpn-node-")),
+    logLevel: process.env.DPN_TEST_LOG ?? "silent",
+    grants: { [requester.id]: "1000" },
+  });
+  client = new DpnClient({ url: node.url, identity: requester });
+});
+
+afterAll(async () => {
+  await node.close();
+});
+
+describe("bank node end to end (real sockets, real ledger)", () => {
+  it("registers a device, runs a hash job, pays the device and burns the payment", async () => {
+    const device = new ProtocolDevice({
+      url: node.url,
+      owner: deviceOwner.id,
+      deviceClass: "server",
+    });
+    const registered = await device.connect();
+    expect(registered.kind).toBe("node.registered");
+    const job = await client.submitJob(hashJob(8, "job-1"));
+    expect(job.state).toBe("open");
+    const { verdicts } = await device.workOnce();
+    expect(verdicts.every((v) => v.accepted)).toBe(true);
+    const done = await client.waitForJob(job.jobId);
+    expect(done.state).toBe("done");
+    expect(Number((await client.balance(deviceOwner.id)).balance)).toBeGreaterThan(0);
+    const supply = await client.supply();
+    expect(BigInt(supply.burned as string)).toBeGreaterThan(0n);
+    expect((await client.ledgerVerify()).ok).toBe(true);
+    device.close();
+  });
+
+  it("rejects a forged result, lowers the device's reputation and pays nothing for it", async () => {
+    const liar = new ProtocolDevice({
+      url: node.url,
+      owner: deviceOwner.id,
+      tamper: (outputs) => outputs.map(() => ({ digest: "0".repeat(64) })),
+    });
+    await liar.connect();
+    const before = (await client.balance(deviceOwner.id)).balance;
+    const job = await client.submitJob(hashJob(2, "job-forged"));
+    const { verdicts } = await liar.workOnce();
+    expect(verdicts[0]?.accepted).toBe(false);
+    expect(verdicts[0]?.code).toBe("RESULT_WRONG");
+    expect((await client.balance(deviceOwner.id)).balance).toBe(before);
+    const devices = (await client.devices()).devices;
+    expect(devices.find((d) => d.deviceId === liar.identity.id)?.reputation).toBe(0.25);
+    liar.close();
+    await client.cancelJob(job.jobId);
+  });
+
+  it("refuses a replayed frame and a job above the requester's means, changing nothing", async () => {
+    const device = new ProtocolDevice({ url: node.url, owner: deviceOwner.id });
+    await device.connect();
+    const frame = device.send("device.ready", { slots: 0 });
+    device.socket.send(frame);
+    const error = await device.next("node.error");
+    expect((error.body as { code: string }).code).toBe("ENVELOPE_REPLAYED");
+    device.close();
+    const before = await client.balance(requester.id);
+    await expect(client.submitJob(hashJob(1, "too-rich", "5000"))).rejects.toMatchObject({
+      code: "LEDGER_INSUFFICIENT_FUNDS",
+    });
+    expect(await client.balance(requester.id)).toEqual(before);
+  });
+});

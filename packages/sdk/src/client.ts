@@ -1,0 +1,233 @@
+import { createHash } from "node:crypto";
+import { DpnError } from "@dpn/protocol";
+import { type Identity, type JobSubmit, seal } from "@dpn/wire";
+
+/**
+ * A typed client of the bank node's HTTP API (see the node's /openapi.json). Requests that
+ * change state are sealed with the caller's identity; errors come back as DpnError with the
+ * node's code, message and hint.
+ */
+export interface JobView {
+  readonly jobId: string;
+  readonly state: string;
+  readonly type: string;
+  readonly items: number;
+  readonly itemsDone: number;
+  readonly cu: number;
+  readonly quote: string;
+  readonly budget: string;
+  readonly spent: string;
+  readonly cuPerDpn: number;
+  readonly seed: string;
+  readonly createdMs: number;
+  readonly deadlineMs: number;
+  readonly finishedMs: number | null;
+  readonly fragments: ReadonlyArray<{
+    readonly taskId: string;
+    readonly index: number;
+    readonly items: number;
+    readonly state: string;
+    readonly deviceId: string | null;
+    readonly attempts: number;
+    readonly price: string | null;
+    readonly reward: string | null;
+  }>;
+}
+
+export interface NodeInfo {
+  readonly id: string;
+  readonly ed25519PublicKey: string;
+  readonly mldsa44PublicKey: string;
+  readonly version: string;
+  readonly devicesOnline: number;
+}
+
+export interface ClientOptions {
+  readonly url: string;
+  /** The caller's identity; needed for anything that changes state. */
+  readonly identity?: Identity;
+  readonly now?: () => number;
+}
+
+const FINAL_STATES = new Set(["done", "cancelled", "expired", "budget-exhausted"]);
+
+export class DpnClient {
+  private readonly url: string;
+
+  constructor(private readonly options: ClientOptions) {
+    this.url = options.url.replace(/\/$/, "");
+  }
+
+  private identity(): Identity {
+    if (this.options.identity === undefined) {
+      throw new DpnError(
+        "CLIENT_NO_IDENTITY",
+        "This request must be signed, and the client has no identity.",
+        {
+          hint: "Create the client with an identity (dpn keys new; readKeyFile).",
+        },
+      );
+    }
+    return this.options.identity;
+  }
+
+  /** A signed request body: { envelope, keys }. */
+  signed(
+    kind: string,
+    body: unknown,
+  ): { envelope: unknown; keys: { ed25519PublicKey: string; mldsa44PublicKey: string } } {
+    const identity = this.identity();
+    return {
+      envelope: seal(identity, kind, body, { nowMs: (this.options.now ?? Date.now)() }),
+      keys: {
+        ed25519PublicKey: Buffer.from(identity.ed25519PublicKey).toString("base64"),
+        mldsa44PublicKey: Buffer.from(identity.mldsa44PublicKey).toString("base64"),
+      },
+    };
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.url}${path}`, {
+        method,
+        headers:
+          body === undefined || body instanceof Uint8Array
+            ? headers
+            : { "content-type": "application/json", ...headers },
+        ...(body === undefined
+          ? {}
+          : { body: body instanceof Uint8Array ? body : JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw new DpnError("CLIENT_UNREACHABLE", `Cannot reach the node at ${this.url}.`, {
+        hint: "Check the URL and that the node is running (dpn node).",
+        cause: error,
+      });
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text === "" ? {} : JSON.parse(text);
+    } catch {
+      json = { message: text };
+    }
+    if (!response.ok) {
+      const e = json as {
+        code?: string;
+        message?: string;
+        hint?: string;
+        details?: Record<string, unknown>;
+      };
+      throw new DpnError(
+        e.code ?? `HTTP_${response.status}`,
+        e.message ?? `HTTP ${response.status}`,
+        {
+          ...(e.hint === undefined ? {} : { hint: e.hint }),
+          details: { status: response.status, ...(e.details ?? {}) },
+        },
+      );
+    }
+    return json as T;
+  }
+
+  node(): Promise<NodeInfo> {
+    return this.request("GET", "/v1/node");
+  }
+
+  /** Uploads an artifact and returns its SHA-256 (the node stores it by content). */
+  async uploadArtifact(bytes: Uint8Array): Promise<string> {
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const header = JSON.stringify(this.signed("artifact.put", { sha256, bytes: bytes.length }));
+    await this.request("PUT", `/v1/artifacts/${sha256}`, bytes, {
+      "content-type": "application/octet-stream",
+      "x-dpn-request": header,
+    });
+    return sha256;
+  }
+
+  submitJob(submit: JobSubmit): Promise<JobView> {
+    return this.request("POST", "/v1/jobs", this.signed("job.submit", submit));
+  }
+
+  job(jobId: string): Promise<JobView> {
+    return this.request("GET", `/v1/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  jobResult(jobId: string): Promise<{ jobId: string; state: string; outputs: unknown[] }> {
+    return this.request("GET", `/v1/jobs/${encodeURIComponent(jobId)}/result`);
+  }
+
+  cancelJob(jobId: string): Promise<JobView> {
+    return this.request(
+      "POST",
+      `/v1/jobs/${encodeURIComponent(jobId)}/cancel`,
+      this.signed("job.cancel", { jobId }),
+    );
+  }
+
+  /** Polls a job until it reaches a final state, reporting progress on every change. */
+  async waitForJob(
+    jobId: string,
+    onProgress?: (job: JobView) => void,
+    pollMs = 250,
+  ): Promise<JobView> {
+    let last = "";
+    for (;;) {
+      const job = await this.job(jobId);
+      const key = `${job.state}:${job.itemsDone}`;
+      if (key !== last) {
+        onProgress?.(job);
+        last = key;
+      }
+      if (FINAL_STATES.has(job.state)) return job;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  balance(accountId: string): Promise<{ id: string; balance: string }> {
+    return this.request("GET", `/v1/accounts/${accountId}`);
+  }
+
+  history(
+    accountId: string,
+    cursor?: string,
+  ): Promise<{ entries: unknown[]; nextCursor: string | null }> {
+    return this.request(
+      "GET",
+      `/v1/accounts/${accountId}/history${cursor === undefined ? "" : `?cursor=${encodeURIComponent(cursor)}`}`,
+    );
+  }
+
+  transfer(to: string, amount: string, clientRef: string): Promise<{ seq: number }> {
+    return this.request(
+      "POST",
+      "/v1/transfers",
+      this.signed("transfer", { to, amount, clientRef }),
+    );
+  }
+
+  ledgerVerify(): Promise<{ ok: boolean; [key: string]: unknown }> {
+    return this.request("GET", "/v1/ledger/verify");
+  }
+
+  supply(): Promise<Record<string, string>> {
+    return this.request("GET", "/v1/ledger/supply");
+  }
+
+  economics(): Promise<{
+    rate: { cuPerDpn: number; msf: number; ehf: number };
+    burning: { burnBps: string; level: string };
+  }> {
+    return this.request("GET", "/v1/economics/rate");
+  }
+
+  devices(): Promise<{ devices: Array<Record<string, unknown>> }> {
+    return this.request("GET", "/v1/devices");
+  }
+}
