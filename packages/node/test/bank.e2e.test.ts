@@ -1,8 +1,10 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { exampleInputs, poseidonChain, terminateSnarkjsCurve } from "@dpn/circuits";
 import { DpnClient } from "@dpn/sdk";
-import { newIdentity } from "@dpn/wire";
+import { newIdentity, seal } from "@dpn/wire";
+import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningNode, startNode } from "../src/server.ts";
 import { ProtocolDevice } from "./protocolDevice.ts";
@@ -38,6 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await node.close();
+  await terminateSnarkjsCurve();
 });
 
 describe("bank node end to end (real sockets, real ledger)", () => {
@@ -79,6 +82,87 @@ describe("bank node end to end (real sockets, real ledger)", () => {
     expect(devices.find((d) => d.deviceId === liar.identity.id)?.reputation).toBe(0.25);
     liar.close();
     await client.cancelJob(job.jobId);
+  });
+
+  it("rejects a fabricated Groth16 proof and a real proof of another statement", async () => {
+    const artifacts = {
+      wasm: await client.uploadArtifact(readFileSync(poseidonChain.artifacts.wasm)),
+      zkey: await client.uploadArtifact(readFileSync(poseidonChain.artifacts.zkey)),
+      verificationKey: await client.uploadArtifact(
+        readFileSync(poseidonChain.artifacts.verificationKey),
+      ),
+    };
+    const [asked, other] = exampleInputs("forgery", 2);
+    if (asked === undefined || other === undefined) throw new Error("no inputs");
+    const spec = {
+      type: "zk-groth16" as const,
+      artifacts,
+      constraints: poseidonChain.constraints,
+      publicInputs: ["h0"],
+      items: [{ h0: asked.h0, x: [...asked.x] }],
+    };
+    const fabricated = new ProtocolDevice({
+      url: node.url,
+      owner: deviceOwner.id,
+      respond: async () => [
+        {
+          proof: {
+            pi_a: ["1", "2", "1"],
+            pi_b: [
+              ["1", "2"],
+              ["3", "4"],
+              ["1", "0"],
+            ],
+            pi_c: ["1", "2", "1"],
+            protocol: "groth16",
+            curve: "bn128",
+          },
+          publicSignals: ["5", asked.h0],
+        },
+      ],
+    });
+    await fabricated.connect();
+    const job = await client.submitJob({
+      spec,
+      budget: "10",
+      deadlineMs: Date.now() + 60_000,
+      clientRef: "zk-forged",
+    });
+    expect((await fabricated.workOnce()).verdicts[0]?.code).toBe("PROOF_INVALID");
+    fabricated.close();
+
+    // A genuine proof, but of a different statement (another h0): valid, and still refused.
+    const wrongStatement = new ProtocolDevice({
+      url: node.url,
+      owner: deviceOwner.id,
+      respond: async () => [
+        await snarkjs.groth16.fullProve(
+          { h0: other.h0, x: [...other.x] },
+          poseidonChain.artifacts.wasm,
+          poseidonChain.artifacts.zkey,
+        ),
+      ],
+    });
+    await wrongStatement.connect();
+    expect((await wrongStatement.workOnce()).verdicts[0]?.code).toBe("PROOF_WRONG_STATEMENT");
+    wrongStatement.close();
+    await client.cancelJob(job.jobId);
+    expect((await client.ledgerVerify()).ok).toBe(true);
+  });
+
+  it("refuses a frame signed with another identity's key", async () => {
+    const device = new ProtocolDevice({ url: node.url, owner: deviceOwner.id });
+    await device.connect();
+    const impostor = newIdentity();
+    const forged = {
+      ...seal(impostor, "device.ready", { slots: 1 }, { nowMs: Date.now() }),
+      from: device.identity.id,
+    };
+    device.socket.send(JSON.stringify(forged));
+    expect(((await device.next("node.error")).body as { code: string }).code).toBe(
+      "ENVELOPE_BAD_SIGNATURE",
+    );
+    device.close();
   });
 
   it("refuses a replayed frame and a job above the requester's means, changing nothing", async () => {

@@ -22,6 +22,12 @@ export interface ProtocolDeviceOptions {
   readonly slots?: number;
   /** Rewrite outputs before sending (to forge); default: honest. */
   readonly tamper?: (outputs: unknown[]) => unknown[];
+  /** Answer a lease entirely (for zk leases, which this device cannot prove honestly). */
+  readonly respond?: (lease: {
+    taskId: string;
+    type: string;
+    items: unknown[];
+  }) => Promise<unknown[]>;
   readonly taskTypes?: string[];
 }
 
@@ -141,16 +147,21 @@ export class ProtocolDevice {
         items: Array<{ seed: string; iterations: number }>;
       }>;
     };
-    const results = leases.map((lease) => {
-      const outputs: unknown[] = lease.items.map((item) => ({
-        digest: iterate(item.seed, item.iterations),
-      }));
-      return {
-        taskId: lease.taskId,
-        outputs: this.o.tamper ? this.o.tamper(outputs) : outputs,
-        elapsedMs: 1,
-      };
-    });
+    const results = await Promise.all(
+      leases.map(async (lease) => {
+        if (this.o.respond !== undefined) {
+          return { taskId: lease.taskId, outputs: await this.o.respond(lease), elapsedMs: 1 };
+        }
+        const outputs: unknown[] = lease.items.map((item) => ({
+          digest: iterate(item.seed, item.iterations),
+        }));
+        return {
+          taskId: lease.taskId,
+          outputs: this.o.tamper ? this.o.tamper(outputs) : outputs,
+          elapsedMs: 1,
+        };
+      }),
+    );
     this.send("device.results", { results });
     const { verdicts } = (await this.next("node.verdicts")).body as {
       verdicts: Array<{ taskId: string; accepted: boolean; code?: string; reward: string }>;
