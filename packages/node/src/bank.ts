@@ -445,6 +445,9 @@ export class Bank {
         .map((t) => t.device_id as string),
     );
     let candidates = this.eligibleSessions(job.type, excluded);
+    // Devices that have asked for work come first; busy ones only if no one is waiting for work.
+    const ready = candidates.filter((s) => s.credit > s.queue.length);
+    if (ready.length > 0) candidates = ready;
     const fresh = candidates.filter((s) => !holding.has(s.deviceId));
     if (fresh.length >= tasks.length) candidates = fresh;
     if (candidates.length === 0) return; // waits for an eligible device to connect
@@ -480,6 +483,7 @@ export class Bank {
 
   /** Sends queued tasks to devices that have asked for work, one frame per device. */
   dispatch(): void {
+    this.rebalance();
     const now = this.o.now();
     for (const session of this.sessions.values()) {
       if (session.credit <= 0 || session.queue.length === 0) continue;
@@ -739,6 +743,11 @@ export class Bank {
           session.leased.delete(task.id);
           session.reputation = afterLeaseExpired(session.reputation);
         }
+        if (task.device_id !== null) {
+          const reputation =
+            session?.reputation ?? afterLeaseExpired(this.deviceReputation(task.device_id));
+          this.o.store.setReputation(task.device_id, reputation);
+        }
         this.o.store.requeueTask(task.id, JSON.parse(task.excluded_json) as string[]);
         expired.push(task.id);
       }
@@ -751,6 +760,30 @@ export class Bank {
       if (job.deadline_ms < now) await this.cancelJob(job.requester, job.id, "expired");
     }
     this.dispatch();
+  }
+
+  private rebalancing = false;
+
+  /**
+   * Work queued at a device that has not asked for any (no credit) moves to devices that are
+   * waiting for work, so a slow or silent device cannot sit on tasks while others idle.
+   */
+  private rebalance(): void {
+    if (this.rebalancing) return;
+    const idle = [...this.sessions.values()].some((s) => s.credit > 0 && s.queue.length === 0);
+    if (!idle) return;
+    const stalled: string[] = [];
+    for (const session of this.sessions.values()) {
+      if (session.credit === 0 && session.queue.length > 0)
+        stalled.push(...session.queue.splice(0));
+    }
+    if (stalled.length === 0) return;
+    this.rebalancing = true;
+    try {
+      this.reassign(stalled);
+    } finally {
+      this.rebalancing = false;
+    }
   }
 
   private reassign(taskIds: readonly string[]): void {

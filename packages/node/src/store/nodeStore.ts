@@ -175,6 +175,10 @@ export class NodeStore {
       });
   }
 
+  setReputation(id: string, reputation: number): void {
+    this.db.prepare("UPDATE devices SET reputation = ? WHERE id = ?").run(reputation, id);
+  }
+
   // ---- jobs and tasks
   insertJob(job: JobRow, tasks: readonly TaskRow[]): void {
     this.transaction(() => {
