@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   exampleInputs,
   expectedPublicSignals,
@@ -14,14 +13,13 @@ import { DpnClient } from "@dpn/sdk";
 import { newIdentity, writeKeyFile } from "@dpn/wire";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnDpn, until } from "./processes.ts";
 
 /**
  * The bank with real processes on loopback: device agents run as `dpn worker` processes, one is
  * killed with SIGKILL in the middle of its task, and the job still completes with every task paid
  * exactly once.
  */
-const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
 const requester = newIdentity();
 const owner = newIdentity();
 let node: RunningNode;
@@ -33,48 +31,27 @@ function worker(name: string, geohash: string): { child: ChildProcess; id: strin
   const keys = join(dir, `${name}.json`);
   const identity = newIdentity();
   writeKeyFile(keys, identity);
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      TSX,
-      BIN,
-      "worker",
-      "--node",
-      node.url,
-      "--keys",
-      keys,
-      "--owner",
-      owner.id,
-      "--class",
-      "server",
-      "--geohash",
-      geohash,
-      "--slots",
-      "1",
-      "--cache-dir",
-      join(dir, "cache"),
-      "--log-level",
-      "silent",
-    ],
-    { stdio: "ignore" },
-  );
+  const child = spawnDpn([
+    "worker",
+    "--node",
+    node.url,
+    "--keys",
+    keys,
+    "--owner",
+    owner.id,
+    "--class",
+    "server",
+    "--geohash",
+    geohash,
+    "--slots",
+    "1",
+    "--cache-dir",
+    join(dir, "cache"),
+    "--log-level",
+    "silent",
+  ]);
   workers.push(child);
   return { child, id: identity.id };
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 beforeAll(async () => {

@@ -1,24 +1,22 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { DpnClient } from "@dpn/sdk";
 import { newIdentity, writeKeyFile } from "@dpn/wire";
 import { afterAll, describe, expect, it } from "vitest";
+import { spawnDpn, until } from "./processes.ts";
 
 /**
  * Acknowledged data survives kill -9 of the node: jobs accepted (201) before the kill are all
  * there after a restart, the ledger passes its audit, and the jobs then complete with every task
  * paid once.
  */
-const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
 const children: ChildProcess[] = [];
 
 function dpn(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, ["--import", TSX, BIN, ...args], { stdio: "ignore" });
+  const child = spawnDpn(args);
   children.push(child);
   return child;
 }
@@ -33,24 +31,6 @@ async function freePort(): Promise<number> {
       );
     });
   });
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 afterAll(() => {

@@ -19,7 +19,7 @@ import {
   reward,
   splitWork,
 } from "@dpn/protocol";
-import type { JobSubmit, Lease, TaskResult, Verdict as WireVerdict } from "@dpn/wire";
+import type { JobSubmit, JobView, Lease, TaskResult, Verdict as WireVerdict } from "@dpn/wire";
 import { balanceOf, ownerAccount as owner } from "./accounts.ts";
 import type { ArtifactStore } from "./artifactStore.ts";
 import {
@@ -72,36 +72,6 @@ export interface BankOptions {
   readonly log: (level: "info" | "warn", message: string, data?: Record<string, unknown>) => void;
 }
 
-export interface JobView {
-  readonly jobId: string;
-  readonly state: string;
-  readonly type: string;
-  readonly requester: string;
-  readonly items: number;
-  readonly itemsDone: number;
-  readonly cu: number;
-  readonly quote: string;
-  readonly budget: string;
-  readonly spent: string;
-  readonly cuPerDpn: number;
-  readonly seed: string;
-  readonly createdMs: number;
-  readonly deadlineMs: number;
-  readonly finishedMs: number | null;
-  readonly fragments: ReadonlyArray<{
-    readonly taskId: string;
-    readonly index: number;
-    readonly items: number;
-    readonly state: string;
-    readonly deviceId: string | null;
-    readonly attempts: number;
-    readonly price: string | null;
-    readonly reward: string | null;
-  }>;
-}
-
-/** A job's fragments are settled and stored per task; this bounds one job's bookkeeping. */
-export const MAX_ITEMS_PER_JOB = 10_000;
 /** A fragment's results travel in one 1 MiB message; 256 Groth16 proofs take ~300 KB. */
 export const MAX_ITEMS_PER_FRAGMENT = 256;
 /** Leases one device may be owed at once; bounds a device's claim on the queue. */

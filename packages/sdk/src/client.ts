@@ -1,39 +1,14 @@
 import { createHash } from "node:crypto";
 import { DpnError } from "@dpn/protocol";
-import { type Identity, type JobSubmit, seal } from "@dpn/wire";
+import { type Identity, type JobSubmit, type JobView, seal } from "@dpn/wire";
+
+export type { JobView };
 
 /**
  * A typed client of the bank node's HTTP API (see the node's /openapi.json). Requests that
  * change state are sealed with the caller's identity; errors come back as DpnError with the
  * node's code, message and hint.
  */
-export interface JobView {
-  readonly jobId: string;
-  readonly state: string;
-  readonly type: string;
-  readonly items: number;
-  readonly itemsDone: number;
-  readonly cu: number;
-  readonly quote: string;
-  readonly budget: string;
-  readonly spent: string;
-  readonly cuPerDpn: number;
-  readonly seed: string;
-  readonly createdMs: number;
-  readonly deadlineMs: number;
-  readonly finishedMs: number | null;
-  readonly fragments: ReadonlyArray<{
-    readonly taskId: string;
-    readonly index: number;
-    readonly items: number;
-    readonly state: string;
-    readonly deviceId: string | null;
-    readonly attempts: number;
-    readonly price: string | null;
-    readonly reward: string | null;
-  }>;
-}
-
 export interface NodeInfo {
   readonly id: string;
   readonly ed25519PublicKey: string;

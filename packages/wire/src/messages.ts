@@ -106,6 +106,36 @@ export const JobSubmit = z.strictObject({
 });
 export type JobSubmit = z.infer<typeof JobSubmit>;
 
+/** What the node answers about a job (GET /v1/jobs/{id}); amounts are decimal DPN strings. */
+export interface JobView {
+  readonly jobId: string;
+  readonly state: string;
+  readonly type: string;
+  readonly requester: string;
+  readonly items: number;
+  readonly itemsDone: number;
+  readonly cu: number;
+  readonly quote: string;
+  readonly budget: string;
+  readonly spent: string;
+  readonly cuPerDpn: number;
+  /** The assignment seed: with the recorded candidates, anyone can re-run the assignment. */
+  readonly seed: string;
+  readonly createdMs: number;
+  readonly deadlineMs: number;
+  readonly finishedMs: number | null;
+  readonly fragments: ReadonlyArray<{
+    readonly taskId: string;
+    readonly index: number;
+    readonly items: number;
+    readonly state: string;
+    readonly deviceId: string | null;
+    readonly attempts: number;
+    readonly price: string | null;
+    readonly reward: string | null;
+  }>;
+}
+
 export const JobCancel = z.strictObject({ jobId: z.string().min(1).max(64) });
 export const Transfer = z.strictObject({
   to: AccountId,
