@@ -5,6 +5,7 @@ import {
   DpnError,
   type ProtocolParams,
   parseDpn,
+  positive,
   resolveParams,
   TOTAL_SUPPLY_CAP,
 } from "@dpn/protocol";
@@ -18,7 +19,9 @@ import { registerRoutes } from "./api/routes.ts";
 import { ArtifactStore, MAX_ARTIFACT_BYTES } from "./artifactStore.ts";
 import { Bank } from "./bank.ts";
 import { DeviceChannel } from "./deviceChannel.ts";
-import { configuredPriceSource, type PriceSource } from "./economics/priceSource.ts";
+import { createFeed, defaultDpnFeeds, type FeedConfig } from "./economics/feeds.ts";
+import { Oracle, oraclePriceSource } from "./economics/oracle.ts";
+import type { PriceSource } from "./economics/priceSource.ts";
 import { RateService } from "./economics/rateService.ts";
 import { NodeStore } from "./store/nodeStore.ts";
 import { Verifier } from "./verify/verifier.ts";
@@ -33,7 +36,12 @@ export interface NodeOptions {
   /** 0 lets the OS choose (tests). */
   readonly port?: number;
   readonly identity?: Identity;
+  /** Replaces the oracles entirely (tests). */
   readonly priceSource?: PriceSource;
+  /** DPN/USD feeds of the oracle (default: four simulated walks and one governed value). */
+  readonly dpnFeeds?: readonly FeedConfig[];
+  /** The market price of computing power, USD per CU (until a compute-price oracle exists). */
+  readonly computePriceUsdPerCu?: number;
   /** Governed parameter overrides ("rate.msfPenalty": 0.25, …). */
   readonly params?: Readonly<Record<string, number>>;
   readonly leaseMs?: number;
@@ -79,10 +87,17 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const store = new NodeStore(join(options.dataDir, "node.db"));
   const artifacts = new ArtifactStore(options.dataDir);
   const verifier = new Verifier(options.verifyThreads ?? 1);
+  const dpnOracle = new Oracle(
+    "dpn-usd",
+    (options.dpnFeeds ?? defaultDpnFeeds(params.rate.basePriceUsdPerDpn)).map(createFeed),
+    params.oracle,
+    store,
+  );
+  const computePrice = positive("computePriceUsdPerCu", options.computePriceUsdPerCu ?? 1.2e-5);
   const rates = new RateService(
     ledger,
     store,
-    options.priceSource ?? configuredPriceSource(),
+    options.priceSource ?? oraclePriceSource(dpnOracle, () => computePrice),
     params,
     options.epochMs ?? 60_000,
   );

@@ -64,7 +64,7 @@ describe("leases and budgets", () => {
   it("stops a job cleanly when the rate moves past its budget and returns the unspent holds", async () => {
     let computePrice = 1.2e-5;
     const prices: PriceSource = {
-      read: () => ({ dpnPriceUsd: 0.15, computePriceUsdPerCu: computePrice, source: "test" }),
+      read: async () => ({ dpnPriceUsd: 0.15, computePriceUsdPerCu: computePrice, source: "test" }),
     };
     node = await startNode({
       dataDir: mkdtempSync(join(tmpdir(), "dpn-budget-")),

@@ -265,6 +265,42 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get("/v1/economics/rate", async () => jsonSafe(await deps.bank.economics()));
   openapi.add({
     method: "get",
+    path: "/v1/economics/rates",
+    summary: "The recorded epochs of the exchange rate, newest first (?limit, default 100).",
+  });
+  app.get("/v1/economics/rates", async (request) => {
+    const { limit } = parse(
+      z.strictObject({ limit: z.optional(z.coerce.number().int().min(1).max(1000)) }),
+      request.query,
+      "rates query",
+    );
+    return { epochs: deps.store.rates(limit ?? 100).map((r) => JSON.parse(r.json) as unknown) };
+  });
+  openapi.add({
+    method: "get",
+    path: "/v1/economics/oracle",
+    summary:
+      "The DPN/USD oracle's recent rounds: published value, median, fallbacks, live and rejected feeds.",
+  });
+  app.get("/v1/economics/oracle", async (request) => {
+    const { limit } = parse(
+      z.strictObject({ limit: z.optional(z.coerce.number().int().min(1).max(1000)) }),
+      request.query,
+      "oracle query",
+    );
+    return { rounds: deps.store.oracleRounds("dpn-usd", limit ?? 100) };
+  });
+  openapi.add({
+    method: "get",
+    path: "/v1/economics/supply",
+    summary: "Supply: issued, burned, outstanding, pools and circulation as of the last epoch.",
+  });
+  app.get("/v1/economics/supply", async () => {
+    const economics = await deps.bank.economics();
+    return jsonSafe({ ...(await deps.ledger.supply()), circulation: economics.inputs.circulation });
+  });
+  openapi.add({
+    method: "get",
     path: "/v1/devices",
     summary: "Registered devices, their class, layer, reputation and earnings.",
   });

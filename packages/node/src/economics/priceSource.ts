@@ -13,7 +13,7 @@ export interface Prices {
 }
 
 export interface PriceSource {
-  read(nowMs: number): Prices;
+  read(nowMs: number): Promise<Prices>;
 }
 
 /** Fixed prices from configuration (defaults: DPN at its 0.15 USD anchor; 1.2e-5 USD/CU). */
@@ -24,5 +24,5 @@ export function configuredPriceSource(
   positive("dpnPriceUsd", dpnPriceUsd);
   positive("computePriceUsdPerCu", computePriceUsdPerCu);
   const prices: Prices = { dpnPriceUsd, computePriceUsdPerCu, source: "configured" };
-  return { read: () => prices };
+  return { read: async () => prices };
 }

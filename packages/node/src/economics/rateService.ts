@@ -92,7 +92,7 @@ export class RateService {
     const rigCapacity = online.reduce((sum, d) => sum + (d.rig ? d.cuPerSec : 0), 0);
     const rigShare = capacity > 0 ? rigCapacity / capacity : 0;
     const demandCu = this.store.demandCu(nowMs - DEMAND_HORIZON_MS);
-    const prices = this.prices.read(nowMs);
+    const prices = await this.prices.read(nowMs);
     const rate = exchangeRate(
       {
         computePriceUsdPerCu: prices.computePriceUsdPerCu,

@@ -95,6 +95,9 @@ CREATE INDEX IF NOT EXISTS tasks_state ON tasks(state);
 CREATE TABLE IF NOT EXISTS artifacts (
   sha256 TEXT PRIMARY KEY, bytes INTEGER NOT NULL, uploaded_by TEXT NOT NULL, created_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS rates (at_ms INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS oracle_rounds (oracle TEXT NOT NULL, at_ms INTEGER NOT NULL, value REAL,
+  median REAL, status TEXT NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS oracle_rounds_at ON oracle_rounds(oracle, at_ms);
 CREATE INDEX IF NOT EXISTS rates_at ON rates(at_ms);
 `;
 
@@ -309,6 +312,51 @@ export class NodeStore {
 
   hasArtifact(sha256: string): boolean {
     return this.db.prepare("SELECT 1 FROM artifacts WHERE sha256 = ?").get(sha256) !== undefined;
+  }
+
+  recordOracleRound(round: {
+    oracle: string;
+    atMs: number;
+    value: number | null;
+    median: number | null;
+    status: string;
+  }): void {
+    this.db
+      .prepare("INSERT INTO oracle_rounds VALUES (?, ?, ?, ?, ?, ?)")
+      .run(
+        round.oracle,
+        round.atMs,
+        round.value,
+        round.median,
+        round.status,
+        JSON.stringify(round),
+      );
+  }
+
+  /** Raw medians of the rounds within the window: the history the 7-day fallback needs. */
+  oracleHistory(oracle: string, windowMs: number): Array<{ atMs: number; median: number }> {
+    const rows = this.db
+      .prepare(
+        "SELECT at_ms, median FROM oracle_rounds WHERE oracle = ? AND median IS NOT NULL AND at_ms >= (SELECT coalesce(max(at_ms), 0) FROM oracle_rounds WHERE oracle = ?) - ? ORDER BY at_ms",
+      )
+      .all(oracle, oracle, windowMs) as Array<{ at_ms: number; median: number }>;
+    return rows.map((r) => ({ atMs: r.at_ms, median: r.median }));
+  }
+
+  lastOracleValue(oracle: string): number | undefined {
+    const row = this.db
+      .prepare(
+        "SELECT value FROM oracle_rounds WHERE oracle = ? AND value IS NOT NULL ORDER BY at_ms DESC LIMIT 1",
+      )
+      .get(oracle) as { value: number } | undefined;
+    return row?.value;
+  }
+
+  oracleRounds(oracle: string, limit: number): unknown[] {
+    const rows = this.db
+      .prepare("SELECT json FROM oracle_rounds WHERE oracle = ? ORDER BY at_ms DESC LIMIT ?")
+      .all(oracle, limit) as Array<{ json: string }>;
+    return rows.map((r) => JSON.parse(r.json) as unknown);
   }
 
   recordRate(atMs: number, json: string): void {

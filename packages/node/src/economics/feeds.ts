@@ -1,0 +1,145 @@
+import { DpnError, type FeedReading, seededRng } from "@dpn/protocol";
+
+/**
+ * Price feeds for the oracle (docs/protocol.md §Oracles, §3.3). Each feed reports one number with
+ * the time it was observed. Adapters: a JSON document over HTTP (any public price API or a
+ * Chainlink-style relay), a governed value set by the operator or a vote, and a seeded random walk
+ * for the embedded demo, whose id and kind say it is simulated.
+ */
+export interface Feed {
+  readonly id: string;
+  readonly kind: "http-json" | "governed" | "simulated";
+  read(nowMs: number): Promise<FeedReading>;
+}
+
+export type FeedConfig =
+  | {
+      readonly kind: "http-json";
+      readonly id: string;
+      readonly url: string;
+      readonly path: readonly string[];
+    }
+  | { readonly kind: "governed"; readonly id: string; readonly value: number }
+  | {
+      readonly kind: "simulated";
+      readonly id: string;
+      readonly seed: string;
+      readonly start: number;
+      readonly volatilityPerHour: number;
+    };
+
+/** A feed that does not answer within this is treated as down for the round. */
+export const FEED_TIMEOUT_MS = 5_000;
+/** Bounds the document an HTTP feed may return. */
+const MAX_FEED_BYTES = 64 * 1024;
+
+export function createFeed(config: FeedConfig): Feed {
+  switch (config.kind) {
+    case "http-json":
+      return httpJsonFeed(config.id, config.url, config.path);
+    case "governed":
+      return governedFeed(config.id, config.value);
+    case "simulated":
+      return randomWalkFeed(config.id, config.seed, config.start, config.volatilityPerHour);
+  }
+}
+
+/** Reads `url`, follows `path` into the JSON document; the value must be a positive number. */
+export function httpJsonFeed(id: string, url: string, path: readonly string[]): Feed {
+  return {
+    id,
+    kind: "http-json",
+    async read(nowMs) {
+      const response = await fetch(url, { signal: AbortSignal.timeout(FEED_TIMEOUT_MS) });
+      const text = await response.text();
+      if (!response.ok || text.length > MAX_FEED_BYTES) {
+        throw new DpnError("ORACLE_FEED_FAILED", `Feed ${id} answered HTTP ${response.status}.`, {
+          hint: "Check the feed's URL; the round goes on without it.",
+        });
+      }
+      let value: unknown = JSON.parse(text);
+      for (const key of path)
+        value =
+          typeof value === "object" && value !== null
+            ? (value as Record<string, unknown>)[key]
+            : undefined;
+      const number = typeof value === "string" ? Number(value) : value;
+      // An invalid number is passed on as NaN: aggregation rejects it as "invalid" and records why.
+      return {
+        feedId: id,
+        value: typeof number === "number" ? number : Number.NaN,
+        observedAtMs: nowMs,
+      };
+    },
+  };
+}
+
+export interface GovernedFeed extends Feed {
+  set(value: number, nowMs: number): void;
+}
+
+/** A value set by governance (or the operator before governance exists), timestamped when set. */
+export function governedFeed(id: string, value: number): GovernedFeed {
+  let current = value;
+  let setAtMs: number | undefined;
+  return {
+    id,
+    kind: "governed",
+    async read(nowMs) {
+      // A governed value is as fresh as the last decision; re-stamp it each round until changed.
+      return { feedId: id, value: current, observedAtMs: setAtMs ?? nowMs };
+    },
+    set(next, nowMs) {
+      current = next;
+      setAtMs = nowMs;
+    },
+  };
+}
+
+/**
+ * A simulated market price: a geometric random walk with hourly steps, reverting 5% per hour
+ * toward `start`, from a seeded generator, so the embedded demo has five moving feeds without
+ * the network. Deterministic in (seed, time).
+ */
+export function randomWalkFeed(
+  id: string,
+  seed: string,
+  start: number,
+  volatilityPerHour: number,
+): Feed {
+  const rng = seededRng(`feed:${id}:${seed}`);
+  const HOUR = 3_600_000;
+  let value = start;
+  let atMs: number | undefined;
+  return {
+    id,
+    kind: "simulated",
+    async read(nowMs) {
+      atMs ??= nowMs;
+      while (atMs + HOUR <= nowMs) {
+        // Box-Muller from two uniforms: one standard normal step.
+        const u = Math.max(rng.nextFloat(), Number.MIN_VALUE);
+        const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.nextFloat());
+        value = value * Math.exp(volatilityPerHour * z) * (start / value) ** 0.05;
+        atMs += HOUR;
+      }
+      return { feedId: id, value, observedAtMs: nowMs };
+    },
+  };
+}
+
+/** The default DPN/USD feeds of an embedded node: four simulated walks and one governed value. */
+export function defaultDpnFeeds(anchorUsd: number, seed = "embedded"): FeedConfig[] {
+  return [
+    ...["sim-chainlink", "sim-api3", "sim-pyth", "sim-band"].map(
+      (id): FeedConfig => ({
+        kind: "simulated",
+        id,
+        seed,
+        start: anchorUsd,
+        volatilityPerHour: 0.004,
+      }),
+    ),
+    { kind: "governed", id: "governed", value: anchorUsd },
+  ];
+}

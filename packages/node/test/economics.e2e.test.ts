@@ -1,0 +1,149 @@
+import { mkdtempSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DpnClient } from "@dpn/sdk";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { FeedConfig } from "../src/economics/feeds.ts";
+import { type RunningNode, startNode } from "../src/server.ts";
+import { ProtocolDevice } from "./protocolDevice.ts";
+
+/** The live exchange rate: fed by five oracle feeds over HTTP, moved by the measured network. */
+let feedServer: Server;
+let feedUrl: string;
+const prices: Record<string, number | "fail"> = {};
+let node: RunningNode | undefined;
+
+beforeAll(async () => {
+  feedServer = createServer((request, response) => {
+    const id = (request.url ?? "/").slice(1);
+    const price = prices[id];
+    if (price === "fail" || price === undefined) {
+      response.writeHead(503).end("down");
+      return;
+    }
+    response
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ data: { price: String(price) } }));
+  });
+  await new Promise<void>((resolve) => feedServer.listen(0, "127.0.0.1", resolve));
+  feedUrl = `http://127.0.0.1:${(feedServer.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  await node?.close();
+  node = undefined;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => feedServer.close(() => resolve()));
+});
+
+function httpFeeds(ids: readonly string[]): FeedConfig[] {
+  return ids.map((id) => ({
+    kind: "http-json",
+    id,
+    url: `${feedUrl}/${id}`,
+    path: ["data", "price"],
+  }));
+}
+
+describe("the live exchange rate", () => {
+  it("takes the median of five HTTP feeds, ignoring a lying feed and a dead one, and records every round", async () => {
+    Object.assign(prices, { a: 0.14, b: 0.141, c: 0.139, liar: 90, dead: "fail" });
+    node = await startNode({
+      dataDir: mkdtempSync(join(tmpdir(), "dpn-oracle-")),
+      logLevel: "silent",
+      dpnFeeds: httpFeeds(["a", "b", "c", "liar", "dead"]),
+      epochMs: 1,
+    });
+    const client = new DpnClient({ url: node.url });
+    const economics = await client.economics();
+    const snapshot = economics as unknown as {
+      prices: { dpnPriceUsd: number; source: string };
+      rate: { discountIndex: number };
+    };
+    expect(snapshot.prices.dpnPriceUsd).toBeCloseTo(0.1405, 12); // median of the four live feeds
+    expect(snapshot.prices.source).toContain("liar(http-json)");
+    const { rounds } = (await client.request("GET", "/v1/economics/oracle")) as {
+      rounds: Array<{
+        status: string;
+        liveFeeds: string[];
+        rejected: Array<{ feedId: string; reason: string }>;
+      }>;
+    };
+    expect(rounds[0]?.status).toBe("median");
+    expect(rounds[0]?.liveFeeds).toEqual(["a", "b", "c", "liar"]);
+    expect(rounds[0]?.rejected).toEqual([{ feedId: "dead", reason: "unreachable" }]);
+  });
+
+  it("keeps the last price when fewer than three feeds are live, and says so", async () => {
+    Object.assign(prices, { a: 0.15, b: 0.15, c: 0.15 });
+    node = await startNode({
+      dataDir: mkdtempSync(join(tmpdir(), "dpn-oracle-")),
+      logLevel: "silent",
+      dpnFeeds: httpFeeds(["a", "b", "c"]),
+      epochMs: 1,
+    });
+    const client = new DpnClient({ url: node.url });
+    await client.economics();
+    Object.assign(prices, { a: "fail", b: "fail", c: 0.5 });
+    await new Promise((r) => setTimeout(r, 5));
+    const after = (await client.economics()) as unknown as { prices: { dpnPriceUsd: number } };
+    expect(after.prices.dpnPriceUsd).toBe(0.15);
+    const { rounds } = (await client.request("GET", "/v1/economics/oracle")) as {
+      rounds: Array<{ status: string }>;
+    };
+    expect(rounds[0]?.status).toBe("failed");
+  });
+
+  it("applies MSF when rigs exceed 5% of the capacity online and EHF when long-tail devices exceed 60%", async () => {
+    node = await startNode({
+      dataDir: mkdtempSync(join(tmpdir(), "dpn-rate-")),
+      logLevel: "silent",
+      epochMs: 1,
+    });
+    const client = new DpnClient({ url: node.url });
+    const server = new ProtocolDevice({
+      url: node.url,
+      owner: "dpn_".padEnd(44, "0"),
+      deviceClass: "server",
+      geohash: "u33d",
+    });
+    await server.connect();
+    let rate = (await client.economics()).rate;
+    expect([rate.msf, rate.ehf]).toEqual([1, 1]);
+    const rig = new ProtocolDevice({
+      url: node.url,
+      owner: "dpn_".padEnd(44, "0"),
+      deviceClass: "rig",
+      geohash: "dr5r",
+    });
+    await rig.connect();
+    await new Promise((r) => setTimeout(r, 5));
+    rate = (await client.economics()).rate;
+    expect(rate.msf).toBe(1.2);
+    rig.close();
+    const phones = [
+      new ProtocolDevice({
+        url: node.url,
+        owner: "dpn_".padEnd(44, "0"),
+        deviceClass: "phone",
+        geohash: "r3gx",
+      }),
+      new ProtocolDevice({
+        url: node.url,
+        owner: "dpn_".padEnd(44, "0"),
+        deviceClass: "phone",
+        geohash: "xn76",
+      }),
+    ];
+    for (const phone of phones) await phone.connect();
+    await new Promise((r) => setTimeout(r, 50));
+    rate = (await client.economics()).rate;
+    expect([rate.msf, rate.ehf]).toEqual([1, 1.1]); // 2 of 3 online are long-tail; the rig left
+    server.close();
+    for (const phone of phones) phone.close();
+  });
+});
