@@ -7,6 +7,7 @@ import { jobCommand } from "./commands/job.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { ledgerCommand } from "./commands/ledger.ts";
 import { nodeCommand } from "./commands/node.ts";
+import { simCommand } from "./commands/sim.ts";
 import { walletCommand } from "./commands/wallet.ts";
 import { workerCommand } from "./commands/worker.ts";
 
@@ -47,6 +48,7 @@ function exampleCommand(name: string, description: string): void {
 exampleCommand("example", "the protocol core's worked example on a seeded network (no processes)");
 demoCommand(program);
 workerCommand(program);
+simCommand(program);
 keysCommand(program);
 nodeCommand(program);
 jobCommand(program);

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { runMonteCarlo } from "./monteCarlo.ts";
+import { renderReport } from "./report.ts";
+
+describe("runMonteCarlo", () => {
+  it("is bit-for-bit reproducible for a seed, in one thread or two", async () => {
+    const options = { iterations: 1_080, seed: "mc-test" } as const;
+    const progress: number[] = [];
+    const one = await runMonteCarlo({ ...options, threads: 1 }, (p) => progress.push(p.done));
+    const two = await runMonteCarlo({ ...options, threads: 2 });
+    expect(JSON.stringify(two.scenarios)).toBe(JSON.stringify(one.scenarios));
+    expect(progress.at(-1)).toBe(1_080);
+    const other = await runMonteCarlo({ iterations: 1_080, seed: "mc-other", threads: 1 });
+    expect(JSON.stringify(other.scenarios)).not.toBe(JSON.stringify(one.scenarios));
+  });
+
+  it("reports a probability with a confidence interval around it for every scenario", async () => {
+    const r = await runMonteCarlo({ iterations: 450, seed: "ci", threads: 1 });
+    expect(r.scenarios).toHaveLength(9);
+    for (const s of r.scenarios) {
+      expect(s.paths).toBe(50);
+      expect(s.ci95[0]).toBeLessThanOrEqual(s.decouplingProbability);
+      expect(s.ci95[1]).toBeGreaterThanOrEqual(s.decouplingProbability);
+      expect(s.mean.outstandingDpn).toBeLessThanOrEqual(100_000_000);
+    }
+    // The reserve trades only in scenarios that have it.
+    const none = r.scenarios.find((s) => s.id === "none");
+    expect(none?.mean.reserveTrades).toBe(0);
+    expect(none?.mean.fallbackRounds).toBe(0);
+    const markdown = renderReport(r);
+    expect(markdown).toContain("## Decoupling probability per scenario");
+    expect(markdown).toContain("95% CI");
+  });
+
+  it("runs only the scenarios asked for", async () => {
+    const r = await runMonteCarlo({
+      iterations: 20,
+      seed: "pick",
+      threads: 1,
+      scenarios: ["none", "all"],
+    });
+    expect(r.scenarios.map((s) => s.id)).toEqual(["none", "all"]);
+    expect(r.scenarios.map((s) => s.paths)).toEqual([10, 10]);
+  });
+});
