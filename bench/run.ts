@@ -9,6 +9,10 @@ import { type Benchmark, formatTable, writeReport } from "./harness.ts";
 const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   protocol: () => import("./protocol.ts"),
   ledger: () => import("./ledger.ts"),
+  signatures: () => import("./signatures.ts"),
+  dispatch: () => import("./dispatch.ts"),
+  prove: () => import("./prove.ts"),
+  sim: () => import("./sim.ts"),
 };
 
 async function main(): Promise<void> {

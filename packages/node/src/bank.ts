@@ -74,6 +74,8 @@ export interface BankOptions {
 
 /** A fragment's results travel in one 1 MiB message; 256 Groth16 proofs take ~300 KB. */
 export const MAX_ITEMS_PER_FRAGMENT = 256;
+/** Parsed job specs kept in memory. */
+const MAX_CACHED_SPECS = 1_000;
 /** Leases one device may be owed at once; bounds a device's claim on the queue. */
 export const MAX_CREDIT = 1_000;
 /** §Sybil: devices registered on one hardware fingerprint. Enough for a home lab or a demo. */
@@ -106,6 +108,20 @@ export class Bank {
   }
 
   // ---- jobs ---------------------------------------------------------------------------------
+
+  /** Parsed job specs, so a lease or a verification does not re-parse a large job each time. */
+  private readonly specs = new Map<string, JobSubmit["spec"]>();
+
+  private specOf(job: JobRow): JobSubmit["spec"] {
+    let spec = this.specs.get(job.id);
+    if (spec === undefined) {
+      spec = JSON.parse(job.spec_json) as JobSubmit["spec"];
+      // Bounded: open jobs are few; a cleared cache only costs a re-parse.
+      if (this.specs.size >= MAX_CACHED_SPECS) this.specs.clear();
+      this.specs.set(job.id, spec);
+    }
+    return spec;
+  }
 
   /** Accepts a job: quotes it, holds its budget, splits and assigns it. Idempotent per clientRef. */
   async submitJob(requester: string, submit: JobSubmit): Promise<JobView> {
@@ -465,7 +481,7 @@ export class Bank {
           const task = this.o.store.task(taskId);
           if (task === undefined || task.state !== "pending") continue;
           const job = this.requireJob(task.job_id);
-          const spec = JSON.parse(job.spec_json) as JobSubmit["spec"];
+          const spec = this.specOf(job);
           this.o.store.leaseTask(taskId, session.deviceId, leaseExpiresAtMs);
           session.leased.add(taskId);
           session.credit -= 1;
@@ -540,7 +556,7 @@ export class Bank {
   }
 
   private async verify(job: JobRow, task: TaskRow, outputs: readonly unknown[]): Promise<Verdict> {
-    const spec = JSON.parse(job.spec_json) as JobSubmit["spec"];
+    const spec = this.specOf(job);
     if (spec.type === "hash")
       return this.o.verifier.verifyHash(spec.items.slice(task.item_from, task.item_to), outputs);
     return this.o.verifier.verifyGroth16(
@@ -570,13 +586,6 @@ export class Bank {
     const holdAmount = BigInt(task.hold_amount);
     const price = priceDpn(task.cu, economics.rate);
     const charged = price < holdAmount ? price : holdAmount;
-    await this.o.ledger.capturePayment({
-      idempotencyKey: `${task.id}:pay`,
-      holdId: task.hold_id,
-      amount: charged,
-      burnBps: economics.burning.burnBps,
-      antiMonopolyFundBps: this.o.params.payments.antiMonopolyFundBps,
-    });
     const run = advanceRun(
       { runStartMs: device.run_start_ms, lastActiveMs: device.last_active_ms },
       now,
@@ -591,22 +600,34 @@ export class Bank {
       economics.rate,
       this.o.params.decay,
     ).amount;
-    let paid = 0n;
-    if (minted > 0n) {
-      try {
-        await this.o.ledger.mint({
-          idempotencyKey: `${task.id}:mint`,
-          to: owner(device.owner),
-          amount: minted,
-          receiptId: task.id,
-        });
-        paid = minted;
-      } catch (error) {
-        // An exhausted emission pool stops rewards, not verification: the requester still pays.
-        if (!isDpnError(error, "LEDGER_MINT_EXCEEDS_POOL")) throw error;
-        this.o.log("warn", "emission pool exhausted; no reward minted", { taskId });
-      }
-    }
+    // The capture and the mint are independent postings: submitted together, they share a commit.
+    const capture = this.o.ledger.capturePayment({
+      idempotencyKey: `${task.id}:pay`,
+      holdId: task.hold_id,
+      amount: charged,
+      burnBps: economics.burning.burnBps,
+      antiMonopolyFundBps: this.o.params.payments.antiMonopolyFundBps,
+    });
+    const mint =
+      minted > 0n
+        ? this.o.ledger
+            .mint({
+              idempotencyKey: `${task.id}:mint`,
+              to: owner(device.owner),
+              amount: minted,
+              receiptId: task.id,
+            })
+            .then(
+              () => minted,
+              (error: unknown) => {
+                // An exhausted emission pool stops rewards, not verification: the requester still pays.
+                if (!isDpnError(error, "LEDGER_MINT_EXCEEDS_POOL")) throw error;
+                this.o.log("warn", "emission pool exhausted; no reward minted", { taskId });
+                return 0n;
+              },
+            )
+        : Promise.resolve(0n);
+    const [, paid] = await Promise.all([capture, mint]);
     const reputation = afterAccepted(session?.reputation ?? device.reputation);
     if (session !== undefined) {
       session.reputation = reputation;
