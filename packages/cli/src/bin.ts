@@ -2,6 +2,7 @@
 import { isDpnError } from "@dpn/protocol";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { demoCommand } from "./commands/demo.ts";
+import { economicsCommand } from "./commands/economics.ts";
 import { example } from "./commands/example.ts";
 import { jobCommand } from "./commands/job.ts";
 import { keysCommand } from "./commands/keys.ts";
@@ -49,6 +50,7 @@ exampleCommand("example", "the protocol core's worked example on a seeded networ
 demoCommand(program);
 workerCommand(program);
 simCommand(program);
+economicsCommand(program);
 keysCommand(program);
 nodeCommand(program);
 jobCommand(program);
