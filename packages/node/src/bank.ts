@@ -54,6 +54,8 @@ export interface DeviceSession {
   lastActiveMs: number;
   /** Leases the device asked for and has not been sent. */
   credit: number;
+  /** Put in cold storage by the burning controller: gets no new leases until released. */
+  standby: boolean;
   readonly queue: string[];
   readonly leased: Set<string>;
   send(kind: "node.leases" | "node.verdicts", body: unknown): void;
@@ -94,7 +96,9 @@ export class Bank {
 
   /** The rate and burn decision in force (recomputed once per epoch). */
   async economics(): Promise<EconomicsSnapshot> {
-    return this.o.rates.snapshot(this.o.now(), () => {
+    const snapshot = await this.o.rates.snapshot(this.o.now(), () => {
+      // Shares (§3.1) count every device online, standby included: a rig in cold storage is
+      // still ASIC computing power in the network.
       const online = [...this.sessions.values()].map((s) => ({
         longTail: s.longTail,
         rig: s.deviceClass === "rig",
@@ -103,8 +107,57 @@ export class Bank {
       let queuedCu = 0;
       for (const task of this.o.store.tasksInState("pending")) queuedCu += task.cu;
       for (const task of this.o.store.tasksInState("leased")) queuedCu += task.cu;
-      return { online, queuedCu };
+      const standbyCuPerSec = [...this.sessions.values()].reduce(
+        (sum, s) => sum + (s.standby ? s.cuPerSec : 0),
+        0,
+      );
+      return { online, queuedCu, standbyCuPerSec };
     });
+    if (snapshot.atMs !== this.appliedEpochMs) {
+      this.appliedEpochMs = snapshot.atMs;
+      this.applyCapacityDecision(snapshot);
+    }
+    return snapshot;
+  }
+
+  private appliedEpochMs = -1;
+
+  /**
+   * §4.2 acts on devices (docs/protocol.md §Burning controller): in excess, devices holding
+   * `coldStorageCu` of capacity go on standby (rigs first, then the least reputable: they get no
+   * new leases); in a shortage, standby devices holding `releaseCu` come back (the most reputable
+   * first). Devices are never put on standby while they hold leases.
+   */
+  private applyCapacityDecision(snapshot: EconomicsSnapshot): void {
+    const epochSeconds = this.o.rates.epochSeconds;
+    const { coldStorageCu, releaseCu } = snapshot.burning;
+    const sessions = [...this.sessions.values()];
+    if (coldStorageCu > 0) {
+      let toStore = coldStorageCu / epochSeconds;
+      const candidates = sessions
+        .filter((s) => !s.standby && s.leased.size === 0 && s.queue.length === 0)
+        .sort(
+          (a, b) =>
+            Number(b.deviceClass === "rig") - Number(a.deviceClass === "rig") ||
+            a.reputation - b.reputation,
+        );
+      // Keep at least one device active: standby must never stop the bank.
+      for (const session of candidates.slice(0, Math.max(0, sessions.length - 1))) {
+        if (toStore < session.cuPerSec) break;
+        session.standby = true;
+        toStore -= session.cuPerSec;
+        this.o.log("info", "device put on standby (cold storage)", { deviceId: session.deviceId });
+      }
+    } else if (releaseCu > 0) {
+      let toRelease = releaseCu / epochSeconds;
+      const standby = sessions.filter((s) => s.standby).sort((a, b) => b.reputation - a.reputation);
+      for (const session of standby) {
+        if (toRelease <= 0) break;
+        session.standby = false;
+        toRelease -= session.cuPerSec;
+        this.o.log("info", "device released from standby", { deviceId: session.deviceId });
+      }
+    }
   }
 
   // ---- jobs ---------------------------------------------------------------------------------

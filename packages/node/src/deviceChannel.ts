@@ -278,6 +278,7 @@ export class DeviceChannel {
           runStartMs: row?.run_start_ms ?? answeredAt,
           lastActiveMs: row?.last_active_ms ?? answeredAt,
           credit: 0,
+          standby: false,
           queue: [],
           leased: new Set(),
           send: (kind, message) => send(kind, message),

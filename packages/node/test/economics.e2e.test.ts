@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DpnClient } from "@dpn/sdk";
+import { newIdentity } from "@dpn/wire";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { FeedConfig } from "../src/economics/feeds.ts";
 import { type RunningNode, startNode } from "../src/server.ts";
@@ -14,6 +15,7 @@ let feedServer: Server;
 let feedUrl: string;
 const prices: Record<string, number | "fail"> = {};
 let node: RunningNode | undefined;
+const requester = newIdentity();
 
 beforeAll(async () => {
   feedServer = createServer((request, response) => {
@@ -145,5 +147,45 @@ describe("the live exchange rate", () => {
     expect([rate.msf, rate.ehf]).toEqual([1, 1.1]); // 2 of 3 online are long-tail; the rig left
     server.close();
     for (const phone of phones) phone.close();
+  });
+
+  it("puts idle capacity in cold storage in excess and brings it back in a shortage (§4.2)", async () => {
+    node = await startNode({
+      dataDir: mkdtempSync(join(tmpdir(), "dpn-cold-")),
+      logLevel: "silent",
+      epochMs: 1,
+      grants: { [requester.id]: "100" },
+    });
+    const client = new DpnClient({ url: node.url, identity: requester });
+    const owner = "dpn_".padEnd(44, "0");
+    const devices = ["u33d", "xn76", "dr5r", "r3gx"].map(
+      (geohash) =>
+        new ProtocolDevice({ url: node?.url ?? "", owner, deviceClass: "server", geohash }),
+    );
+    for (const d of devices) await d.connect();
+    await new Promise((r) => setTimeout(r, 5));
+    const idle = await client.economics();
+    expect(idle.burning.level).toBe("excess");
+    const standby = () =>
+      client.devices().then((r) => r.devices.filter((d) => d.standby === true).length);
+    const stored = await standby();
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(devices.length); // never everyone
+    // A large backlog: queued demand far above the active capacity is a shortage.
+    const items = Array.from({ length: 64 }, (_, i) => ({
+      seed: i.toString(16).padStart(64, "0"),
+      iterations: 50_000_000,
+    }));
+    await client.submitJob({
+      spec: { type: "hash", items },
+      budget: "100",
+      deadlineMs: Date.now() + 600_000,
+      clientRef: "backlog",
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    const busy = await client.economics();
+    expect(busy.burning.level).toBe("shortage");
+    expect(await standby()).toBeLessThan(stored);
+    for (const d of devices) d.close();
   });
 });

@@ -263,7 +263,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       if (rig !== undefined && others.length > 0) {
         const ratio = rig.dpnPerCu / Math.min(...others);
         say(
-          `  why the rig earned less: rigs may take only low-value work (no Groth16 fragments, §3.2); rigs hold ${(economics.inputs.rigShare * 100).toFixed(1)}% of the computing power online, above 5%, so MSF = ${economics.rate.msf} and the rig is paid ${ratio.toFixed(3)}× per CU what the others are (1/MSF = ${(1 / economics.rate.msf).toFixed(3)}); the rest, ${(ratio * economics.rate.msf).toFixed(4)}, is its decay e^(−0.03·t) after minutes of running.`,
+          `  why the rig earned less: rigs may take only low-value work (no Groth16 fragments, §3.2), and rigs hold ${(economics.inputs.rigShare * 100).toFixed(1)}% of the computing power online, above 5%, so MSF = ${economics.rate.msf}: the rig was paid ${ratio.toFixed(3)}× per CU what the others were (1/MSF = ${(1 / economics.rate.msf).toFixed(3)}, times its decay e^(−0.03·t), ≈ 1 after minutes of running).`,
         );
       }
       say(`  DPN burned          ${summary.burned}`);

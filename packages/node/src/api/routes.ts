@@ -319,6 +319,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       rejected: d.rejected,
       earned: formatDpn(BigInt(d.earned)),
       online: deps.bank.sessions.has(d.id),
+      standby: deps.bank.sessions.get(d.id)?.standby ?? false,
     })),
   }));
 }

@@ -40,6 +40,8 @@ export interface NetworkMetrics {
   }>;
   /** CU of work waiting or running now. */
   readonly queuedCu: number;
+  /** Capacity of the devices the burning controller put on standby, CU/s. */
+  readonly standbyCuPerSec: number;
 }
 
 /** §3.1's demand horizon: demand is the CU submitted over the trailing 30 days. */
@@ -58,13 +60,17 @@ const NOT_CIRCULATING = [
 export class RateService {
   private current: EconomicsSnapshot | undefined;
 
+  readonly epochSeconds: number;
+
   constructor(
     private readonly ledger: Ledger,
     private readonly store: NodeStore,
     private readonly prices: PriceSource,
     private readonly params: ProtocolParams,
     private readonly epochMs: number,
-  ) {}
+  ) {
+    this.epochSeconds = epochMs / 1000;
+  }
 
   /** The snapshot in force; recomputed when an epoch has passed. */
   async snapshot(nowMs: number, metrics: () => NetworkMetrics): Promise<EconomicsSnapshot> {
@@ -104,9 +110,15 @@ export class RateService {
       },
       this.params.rate,
     );
-    const supplyCu = capacity * (this.epochMs / 1000);
+    // The burning controller's supply is the capacity that can take work: standby excluded.
+    const supplyCu = (capacity - metrics.standbyCuPerSec) * (this.epochMs / 1000);
     const burning = burningDecision(
-      { supplyCu, demandCu: metrics.queuedCu, standbyCu: 0, reserveInterest: 0n },
+      {
+        supplyCu,
+        demandCu: metrics.queuedCu,
+        standbyCu: metrics.standbyCuPerSec * (this.epochMs / 1000),
+        reserveInterest: 0n,
+      },
       this.params.burning,
     );
     return {
