@@ -100,7 +100,10 @@ export class DeviceChannel {
       batched.clear();
     };
     const send = (kind: string, body: unknown): void => {
-      if (kind !== "node.leases" && kind !== "node.verdicts") return sendNow(kind, body);
+      if (kind !== "node.leases" && kind !== "node.verdicts") {
+        sendNow(kind, body);
+        return;
+      }
       const items =
         kind === "node.leases"
           ? (body as { leases: unknown[] }).leases
