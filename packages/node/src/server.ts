@@ -1,5 +1,6 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type Ledger, openLedger, SYSTEM_ACCOUNTS, sqliteStore } from "@dpn/ledger";
 import {
   DpnError,
@@ -11,6 +12,7 @@ import {
 } from "@dpn/protocol";
 import { type Identity, newIdentity, type SignaturePolicy } from "@dpn/wire";
 import rateLimit from "@fastify/rate-limit";
+import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { statusOf } from "./api/httpErrors.ts";
@@ -55,7 +57,14 @@ export interface NodeOptions {
   readonly logLevel?: string;
   /** Period of the lease and deadline sweep. */
   readonly sweepMs?: number;
+  /** The built web dashboard served at / (default: packages/dashboard/dist, if it was built). */
+  readonly dashboardDir?: string;
 }
+
+/** Where `npm run build:dashboard` puts the dashboard, next to this package in the workspace. */
+export const DEFAULT_DASHBOARD_DIR = fileURLToPath(
+  new URL("../../dashboard/dist", import.meta.url),
+);
 
 export interface RunningNode {
   readonly url: string;
@@ -181,6 +190,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     policy,
     nodeInfo,
   });
+  // The web dashboard: its files, with "/" answering index.html (pages use hash routes, so no
+  // other fallback). Routes are made per file at start (wildcard: false), so /v1/* and
+  // /openapi.json are untouched and an unknown path still gets the JSON 404.
+  const dashboardDir = options.dashboardDir ?? DEFAULT_DASHBOARD_DIR;
+  if (existsSync(join(dashboardDir, "index.html"))) {
+    await app.register(fastifyStatic, { root: dashboardDir, prefix: "/", wildcard: false });
+  }
 
   const channel = new DeviceChannel({
     bank,

@@ -46,6 +46,7 @@ export interface DemoOptions {
   readonly proofs: string;
   readonly hashJobs: string;
   readonly keep: boolean;
+  readonly keepOpen: boolean;
   readonly json: boolean;
 }
 
@@ -135,6 +136,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       verifyThreads: 1,
     });
     say(`bank node ${node.identity.id.slice(0, 14)}… on ${node.url} (SQLite in ${dir})`);
+    say(
+      `dashboard ${node.url}/  (open it to watch the demo live; --keep-open keeps it up after the summary)`,
+    );
     say(`requester ${requester.id.slice(0, 14)}… granted 1000 DPN from the liquidity pool`);
 
     const registered = new Promise<void>((resolve) => {
@@ -276,6 +280,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       say(`  wall time           ${summary.wallSeconds.toFixed(1)} s`);
     }
     if (zkDone.state !== "done" || !audit.ok) process.exitCode = 3;
+    if (options.keepOpen) {
+      say(`\nthe node and its dashboard stay up at ${node.url}/ — press Ctrl-C to stop`);
+      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+    }
   } finally {
     await stopDevices(devices);
     await node?.close();
@@ -293,6 +301,11 @@ export function demoCommand(program: Command): void {
     .option("--proofs <n>", "Groth16 proofs in the requester's batch", "16")
     .option("--hash-jobs <n>", "low-value hash jobs submitted alongside", "3")
     .option("--keep", "keep the data directory", false)
+    .option(
+      "--keep-open",
+      "keep the node and its dashboard running after the summary (Ctrl-C stops)",
+      false,
+    )
     .option("--json", "print the summary as JSON", false)
     .action((options: DemoOptions) => runDemo(options));
 }

@@ -1,0 +1,301 @@
+import { type FormEvent, useEffect, useRef, useState } from "react";
+import { api } from "../api.ts";
+import { Stat, Status } from "../components/Status.tsx";
+import { type AgentStatus, BrowserAgent } from "../device/agent.ts";
+import {
+  type BrowserIdentity,
+  identityFromSeeds,
+  newSeeds,
+  type StoredKeys,
+} from "../device/envelope.ts";
+import { accountIdError, formatDpnAmount, formatNumber } from "../format.ts";
+import { cellError } from "../geohash.ts";
+import { usePoll } from "../usePoll.ts";
+
+/** Where this tab's device keys live (seeds only; never sent anywhere). */
+const KEYS_STORAGE = "dpn.device.keys.v1";
+const SETTINGS_STORAGE = "dpn.device.settings.v1";
+
+interface BatteryLike {
+  readonly charging: boolean;
+  addEventListener(type: "chargingchange", listener: () => void): void;
+}
+
+function loadSeeds(): StoredKeys {
+  try {
+    const raw = localStorage.getItem(KEYS_STORAGE);
+    if (raw !== null) {
+      const parsed = JSON.parse(raw) as Partial<StoredKeys>;
+      if (typeof parsed.ed25519Seed === "string" && typeof parsed.mldsa44Seed === "string")
+        return { ed25519Seed: parsed.ed25519Seed, mldsa44Seed: parsed.mldsa44Seed };
+    }
+  } catch {
+    // unreadable storage: make new keys
+  }
+  const seeds = newSeeds();
+  localStorage.setItem(KEYS_STORAGE, JSON.stringify(seeds));
+  return seeds;
+}
+
+interface Settings {
+  owner: string;
+  geohash: string;
+  deviceClass: "browser" | "phone";
+  cpuPercent: number;
+  runOnBattery: boolean;
+}
+
+function loadSettings(): Partial<Settings> {
+  try {
+    return JSON.parse(localStorage.getItem(SETTINGS_STORAGE) ?? "{}") as Partial<Settings>;
+  } catch {
+    return {};
+  }
+}
+
+export function Contribute() {
+  const [identity, setIdentity] = useState<BrowserIdentity | undefined>(undefined);
+  const [keysError, setKeysError] = useState<string | undefined>(undefined);
+  const saved = useRef(loadSettings()).current;
+  const [owner, setOwner] = useState(saved.owner ?? "");
+  const [geohash, setGeohash] = useState(saved.geohash ?? "u33d");
+  const [deviceClass, setDeviceClass] = useState<"browser" | "phone">(
+    saved.deviceClass ?? "browser",
+  );
+  const [cpuPercent, setCpuPercent] = useState(saved.cpuPercent ?? 50);
+  const [runOnBattery, setRunOnBattery] = useState(saved.runOnBattery ?? false);
+  const [formError, setFormError] = useState<string | undefined>(undefined);
+  const [status, setStatus] = useState<AgentStatus>("stopped");
+  const [statusDetail, setStatusDetail] = useState<string | undefined>(undefined);
+  const [registered, setRegistered] = useState<string | undefined>(undefined);
+  const [tally, setTally] = useState({ accepted: 0, rejected: 0, earned: 0 });
+  const agent = useRef<BrowserAgent | undefined>(undefined);
+  const cpuShare = useRef(cpuPercent / 100);
+  cpuShare.current = cpuPercent / 100;
+  const onBattery = useRef(false);
+  const allowBattery = useRef(runOnBattery);
+  allowBattery.current = runOnBattery;
+
+  useEffect(() => {
+    identityFromSeeds(loadSeeds()).then(setIdentity, (error: unknown) =>
+      setKeysError(
+        `This browser cannot make DPN keys (${error instanceof Error ? error.message : String(error)}); WebCrypto Ed25519 is needed.`,
+      ),
+    );
+  }, []);
+
+  // Respect the user: pause when the tab is hidden or, if the browser says so, on battery.
+  useEffect(() => {
+    const onVisibility = () => {
+      if (document.visibilityState === "visible") agent.current?.resume();
+    };
+    document.addEventListener("visibilitychange", onVisibility);
+    const nav = navigator as Navigator & { getBattery?: () => Promise<BatteryLike> };
+    nav.getBattery?.().then(
+      (battery) => {
+        onBattery.current = !battery.charging;
+        battery.addEventListener("chargingchange", () => {
+          onBattery.current = !battery.charging;
+          if (battery.charging) agent.current?.resume();
+        });
+      },
+      () => undefined,
+    );
+    return () => {
+      document.removeEventListener("visibilitychange", onVisibility);
+      agent.current?.close();
+    };
+  }, []);
+
+  const ownerId = owner.trim() === "" ? identity?.id : owner.trim();
+  const balance = usePoll(
+    (s) => (ownerId === undefined ? Promise.resolve(undefined) : api.account(ownerId, s)),
+    `contribute:${ownerId ?? ""}`,
+    status === "stopped" ? 0 : 2_000,
+  );
+
+  const start = (event: FormEvent) => {
+    event.preventDefault();
+    if (identity === undefined) return;
+    const problem = (owner.trim() === "" ? undefined : accountIdError(owner)) ?? cellError(geohash);
+    setFormError(problem);
+    if (problem !== undefined) return;
+    localStorage.setItem(
+      SETTINGS_STORAGE,
+      JSON.stringify({ owner, geohash, deviceClass, cpuPercent, runOnBattery }),
+    );
+    setTally({ accepted: 0, rejected: 0, earned: 0 });
+    setRegistered(undefined);
+    const next = new BrowserAgent({
+      nodeUrl: window.location.origin,
+      identity,
+      owner: ownerId ?? identity.id,
+      geohash: geohash.trim().toLowerCase(),
+      deviceClass,
+      cores: Math.max(1, Math.min(1024, navigator.hardwareConcurrency || 1)),
+      memoryMiB: 1024,
+      fingerprintText: `${navigator.userAgent}|${navigator.hardwareConcurrency}|${identity.id}`,
+      cpuShare: () => cpuShare.current,
+      mayWork: () =>
+        document.visibilityState === "visible" && (allowBattery.current || !onBattery.current),
+      openSocket: (url, handlers) => {
+        const socket = new WebSocket(url);
+        socket.onopen = () => handlers.onOpen();
+        socket.onerror = () => handlers.onError();
+        socket.onclose = (e) => handlers.onClose(e.code, e.reason);
+        socket.onmessage = (e) => handlers.onMessage(String(e.data));
+        return socket;
+      },
+      onEvent: (e) => {
+        if (e.type === "status") {
+          setStatus(e.status);
+          setStatusDetail(e.detail);
+        } else if (e.type === "registered") {
+          setRegistered(
+            `${e.deviceClass} (${e.layer} layer), benchmark ${formatNumber(e.benchmarkCuPerSec, 3)} CU/s`,
+          );
+        } else if (e.type === "verdict") {
+          setTally((t) => ({
+            accepted: t.accepted + (e.accepted ? 1 : 0),
+            rejected: t.rejected + (e.accepted ? 0 : 1),
+            earned: t.earned + Number(e.reward),
+          }));
+        }
+      },
+    });
+    agent.current = next;
+    next.start().catch((error: unknown) => {
+      setStatus("error");
+      setStatusDetail(error instanceof Error ? error.message : String(error));
+    });
+  };
+
+  const stop = () => {
+    agent.current?.close();
+    agent.current = undefined;
+  };
+
+  const running = status !== "stopped" && status !== "error";
+  return (
+    <section>
+      <h1>Contribute this device</h1>
+      <p className="muted">
+        This tab becomes a DPN device: it registers with keys made here (WebCrypto Ed25519 and
+        ML-DSA-44, kept in this browser's storage), takes hash tasks, computes them with WebCrypto
+        SHA-256 and is paid in DPN to the owner account. Nothing runs until you press Start; work
+        pauses while the tab is hidden{runOnBattery ? "" : " or the computer is on battery"}.
+      </p>
+      {keysError === undefined ? null : (
+        <p className="error" role="alert">
+          {keysError}
+        </p>
+      )}
+      <div className="facts">
+        <span>Device id</span>
+        <code data-testid="device-id">{identity?.id ?? "making keys…"}</code>
+      </div>
+      <form className="contribute-form" onSubmit={start} noValidate>
+        <label>
+          Owner account (paid){" "}
+          <input
+            name="owner"
+            size={50}
+            value={owner}
+            placeholder={identity?.id ?? "dpn_…"}
+            onChange={(e) => setOwner(e.target.value)}
+            disabled={running}
+          />
+        </label>
+        <label>
+          Region (geohash-4){" "}
+          <input
+            name="geohash"
+            size={6}
+            value={geohash}
+            onChange={(e) => setGeohash(e.target.value)}
+            disabled={running}
+          />
+        </label>
+        <label>
+          Class{" "}
+          <select
+            name="class"
+            value={deviceClass}
+            onChange={(e) => setDeviceClass(e.target.value === "phone" ? "phone" : "browser")}
+            disabled={running}
+          >
+            <option value="browser">browser</option>
+            <option value="phone">phone</option>
+          </select>
+        </label>
+        <label>
+          CPU share {cpuPercent}%{" "}
+          <input
+            type="range"
+            name="cpu"
+            min={10}
+            max={100}
+            step={10}
+            value={cpuPercent}
+            onChange={(e) => setCpuPercent(Number(e.target.value))}
+          />
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={runOnBattery}
+            onChange={(e) => setRunOnBattery(e.target.checked)}
+          />{" "}
+          run on battery
+        </label>
+        {/* Keyed: React must not turn the clicked Stop button into Start (a submit) in place. */}
+        {running ? (
+          <button key="stop" type="button" onClick={stop}>
+            Stop
+          </button>
+        ) : (
+          <button key="start" type="submit" disabled={identity === undefined}>
+            Start
+          </button>
+        )}
+      </form>
+      {formError === undefined ? null : (
+        <p className="error" role="alert" data-testid="contribute-error">
+          {formError}
+        </p>
+      )}
+      {status === "error" ? (
+        <p className="error" role="alert">
+          {statusDetail}
+        </p>
+      ) : null}
+      <div className="stats">
+        <Stat label="Status" value={status} detail={registered} testId="contribute-status" />
+        <Stat
+          label="Tasks"
+          value={`${tally.accepted} accepted`}
+          detail={`${tally.rejected} rejected`}
+          testId="contribute-tasks"
+        />
+        <Stat
+          label="Earned this session"
+          value={`${formatNumber(tally.earned, 4)} DPN`}
+          detail="minted to the owner on each accepted task"
+        />
+        <Stat
+          label="Owner balance"
+          value={
+            balance.data === undefined ? "—" : `${formatDpnAmount(balance.data.balance, 18)} DPN`
+          }
+          detail={ownerId}
+          testId="contribute-balance"
+        />
+      </div>
+      <Status error={balance.error} loading={false} />
+      <p className="muted small">
+        Groth16 proving in a Web Worker is not offered yet, so the node sends this device hash tasks
+        only.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,255 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DpnClient } from "@dpn/sdk";
+import { newIdentity } from "@dpn/wire";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningNode, startNode } from "../../node/src/server.ts";
+import { ProtocolDevice } from "../../node/test/protocolDevice.ts";
+import { formatDpnAmount } from "../src/format.ts";
+
+/**
+ * The dashboard end to end: a real node serving the built dashboard, two devices in different
+ * regions over the real device channel, a hash job paid through the SDK, and Debian's chromium
+ * driven by playwright-core. CI installs chromium (`apt-get install -y chromium`); without it the
+ * suite is skipped with a message.
+ */
+const CHROMIUM = "/usr/bin/chromium";
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
+const ARTIFACTS = join(PACKAGE_DIR, "test-artifacts");
+/** Longest wait for the page to show a state the node already has (polling is 1 s). */
+const UI_TIMEOUT_MS = 10_000;
+
+if (!HAS_CHROMIUM) {
+  console.warn(
+    `dashboard e2e skipped: ${CHROMIUM} is missing (install it with \`apt-get install -y chromium\`).`,
+  );
+}
+
+describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)", () => {
+  const requester = newIdentity();
+  const ownerBerlin = newIdentity();
+  const ownerSydney = newIdentity();
+  let profileDir = "";
+  let node: RunningNode;
+  let client: DpnClient;
+  let devices: ProtocolDevice[] = [];
+  let context: BrowserContext;
+  let page: Page;
+  let working = true;
+  let dist = "";
+
+  beforeAll(async () => {
+    // A fresh build of the current sources into a directory of its own (≈ 2 s), so the test never
+    // runs a stale dist/ and never rewrites the one other tests' nodes may be serving.
+    dist = mkdtempSync(join(tmpdir(), "dpn-dashboard-dist-"));
+    execFileSync(
+      "npx",
+      ["vite", "build", "--outDir", dist, "--emptyOutDir", "--logLevel", "warn"],
+      {
+        cwd: PACKAGE_DIR,
+        stdio: "inherit",
+      },
+    );
+    mkdirSync(ARTIFACTS, { recursive: true });
+    node = await startNode({
+      dataDir: mkdtempSync(join(tmpdir(), "dpn-dashboard-")),
+      port: 0,
+      logLevel: "silent",
+      grants: { [requester.id]: "1000" },
+      dashboardDir: dist,
+    });
+    client = new DpnClient({ url: node.url, identity: requester });
+    devices = [
+      new ProtocolDevice({ url: node.url, owner: ownerBerlin.id, geohash: "u33d" }),
+      new ProtocolDevice({
+        url: node.url,
+        owner: ownerSydney.id,
+        geohash: "r3gx",
+        deviceClass: "phone",
+      }),
+    ];
+    for (const device of devices) await device.connect();
+    profileDir = mkdtempSync(join(tmpdir(), "dpn-chromium-"));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+      viewport: { width: 1280, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+  });
+
+  afterAll(async () => {
+    working = false;
+    await context?.close();
+    for (const device of devices) device.close();
+    await node?.close();
+    if (profileDir !== "") rmSync(profileDir, { recursive: true, force: true });
+    if (dist !== "") rmSync(dist, { recursive: true, force: true });
+  });
+
+  it("renders the overview with both devices on the map", async () => {
+    await page.goto(`${node.url}/`);
+    await expect
+      .poll(() => page.locator("svg.world-map g.device-cell").count(), { timeout: UI_TIMEOUT_MS })
+      .toBe(2);
+    const markers = await page.locator("svg.world-map g.device-cell").all();
+    const cells = await Promise.all(markers.map((m) => m.getAttribute("data-geohash")));
+    expect(cells.sort()).toEqual(["r3gx", "u33d"]);
+    // Berlin (52.5° N, 13.4° E) is drawn above and left of Sydney (33.9° S, 151.2° E).
+    const position = async (hash: string) => {
+      const box = await page.locator(`g.device-cell[data-geohash="${hash}"] circle`).boundingBox();
+      if (box === null) throw new Error(`the ${hash} marker has no box`);
+      return box;
+    };
+    const berlin = await position("u33d");
+    const sydney = await position("r3gx");
+    expect(berlin.y).toBeLessThan(sydney.y);
+    expect(berlin.x).toBeLessThan(sydney.x);
+    await expect
+      .poll(() => page.getByTestId("devices-online").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain("2");
+    expect(await page.getByTestId("exchange-rate").textContent()).toMatch(/CU\/DPN/);
+    await page.screenshot({ path: join(ARTIFACTS, "overview.png"), fullPage: true });
+  });
+
+  it("shows a job's progress live until it is done", async () => {
+    const job = await client.submitJob({
+      spec: {
+        type: "hash",
+        items: Array.from({ length: 8 }, (_, i) => ({
+          seed: i.toString(16).padStart(64, "0"),
+          iterations: 1000,
+        })),
+      },
+      budget: "10",
+      deadlineMs: Date.now() + 600_000,
+      clientRef: "dashboard-e2e",
+    });
+    await page.goto(`${node.url}/#/jobs/${job.jobId}`);
+    const progress = page.getByTestId("job-progress");
+    await expect.poll(() => progress.textContent(), { timeout: UI_TIMEOUT_MS }).toContain(`0 / 8`);
+    expect(await page.getByTestId("job-state").textContent()).toBe("open");
+
+    // Only now do the devices work, so every change below reaches an already open page.
+    const seen = new Set<string>();
+    const watch = setInterval(() => {
+      progress.textContent().then(
+        (text) => seen.add(text ?? ""),
+        () => undefined,
+      );
+    }, 100);
+    const work = devices.map(async (device) => {
+      while (working) {
+        try {
+          await device.workOnce();
+        } catch {
+          return; // no lease for this device within the wait: it has nothing to do
+        }
+        if ((await client.job(job.jobId)).state === "done") return;
+      }
+    });
+    await expect
+      .poll(() => page.getByTestId("job-state").textContent(), { timeout: 30_000 })
+      .toBe("done");
+    clearInterval(watch);
+    expect(await progress.textContent()).toContain("8 / 8 (100%)");
+    expect(seen.size).toBeGreaterThanOrEqual(1);
+    // Each fragment names the device and region that ran it.
+    const rows = await page.getByTestId("fragments").locator("tbody tr").allTextContents();
+    expect(rows.length).toBe(job.fragments.length);
+    for (const row of rows) expect(row).toMatch(/done.*(u33d|r3gx)/);
+    const result = await page.getByTestId("result").getAttribute("href");
+    expect(result).toBe(`/v1/jobs/${job.jobId}/result`);
+    const outputs = (await (await fetch(`${node.url}${result}`)).json()) as { outputs: unknown[] };
+    expect(outputs.outputs).toHaveLength(8);
+    working = false;
+    void Promise.allSettled(work);
+  });
+
+  it("shows a specific error for a bad wallet id and the balance for a good one", async () => {
+    await page.goto(`${node.url}/#/wallet`);
+    const input = page.locator('input[name="account-id"]');
+    await input.fill("dpn_12345");
+    await page.getByRole("button", { name: "Show" }).click();
+    const error = page.getByTestId("account-id-error");
+    await expect
+      .poll(() => error.textContent(), { timeout: UI_TIMEOUT_MS })
+      .toMatch(/has 5 hex digits after "dpn_"; it needs exactly 40/);
+    expect(await input.getAttribute("aria-invalid")).toBe("true");
+
+    await input.fill(ownerBerlin.id);
+    await page.getByRole("button", { name: "Show" }).click();
+    await expect
+      .poll(() => page.getByTestId("account-id-error").count(), { timeout: UI_TIMEOUT_MS })
+      .toBe(0);
+    const { balance } = await client.balance(ownerBerlin.id);
+    await expect
+      .poll(() => page.getByTestId("balance").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain(`${formatDpnAmount(balance, 18)} DPN`);
+  });
+
+  it("turns the tab into a device that runs a hash job and is paid", async () => {
+    // Only the browser device stays online, so the job must go to it.
+    for (const device of devices) device.close();
+    await expect
+      .poll(async () => (await client.devices()).devices.filter((d) => d.online).length)
+      .toBe(0);
+    await page.goto(`${node.url}/#/contribute`);
+    const deviceId = page.getByTestId("device-id");
+    await expect.poll(() => deviceId.textContent(), { timeout: UI_TIMEOUT_MS }).toMatch(/^dpn_/);
+    const id = (await deviceId.textContent()) ?? "";
+
+    await page.locator('input[name="geohash"]').fill("u3a");
+    await page.getByRole("button", { name: "Start" }).click();
+    await expect
+      .poll(() => page.getByTestId("contribute-error").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toMatch(/4-character geohash/);
+
+    await page.locator('input[name="geohash"]').fill("u09t"); // Paris
+    await page.locator('input[name="cpu"]').fill("100");
+    await page.getByRole("button", { name: "Start" }).click();
+    const status = page.getByTestId("contribute-status");
+    await expect.poll(() => status.textContent(), { timeout: 30_000 }).toMatch(/idle.*browser/);
+
+    const job = await client.submitJob({
+      spec: {
+        type: "hash",
+        items: Array.from({ length: 4 }, (_, i) => ({
+          seed: (i + 100).toString(16).padStart(64, "0"),
+          iterations: 2000,
+        })),
+      },
+      budget: "10",
+      deadlineMs: Date.now() + 600_000,
+      clientRef: "dashboard-e2e-browser-device",
+    });
+    expect((await client.waitForJob(job.jobId)).state).toBe("done");
+    await expect
+      .poll(() => page.getByTestId("contribute-tasks").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain(`${job.fragments.length} accepted`);
+    const { balance } = await client.balance(id);
+    expect(Number(balance)).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.getByTestId("contribute-balance").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain(`${formatDpnAmount(balance, 18)} DPN`);
+    const registered = (await client.devices()).devices.find((d) => d.deviceId === id);
+    expect(registered).toMatchObject({ deviceClass: "browser", geohash: "u09t", online: true });
+    await page.screenshot({ path: join(ARTIFACTS, "contribute.png"), fullPage: true });
+    await page.getByRole("button", { name: "Stop" }).click();
+    await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT_MS }).toMatch(/stopped/);
+  });
+});
