@@ -40,8 +40,10 @@ function worker(schema: string, id: number): Worker {
   let out = "";
   let err = "";
   let markReady = (): void => undefined;
-  const ready = new Promise<void>((resolve) => {
+  let failReady = (_error: Error): void => undefined;
+  const ready = new Promise<void>((resolve, reject) => {
     markReady = resolve;
+    failReady = reject;
   });
   child.stdout.on("data", (c: Buffer) => {
     out += c.toString();
@@ -52,6 +54,8 @@ function worker(schema: string, id: number): Worker {
   });
   const result = new Promise<WorkerResult>((resolve, reject) => {
     child.on("exit", (code) => {
+      // A worker that dies before it is ready fails the test at once instead of leaving it waiting.
+      failReady(new Error(`worker ${id} exited ${code} before it was ready: ${err}`));
       const line = out.split("\n").find((l) => l.startsWith("result "));
       if (code === 0 && line !== undefined)
         resolve(JSON.parse(line.slice("result ".length)) as WorkerResult);
@@ -68,7 +72,9 @@ describe.skipIf(PG_URL === undefined)(
     afterAll(() => dropSchema(schema));
 
     it("never double-spends, pays each receipt once and keeps one posting per shared key", {
-      timeout: 60_000,
+      // Two processes start through tsx and migrate: on a loaded 2-core CI machine that alone can
+      // take tens of seconds.
+      timeout: 150_000,
     }, async () => {
       await dropSchema(schema);
       const setup = await openLedger({
