@@ -3,35 +3,11 @@
  * packages/node/src/api/routes.ts; the full contract is /openapi.json). The dashboard is served by
  * the node itself, so every path is same-origin.
  */
+import type { JobView } from "@dpn/wire";
 
-export interface Fragment {
-  readonly taskId: string;
-  readonly index: number;
-  readonly items: number;
-  readonly state: string;
-  readonly deviceId: string | null;
-  readonly attempts: number;
-  readonly price: string | null;
-  readonly reward: string | null;
-}
-
-export interface Job {
-  readonly jobId: string;
-  readonly state: string;
-  readonly type: string;
-  readonly requester: string;
-  readonly items: number;
-  readonly itemsDone: number;
-  readonly cu: number;
-  readonly quote: string;
-  readonly budget: string;
-  readonly spent: string;
-  readonly cuPerDpn: number;
-  readonly createdMs: number;
-  readonly deadlineMs: number;
-  readonly finishedMs: number | null;
-  readonly fragments: readonly Fragment[];
-}
+/** A job as the node reports it: the wire contract's JobView (a type-only import; no runtime code). */
+export type Job = JobView;
+export type Fragment = JobView["fragments"][number];
 
 export interface Device {
   readonly deviceId: string;
