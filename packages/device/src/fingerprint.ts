@@ -22,7 +22,7 @@ export function describeHardware(): HardwareDescription {
 }
 
 /**
- * SHA-256 (hex) of the hardware description, for anti-Sybil accounting (DESIGN.md, identities):
+ * SHA-256 (hex) of the hardware description, for anti-Sybil accounting (docs/protocol.md §Messages):
  * every agent on one machine reports the same fingerprint, which is the point — the node can see
  * that ten "devices" are one computer. It is a hint, not a proof: a device can lie about it, and
  * the capability benchmark is what bounds the work it is paid for.

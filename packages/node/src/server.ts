@@ -30,7 +30,7 @@ import { Verifier } from "./verify/verifier.ts";
 
 /**
  * Starts a bank node: the ledger (SQLite in the data directory), the node store, the verifier
- * pool, the HTTP API and the device channel on one port (docs/protocol.md; DESIGN.md).
+ * pool, the HTTP API and the device channel on one port (docs/protocol.md).
  */
 export interface NodeOptions {
   readonly dataDir: string;

@@ -315,7 +315,7 @@ function applySwap(pool: AmmPool, side: SwapSide, amountIn: bigint, amountOut: b
           reserveDpn: pool.reserveDpn - amountOut,
           reserveStable: pool.reserveStable + amountIn,
         };
-  // An assertion (STYLE.md, TigerBeetle): the formula guarantees both, so a failure is a bug.
+  // An assertion (TigerBeetle style): the formula guarantees both, so a failure is a bug.
   if (
     next.reserveDpn <= 0n ||
     next.reserveStable <= 0n ||

@@ -15,7 +15,7 @@ export interface TaskTypeSpec {
   /** The layer a device must be in; "any" admits both. */
   readonly layer: Layer | "any";
   readonly value: TaskValue;
-  /** How a result is checked before anything is paid (DESIGN.md, task types). */
+  /** How a result is checked before anything is paid (docs/protocol.md §Task classification). */
   readonly verification: string;
 }
 

@@ -203,7 +203,7 @@ export class Economy {
   }
 
   /**
-   * Asserts the ledger invariants (STYLE.md: a broken invariant stops the run): every account is
+   * Asserts the ledger invariants (a broken invariant stops the run): every account is
    * non-negative, the accounts add up to the outstanding supply, and the outstanding supply moved
    * by exactly replenished − burned since genesis (minting only moves DPN between accounts).
    */

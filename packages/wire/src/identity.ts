@@ -13,7 +13,7 @@ import { ml_dsa44 } from "@noble/post-quantum/ml-dsa.js";
 
 /**
  * A DPN identity: an Ed25519 key (node:crypto) and an ML-DSA-44 key (@noble/post-quantum), used
- * together so that a message stays authentic if either scheme falls (DESIGN.md, identities).
+ * together so that a message stays authentic if either scheme falls (docs/protocol.md §Messages).
  * Private keys are kept as their 32-byte seeds; the id commits to both public keys.
  */
 export interface PublicIdentity {

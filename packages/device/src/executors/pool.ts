@@ -6,7 +6,7 @@ import { DEVICE_EXECUTION_FAILED } from "../errors.ts";
 import type { WorkerResult, WorkerTask } from "./worker.ts";
 
 /**
- * The worker threads that run items, never the event loop (DESIGN.md, devices).
+ * The worker threads that run items, never the event loop (docs/adr/0001; README).
  *
  * Loading TypeScript in a worker thread: the repo runs sources through tsx (ADR 0001), but a
  * worker thread does not inherit the parent's module hooks. Under `tsx` the parent's execArgv

@@ -4,7 +4,7 @@ import { ProcessPool } from "./processPool.ts";
 import type { VerifyRequest, VerifyResponse } from "./verifyProcess.ts";
 
 /**
- * Checks a task's outputs before anything is paid (DESIGN.md, task types): every Groth16 proof
+ * Checks a task's outputs before anything is paid (docs/protocol.md §Task classification): every Groth16 proof
  * must verify against the job's verification key and carry the job's public inputs; every hash
  * digest must equal the node's own recomputation. Shape checks run here, pairing checks and
  * recomputation in worker threads.
