@@ -3,7 +3,7 @@
  * packages/node/src/api/routes.ts; the full contract is /openapi.json). The dashboard is served by
  * the node itself, so every path is same-origin.
  */
-import type { JobView } from "@dpn/wire";
+import type { JobView, RateEpochView } from "@dpn/wire";
 
 /** A job as the node reports it: the wire contract's JobView (a type-only import; no runtime code). */
 export type Job = JobView;
@@ -25,35 +25,8 @@ export interface Device {
   readonly online: boolean;
 }
 
-export interface RateEpoch {
-  readonly atMs: number;
-  readonly prices: {
-    readonly dpnPriceUsd: number;
-    readonly computePriceUsdPerCu: number;
-    readonly source: string;
-  };
-  readonly inputs: {
-    readonly circulation: string;
-    readonly demandCu: number;
-    readonly rigShare: number;
-    readonly longTailShare: number;
-    readonly supplyCu: number;
-    readonly queuedCu: number;
-  };
-  readonly rate: {
-    readonly anchorCuPerDpn: number;
-    readonly supplyDemandFactor: number;
-    readonly discountIndex: number;
-    readonly msf: number;
-    readonly ehf: number;
-    readonly cuPerDpn: number;
-  };
-  readonly burning: {
-    readonly level: string;
-    readonly utilisation: number;
-    readonly burnBps: string;
-  };
-}
+/** One epoch of the exchange rate: the wire contract's RateEpochView. */
+export type RateEpoch = RateEpochView;
 
 export interface OracleRound {
   readonly oracle: string;

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { DpnError } from "@dpn/protocol";
-import { type Identity, type JobSubmit, type JobView, seal } from "@dpn/wire";
+import { type Identity, type JobSubmit, type JobView, type RateEpochView, seal } from "@dpn/wire";
 
-export type { JobView };
+export type { JobView, RateEpochView };
 
 /**
  * A typed client of the bank node's HTTP API (see the node's /openapi.json). Requests that
@@ -195,10 +195,7 @@ export class DpnClient {
     return this.request("GET", "/v1/ledger/supply");
   }
 
-  economics(): Promise<{
-    rate: { cuPerDpn: number; msf: number; ehf: number };
-    burning: { burnBps: string; level: string };
-  }> {
+  economics(): Promise<RateEpochView> {
     return this.request("GET", "/v1/economics/rate");
   }
 

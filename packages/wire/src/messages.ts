@@ -136,6 +136,45 @@ export interface JobView {
   }>;
 }
 
+/**
+ * One epoch of the exchange rate as the node reports it (GET /v1/economics/rate and /rates):
+ * the prices and measured inputs, the rate (docs/protocol.md §Exchange rate) and the burning
+ * controller's decision. Amounts in base units and basis points are decimal strings.
+ */
+export interface RateEpochView {
+  readonly atMs: number;
+  readonly prices: {
+    readonly dpnPriceUsd: number;
+    readonly computePriceUsdPerCu: number;
+    readonly source: string;
+  };
+  readonly inputs: {
+    readonly circulation: string;
+    readonly demandCu: number;
+    readonly rigShare: number;
+    readonly longTailShare: number;
+    readonly supplyCu: number;
+    readonly queuedCu: number;
+  };
+  readonly rate: {
+    readonly anchorCuPerDpn: number;
+    readonly supplyDemandImbalance: number;
+    readonly supplyDemandFactor: number;
+    readonly discountIndex: number;
+    readonly msf: number;
+    readonly ehf: number;
+    readonly cuPerDpn: number;
+  };
+  readonly burning: {
+    readonly level: string;
+    readonly utilisation: number;
+    readonly burnBps: string;
+    readonly coldStorageCu: number;
+    readonly releaseCu: number;
+    readonly buyback: string;
+  };
+}
+
 export const JobCancel = z.strictObject({ jobId: z.string().min(1).max(64) });
 export const Transfer = z.strictObject({
   to: AccountId,

@@ -1,34 +1,6 @@
 import type { Command } from "commander";
 import { type CommonOptions, client, print } from "../context.ts";
 
-interface Snapshot {
-  readonly atMs: number;
-  readonly prices: {
-    readonly dpnPriceUsd: number;
-    readonly computePriceUsdPerCu: number;
-    readonly source: string;
-  };
-  readonly inputs: {
-    readonly circulation: string;
-    readonly demandCu: number;
-    readonly rigShare: number;
-    readonly longTailShare: number;
-  };
-  readonly rate: {
-    readonly cuPerDpn: number;
-    readonly anchorCuPerDpn: number;
-    readonly supplyDemandFactor: number;
-    readonly discountIndex: number;
-    readonly msf: number;
-    readonly ehf: number;
-  };
-  readonly burning: {
-    readonly level: string;
-    readonly burnBps: string;
-    readonly utilisation: number;
-  };
-}
-
 export function economicsCommand(program: Command): void {
   const economics = program
     .command("economics")
@@ -39,7 +11,7 @@ export function economicsCommand(program: Command): void {
     .option("--node <url>", "bank node URL")
     .option("--json", "print the result as JSON", false)
     .action(async (options: CommonOptions) => {
-      const s = (await client(options, false).request("GET", "/v1/economics/rate")) as Snapshot;
+      const s = await client(options, false).economics();
       print(options, s, () =>
         [
           `rate        ${s.rate.cuPerDpn.toFixed(2)} CU per DPN (anchor ${s.rate.anchorCuPerDpn.toFixed(2)} × S ${s.rate.supplyDemandFactor.toFixed(4)} × (1 + DI ${s.rate.discountIndex.toFixed(4)}))`,
