@@ -143,7 +143,9 @@ export class Bank {
         );
       // Keep at least one device active: standby must never stop the bank.
       for (const session of candidates.slice(0, Math.max(0, sessions.length - 1))) {
-        if (toStore < session.cuPerSec) break;
+        // One device at a time, as close to the target as devices allow: a device goes to
+        // standby when at least half of it fits in what remains to be stored.
+        if (toStore < session.cuPerSec / 2) continue;
         session.standby = true;
         toStore -= session.cuPerSec;
         this.o.log("info", "device put on standby (cold storage)", { deviceId: session.deviceId });
