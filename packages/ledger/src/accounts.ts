@@ -1,3 +1,4 @@
+import { accountIn, assetOf, holderOf } from "./assets.ts";
 import { ledgerError } from "./errors.ts";
 
 /**
@@ -35,13 +36,54 @@ export const SYSTEM_ACCOUNTS = {
   unbonding: "system:unbonding",
   /** Transfer fees. */
   fees: "system:fees",
+  /** §4.5: the DPN side of the AMM pool; moves only through swaps and liquidity operations. */
+  ammPool: "system:amm-pool",
+} as const;
+
+/**
+ * The system accounts of the other two assets (assets.ts): the stable unit and the AMM's
+ * liquidity shares. Each asset has its own issuance account, the only one of that asset that
+ * may go negative, so each asset balances on its own.
+ */
+export const MARKET_ACCOUNTS = {
+  /** Minus the stable units deposited from outside (and not withdrawn). */
+  stableIssuance: "usd:system:issuance",
+  /** The stable side of the AMM pool. */
+  ammPoolStable: "usd:system:amm-pool",
+  /** The reserve's stable holdings: what it buys DPN back with (§4.3). */
+  reserveStable: "usd:system:reserve-pool",
+  /** The stable side of the liquidity allocation (§4.1), deposited to seed the pool. */
+  liquidityStable: "usd:system:liquidity",
+  /** Minus the pool's total shares. */
+  sharesIssuance: "lp:system:issuance",
+  /** AMM_MINIMUM_LIQUIDITY shares locked forever by the first deposit. */
+  sharesLocked: "lp:system:locked",
+  /** Shares held by the liquidity allocation. */
+  liquidityShares: "lp:system:liquidity",
+  /** Shares held by the reserve. */
+  reserveShares: "lp:system:reserve-pool",
 } as const;
 
 export type SystemAccountName = keyof typeof SYSTEM_ACCOUNTS;
 export type SystemAccountId = (typeof SYSTEM_ACCOUNTS)[SystemAccountName];
 export type AccountKind = "owner" | "device" | "system";
 
-export const SYSTEM_ACCOUNT_IDS: readonly SystemAccountId[] = Object.values(SYSTEM_ACCOUNTS);
+export type MarketAccountId = (typeof MARKET_ACCOUNTS)[keyof typeof MARKET_ACCOUNTS];
+
+export const SYSTEM_ACCOUNT_IDS: readonly (SystemAccountId | MarketAccountId)[] = [
+  ...Object.values(SYSTEM_ACCOUNTS),
+  ...Object.values(MARKET_ACCOUNTS),
+];
+
+/**
+ * System accounts that trade and provide liquidity in the AMM like an owner does: the reserve
+ * (anti-decoupling, §4.3) and the liquidity allocation (§4.1). Their stable and share
+ * counterparts exist from the start (MARKET_ACCOUNTS).
+ */
+export const MARKET_TREASURIES: readonly SystemAccountId[] = [
+  SYSTEM_ACCOUNTS.reservePool,
+  SYSTEM_ACCOUNTS.liquidity,
+];
 
 /**
  * Treasury accounts hold spendable protocol funds: governance may `transfer` out of them. The
@@ -86,19 +128,39 @@ export function checkAccountId(field: string, id: unknown): string {
   return checkUserAccountId(field, id);
 }
 
-export function isSystemAccount(id: string): id is SystemAccountId {
+export function isSystemAccount(id: string): boolean {
   return (SYSTEM_ACCOUNT_IDS as readonly string[]).includes(id);
 }
 
+/** The kind of the holder, whatever the asset: `usd:owner:a` is an owner's account. */
 export function accountKind(id: string): AccountKind {
-  if (id.startsWith("owner:")) return "owner";
-  if (id.startsWith("device:")) return "device";
+  const holder = holderOf(id);
+  if (holder.startsWith("owner:")) return "owner";
+  if (holder.startsWith("device:")) return "device";
   return "system";
 }
 
-/** Only the issuance account may go below zero (see SYSTEM_ACCOUNTS.issuance). */
+/** Only each asset's issuance account may go below zero (see SYSTEM_ACCOUNTS.issuance). */
 export function mayGoNegative(id: string): boolean {
-  return id === SYSTEM_ACCOUNTS.issuance;
+  return (
+    id === SYSTEM_ACCOUNTS.issuance ||
+    id === MARKET_ACCOUNTS.stableIssuance ||
+    id === MARKET_ACCOUNTS.sharesIssuance
+  );
+}
+
+/**
+ * Validates an id for reads: any account of any asset (`owner:a`, `usd:owner:a`,
+ * `lp:system:liquidity`). Writes name DPN accounts only; the market operations derive the
+ * other assets' accounts themselves.
+ */
+export function checkReadableAccountId(field: string, id: unknown): string {
+  if (typeof id === "string") {
+    if (isSystemAccount(id)) return id;
+    const asset = assetOf(id);
+    if (asset !== "DPN") return accountIn(asset, checkAccountId(field, holderOf(id)));
+  }
+  return checkAccountId(field, id);
 }
 
 /** Accounts a plain `transfer` may debit or credit: users and treasuries. */

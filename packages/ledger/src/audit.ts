@@ -1,6 +1,7 @@
-import { formatDpn } from "@dpn/protocol";
+import { AMM_MINIMUM_LIQUIDITY, formatDpn } from "@dpn/protocol";
 import type { Kysely } from "kysely";
-import { mayGoNegative, SYSTEM_ACCOUNT_IDS, SYSTEM_ACCOUNTS } from "./accounts.ts";
+import { MARKET_ACCOUNTS, mayGoNegative, SYSTEM_ACCOUNT_IDS, SYSTEM_ACCOUNTS } from "./accounts.ts";
+import { ASSETS, type Asset, assetOf } from "./assets.ts";
 import { decodeEntries } from "./postings.ts";
 import type { MetaState } from "./state.ts";
 import {
@@ -112,10 +113,12 @@ export async function auditLedger(db: Kysely<LedgerDatabase>): Promise<AuditRepo
       const seq = Number(row.seq);
       if (row.kind === "genesis") genesisPostings += 1;
       const entries = decodeEntries(row.entries);
-      let sum = 0n;
+      // Each asset balances on its own (assets.ts): a swap's DPN and stable lines both net out.
+      const sums = new Map<Asset, bigint>();
       const seen = new Set<string>();
       for (const entry of entries) {
-        sum += entry.amount;
+        const asset = assetOf(entry.account);
+        sums.set(asset, (sums.get(asset) ?? 0n) + entry.amount);
         if (entry.amount === 0n || seen.has(entry.account))
           unbalanced.add(`posting ${seq} has a zero or repeated line for ${entry.account}`);
         seen.add(entry.account);
@@ -123,7 +126,9 @@ export async function auditLedger(db: Kysely<LedgerDatabase>): Promise<AuditRepo
         t.postedSum += entry.amount;
         t.postedCount += 1;
       }
-      if (sum !== 0n) unbalanced.add(`posting ${seq} sums to ${sum}`);
+      for (const [asset, sum] of sums) {
+        if (sum !== 0n) unbalanced.add(`posting ${seq}'s ${asset} lines sum to ${sum}`);
+      }
       if (entries.length < 2) unbalanced.add(`posting ${seq} has ${entries.length} line(s)`);
       afterSeq = seq;
     }
@@ -179,11 +184,12 @@ export async function auditLedger(db: Kysely<LedgerDatabase>): Promise<AuditRepo
   const matching = new Findings();
   const negative = new Findings();
   const balances = new Map<string, bigint>();
-  let total = 0n;
+  const totals = new Map<Asset, bigint>(ASSETS.map((asset) => [asset, 0n]));
   for (const row of accounts) {
     const balance = BigInt(row.balance);
     balances.set(row.id, balance);
-    total += balance;
+    const asset = assetOf(row.id);
+    totals.set(asset, (totals.get(asset) ?? 0n) + balance);
     const t = tally(row.id);
     if (t.postedSum !== t.tableSum || t.postedCount !== t.tableCount) {
       matching.add(
@@ -215,6 +221,7 @@ export async function auditLedger(db: Kysely<LedgerDatabase>): Promise<AuditRepo
   const bonded = sum(await selectStakeAmounts(db).execute(), "bonded");
   const pending = sum(await selectPendingAmounts(db).execute(), "amount");
   const balanceOf = (id: string): bigint => balances.get(id) ?? 0n;
+  const total = totals.get("DPN") ?? 0n;
   const issued = -balanceOf(SYSTEM_ACCOUNTS.issuance);
   const burned = balanceOf(SYSTEM_ACCOUNTS.burn);
   const supply: SupplyReport = {
@@ -258,7 +265,26 @@ export async function auditLedger(db: Kysely<LedgerDatabase>): Promise<AuditRepo
     subLedgers.add(`unbonding holds ${supply.unbonding}, pending unbondings add up to ${pending}`);
 
   const sumFindings = new Findings();
-  if (total !== 0n) sumFindings.add(`balances sum to ${total}`);
+  for (const [asset, assetTotal] of totals) {
+    if (assetTotal !== 0n) sumFindings.add(`${asset} balances sum to ${assetTotal}`);
+  }
+
+  // 5. The AMM pool: empty, or both reserves > 0 with the minimum liquidity locked.
+  const poolFindings = new Findings();
+  const poolDpn = balanceOf(SYSTEM_ACCOUNTS.ammPool);
+  const poolStable = balanceOf(MARKET_ACCOUNTS.ammPoolStable);
+  const shares = -balanceOf(MARKET_ACCOUNTS.sharesIssuance);
+  const locked = balanceOf(MARKET_ACCOUNTS.sharesLocked);
+  const empty = poolDpn === 0n && poolStable === 0n && shares === 0n && locked === 0n;
+  const live = poolDpn > 0n && poolStable > 0n && locked === AMM_MINIMUM_LIQUIDITY;
+  if (!empty && !live) {
+    poolFindings.add(
+      `pool holds ${poolDpn} DPN, ${poolStable} stable, ${shares} shares (${locked} locked)`,
+    );
+  }
+  if (meta.ammLastUpdateMs === 0 ? meta.ammPriceCumulative !== 0n : meta.ammPriceCumulative < 0n) {
+    poolFindings.add(`TWAP accumulator ${meta.ammPriceCumulative} at ${meta.ammLastUpdateMs}`);
+  }
   const systemFindings = new Findings();
   for (const id of missingSystem) systemFindings.add(`${id} is missing`);
 
@@ -277,7 +303,7 @@ export async function auditLedger(db: Kysely<LedgerDatabase>): Promise<AuditRepo
       "materialised balances equal the sum of entries",
       `${accounts.length} accounts match`,
     ),
-    sumFindings.check("balances sum to zero", "Σ balances = 0 (issuance included)"),
+    sumFindings.check("balances sum to zero", "Σ balances = 0 for each asset (issuance included)"),
     negative.check("no negative balance outside issuance", "no forbidden negative balance"),
     supplyFindings.check(
       "supply within the cap",
@@ -286,6 +312,10 @@ export async function auditLedger(db: Kysely<LedgerDatabase>): Promise<AuditRepo
     subLedgers.check(
       "control accounts equal their sub-ledgers",
       "escrow, stake and unbonding match holds and stakes",
+    ),
+    poolFindings.check(
+      "AMM pool consistent",
+      empty ? "pool empty" : "both reserves > 0, minimum liquidity locked",
     ),
   ];
   return {

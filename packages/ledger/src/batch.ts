@@ -170,6 +170,17 @@ class BatchState implements LedgerState {
     }
     const seq = seqs.peek();
     const plan = planCommand(command, this, seq);
+    for (const id of plan.opens ?? []) {
+      if (this.account(id) !== undefined) continue;
+      this.accounts.set(id, {
+        id,
+        kind: accountKind(id),
+        balance: 0n,
+        openedAtMs: command.atMs,
+        updatedAtMs: command.atMs,
+        lastSeq: 0,
+      });
+    }
     const entries = balancedEntries(plan.deltas);
     // Recorded time never runs backwards for an account, so point-in-time reads by time are
     // well defined even when callers' clocks disagree.

@@ -96,6 +96,47 @@ export interface ReplenishEmissionCommand extends Keyed {
   readonly recycleBps: bigint;
 }
 
+export interface DepositStableCommand extends Keyed {
+  readonly kind: "depositStable";
+  /** The DPN account of the holder; the units land in its `usd:` account. */
+  readonly to: string;
+  readonly amount: bigint;
+  /** The outside deposit this credits (a bridge transaction, a bank reference); paid once. */
+  readonly reference: string;
+}
+export interface WithdrawStableCommand extends Keyed {
+  readonly kind: "withdrawStable";
+  readonly from: string;
+  readonly amount: bigint;
+}
+/** AMM configuration, not caller content (see NOT_CONTENT). */
+interface AmmConfig {
+  readonly ammFeeBps: bigint;
+  readonly ammSlippageBps: bigint;
+  readonly ammMaxSlippageBps: bigint;
+}
+export interface SwapCommand extends Keyed, AmmConfig {
+  readonly kind: "swap";
+  /** The DPN account of the trader; stable moves through its `usd:` account. */
+  readonly trader: string;
+  readonly side: "sell-dpn" | "buy-dpn";
+  readonly amountIn: bigint;
+  /** null: the AMM's default guard (0.7%, §4.5). */
+  readonly maxSlippageBps: bigint | null;
+  readonly minAmountOut: bigint | null;
+}
+export interface AddLiquidityCommand extends Keyed, AmmConfig {
+  readonly kind: "addLiquidity";
+  readonly provider: string;
+  readonly dpnAmount: bigint;
+  readonly stableAmount: bigint;
+}
+export interface RemoveLiquidityCommand extends Keyed, AmmConfig {
+  readonly kind: "removeLiquidity";
+  readonly provider: string;
+  readonly shares: bigint;
+}
+
 export type PostingCommand =
   | GenesisCommand
   | MintCommand
@@ -110,7 +151,12 @@ export type PostingCommand =
   | UnstakeCommand
   | WithdrawUnbondedCommand
   | SlashCommand
-  | ReplenishEmissionCommand;
+  | ReplenishEmissionCommand
+  | DepositStableCommand
+  | WithdrawStableCommand
+  | SwapCommand
+  | AddLiquidityCommand
+  | RemoveLiquidityCommand;
 
 export type Command = OpenAccountCommand | PostingCommand;
 export type PostingKind = PostingCommand["kind"];
@@ -130,10 +176,22 @@ export const POSTING_KINDS: readonly PostingKind[] = [
   "withdrawUnbonded",
   "slash",
   "replenishEmission",
+  "depositStable",
+  "withdrawStable",
+  "swap",
+  "addLiquidity",
+  "removeLiquidity",
 ];
 
 /** Fields that are not part of what the caller asked for, so a retry may differ in them. */
-const NOT_CONTENT = new Set(["atMs", "idempotencyKey", "unbondingMs"]);
+const NOT_CONTENT = new Set([
+  "atMs",
+  "idempotencyKey",
+  "unbondingMs",
+  "ammFeeBps",
+  "ammSlippageBps",
+  "ammMaxSlippageBps",
+]);
 
 /**
  * The canonical content of a command: JSON with sorted keys, bigints as decimal strings, without

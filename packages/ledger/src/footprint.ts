@@ -1,6 +1,8 @@
-import { SYSTEM_ACCOUNTS } from "./accounts.ts";
+import { MARKET_ACCOUNTS, SYSTEM_ACCOUNTS } from "./accounts.ts";
+import { accountIn } from "./assets.ts";
 import type { Command } from "./commands.ts";
 import { GENESIS_ACCOUNTS } from "./operations/genesis.ts";
+import { depositReceiptId } from "./operations/market.ts";
 import type { HoldState } from "./state.ts";
 
 /**
@@ -92,6 +94,30 @@ export function addFootprint(fp: Footprint, command: Command): void {
       fp.meta = true;
       accounts(SYSTEM_ACCOUNTS.issuance, SYSTEM_ACCOUNTS.emissionPool, SYSTEM_ACCOUNTS.burn);
       return;
+    case "depositStable":
+      fp.receipts.add(depositReceiptId(command.reference));
+      accounts(command.to, accountIn("USD", command.to), MARKET_ACCOUNTS.stableIssuance);
+      return;
+    case "withdrawStable":
+      accounts(command.from, accountIn("USD", command.from), MARKET_ACCOUNTS.stableIssuance);
+      return;
+    case "swap":
+    case "addLiquidity":
+    case "removeLiquidity": {
+      // The pool's accumulator is in the meta row, so pool operations serialise on it.
+      fp.meta = true;
+      const holder = command.kind === "swap" ? command.trader : command.provider;
+      accounts(
+        holder,
+        accountIn("USD", holder),
+        accountIn("LP", holder),
+        SYSTEM_ACCOUNTS.ammPool,
+        MARKET_ACCOUNTS.ammPoolStable,
+        MARKET_ACCOUNTS.sharesIssuance,
+        MARKET_ACCOUNTS.sharesLocked,
+      );
+      return;
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 export * from "./accounts.ts";
 export * from "./amounts.ts";
+export * from "./assets.ts";
 export * from "./audit.ts";
 export * from "./commands.ts";
 export * from "./errors.ts";
@@ -10,6 +11,7 @@ export * from "./operations/burn.ts";
 export * from "./operations/capturePayment.ts";
 export * from "./operations/genesis.ts";
 export * from "./operations/holds.ts";
+export * from "./operations/market.ts";
 export * from "./operations/mint.ts";
 export * from "./operations/replenish.ts";
 export * from "./operations/slash.ts";

@@ -1,5 +1,20 @@
+import {
+  type AmmParams,
+  DEFAULT_AMM_PARAMS,
+  quoteSwap,
+  type SwapQuote,
+  type SwapSide,
+  spotPrice,
+  validateAmmParams,
+} from "@dpn/protocol";
 import type { Kysely } from "kysely";
-import { checkAccountId, checkUserAccountId, SYSTEM_ACCOUNTS } from "./accounts.ts";
+import {
+  checkReadableAccountId,
+  checkUserAccountId,
+  MARKET_ACCOUNTS,
+  SYSTEM_ACCOUNTS,
+} from "./accounts.ts";
+import { accountIn } from "./assets.ts";
 import { type AuditReport, auditLedger, type SupplyReport } from "./audit.ts";
 import type { Command } from "./commands.ts";
 import { checkName, checkTimeMs, checkWholeNumber } from "./commands.ts";
@@ -17,6 +32,19 @@ import {
   placeHoldCommand,
   releaseHoldCommand,
 } from "./operations/holds.ts";
+import {
+  type AddLiquidityInput,
+  addLiquidityCommand,
+  type DepositStableInput,
+  depositStableCommand,
+  poolFromState,
+  type RemoveLiquidityInput,
+  removeLiquidityCommand,
+  type SwapInput,
+  swapCommand,
+  type WithdrawStableInput,
+  withdrawStableCommand,
+} from "./operations/market.ts";
 import { type MintInput, mintCommand } from "./operations/mint.ts";
 import { type ReplenishEmissionInput, replenishEmissionCommand } from "./operations/replenish.ts";
 import { type SlashInput, slashCommand } from "./operations/slash.ts";
@@ -31,7 +59,7 @@ import {
 import { type TransferInput, transferCommand } from "./operations/transfer.ts";
 import type { Posting } from "./postings.ts";
 import type { SnapshotRecord } from "./snapshot.ts";
-import type { AccountState, HoldState, UnbondingState } from "./state.ts";
+import type { AccountState, HoldState, LedgerState, MetaState, UnbondingState } from "./state.ts";
 import * as q from "./stores/queries.ts";
 import {
   accountFromRow,
@@ -51,6 +79,30 @@ export interface LedgerOptions {
   readonly unbondingMs?: number;
   /** Run the audit before returning (default true); a failed audit refuses to open. */
   readonly verifyOnOpen?: boolean;
+  /** The AMM's governed parameters (fee, slippage guard). Default DEFAULT_AMM_PARAMS. */
+  readonly amm?: AmmParams;
+}
+
+/** The AMM pool as the ledger holds it (docs/protocol.md §AMM). */
+export interface PoolView {
+  readonly reserveDpn: bigint;
+  readonly reserveStable: bigint;
+  /** All shares, the AMM_MINIMUM_LIQUIDITY locked ones included. */
+  readonly totalShares: bigint;
+  /** Stable per DPN × 10^18; null while the pool is empty. */
+  readonly spotPrice: bigint | null;
+  readonly priceCumulative: bigint;
+  readonly lastUpdateMs: number;
+  readonly params: AmmParams;
+}
+
+/** What a market posting did, read back from its entries. */
+export interface MarketResult {
+  readonly posting: Posting;
+  /** Signed changes of the holder's DPN, stable and share balances. */
+  readonly dpn: bigint;
+  readonly stable: bigint;
+  readonly shares: bigint;
 }
 
 /** Every write accepts `nowMs`: the caller's time for the operation (default: the clock). */
@@ -122,9 +174,11 @@ export class Ledger {
   readonly store: LedgerStore;
   private readonly clock: () => number;
   private readonly unbondingMs: number;
+  readonly ammParams: AmmParams;
 
   constructor(options: LedgerOptions) {
     this.store = options.store;
+    this.ammParams = validateAmmParams(options.amm ?? DEFAULT_AMM_PARAMS);
     this.clock = options.clock ?? Date.now;
     this.unbondingMs = checkTimeMs("unbondingMs", options.unbondingMs ?? DEFAULT_UNBONDING_MS);
   }
@@ -211,6 +265,35 @@ export class Ledger {
     return this.post(() => replenishEmissionCommand(input, this.now(input)));
   }
 
+  /** Credits stable units deposited from outside, once per `reference` (docs/protocol.md §AMM). */
+  depositStable(input: DepositStableInput & At): Promise<Posting> {
+    return this.post(() => depositStableCommand(input, this.now(input)));
+  }
+
+  withdrawStable(input: WithdrawStableInput & At): Promise<Posting> {
+    return this.post(() => withdrawStableCommand(input, this.now(input)));
+  }
+
+  /** Swaps through the AMM pool; refused beyond the slippage guard (§4.5: 0.7% by default). */
+  async swap(input: SwapInput & At): Promise<MarketResult> {
+    const posting = await this.post(() => swapCommand(input, this.now(input), this.ammParams));
+    return marketResult(posting, (posting.command as { trader: string }).trader);
+  }
+
+  async addLiquidity(input: AddLiquidityInput & At): Promise<MarketResult> {
+    const posting = await this.post(() =>
+      addLiquidityCommand(input, this.now(input), this.ammParams),
+    );
+    return marketResult(posting, (posting.command as { provider: string }).provider);
+  }
+
+  async removeLiquidity(input: RemoveLiquidityInput & At): Promise<MarketResult> {
+    const posting = await this.post(() =>
+      removeLiquidityCommand(input, this.now(input), this.ammParams),
+    );
+    return marketResult(posting, (posting.command as { provider: string }).provider);
+  }
+
   /** Commits every account's balance as epoch `epoch` under a Merkle root. */
   async snapshot(input: { readonly epoch: number } & At): Promise<SnapshotRecord> {
     return this.store.takeSnapshot(checkWholeNumber("epoch", input.epoch), this.now(input));
@@ -218,8 +301,9 @@ export class Ledger {
 
   // ---- reads -------------------------------------------------------------------------------
 
+  /** Any account of any asset: `owner:a`, `usd:owner:a`, `lp:owner:a`. */
   async account(id: string): Promise<AccountState | undefined> {
-    const account = checkAccountId("account", id);
+    const account = checkReadableAccountId("account", id);
     const row = await q.selectAccounts(this.db(), [account]).executeTakeFirst();
     return row === undefined ? undefined : accountFromRow(row);
   }
@@ -351,6 +435,50 @@ export class Ledger {
     });
   }
 
+  /** The AMM pool's reserves, shares, price and TWAP accumulator. */
+  async pool(): Promise<PoolView> {
+    return this.store.readConsistent(async (db) => {
+      const ids = [
+        SYSTEM_ACCOUNTS.ammPool,
+        MARKET_ACCOUNTS.ammPoolStable,
+        MARKET_ACCOUNTS.sharesIssuance,
+      ];
+      const rows = await q.selectAccounts(db, ids).execute();
+      const accounts = new Map(rows.map((row) => [row.id, accountFromRow(row)]));
+      const meta = metaFromRows(await q.selectMeta(db).execute());
+      const pool = poolFromState(readOnlyState(accounts, meta));
+      return {
+        ...pool,
+        spotPrice: pool.totalShares === 0n ? null : spotPrice(pool),
+        params: this.ammParams,
+      };
+    });
+  }
+
+  /** What a swap would pay now, without trading (the protocol's quoteSwap on the live pool). */
+  async quoteSwap(side: SwapSide, amountIn: bigint): Promise<SwapQuote> {
+    const pool = await this.pool();
+    return quoteSwap(pool, side, amountIn, this.ammParams);
+  }
+
+  /**
+   * The TWAP accumulator as of `nowMs` (Uniswap V2's observation): the time-weighted mean price
+   * between two observations is their difference over the elapsed time (protocol `twap`).
+   */
+  async observePool(
+    nowMs: number = this.clock(),
+  ): Promise<{ priceCumulative: bigint; timestampMs: number }> {
+    const pool = await this.pool();
+    if (pool.spotPrice === null) {
+      throw ledgerError("LEDGER_INVALID_INPUT", "The AMM pool has no liquidity yet.", {
+        hint: "Add liquidity first; a price needs both reserves.",
+      });
+    }
+    const at = Math.max(checkTimeMs("nowMs", nowMs), pool.lastUpdateMs);
+    const elapsed = BigInt(at - pool.lastUpdateMs);
+    return { priceCumulative: pool.priceCumulative + pool.spotPrice * elapsed, timestampMs: at };
+  }
+
   async snapshotOf(epoch: number): Promise<SnapshotRecord> {
     const row = await q
       .selectSnapshot(this.db(), checkWholeNumber("epoch", epoch))
@@ -370,7 +498,7 @@ export class Ledger {
     epoch: number,
     account: string,
   ): Promise<{ readonly root: string; readonly proof: BalanceProof }> {
-    const id = checkAccountId("account", account);
+    const id = checkReadableAccountId("account", account);
     return this.store.readConsistent(async (db) => {
       const snapshot = await q
         .selectSnapshot(db, checkWholeNumber("epoch", epoch))
@@ -420,6 +548,31 @@ export class Ledger {
     }
     return account;
   }
+}
+
+function marketResult(posting: Posting, holder: string): MarketResult {
+  const change = (account: string): bigint =>
+    posting.entries.find((e) => e.account === account)?.amount ?? 0n;
+  return {
+    posting,
+    dpn: change(holder),
+    stable: change(accountIn("USD", holder)),
+    shares: change(accountIn("LP", holder)),
+  };
+}
+
+/** A LedgerState over rows already read, for the pure pool maths (nothing else is asked). */
+function readOnlyState(accounts: ReadonlyMap<string, AccountState>, meta: MetaState): LedgerState {
+  const refuse = (): never => invariant(false, "the pool view read more than the pool") as never;
+  return {
+    account: (id) => accounts.get(id),
+    hold: refuse,
+    stake: refuse,
+    unbondings: refuse,
+    receiptSeq: refuse,
+    postingByKey: refuse,
+    meta: () => meta,
+  };
 }
 
 function decodeCursor(cursor: string): number {

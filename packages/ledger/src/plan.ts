@@ -8,6 +8,13 @@ import {
   planPlaceHold,
   planReleaseHold,
 } from "./operations/holds.ts";
+import {
+  planAddLiquidity,
+  planDepositStable,
+  planRemoveLiquidity,
+  planSwap,
+  planWithdrawStable,
+} from "./operations/market.ts";
 import { planMint } from "./operations/mint.ts";
 import { planReplenishEmission } from "./operations/replenish.ts";
 import { planSlash } from "./operations/slash.ts";
@@ -46,5 +53,15 @@ export function planCommand(command: PostingCommand, state: LedgerState, seq: nu
       return planSlash(command, state);
     case "replenishEmission":
       return planReplenishEmission(command, state);
+    case "depositStable":
+      return planDepositStable(command, state);
+    case "withdrawStable":
+      return planWithdrawStable(command, state);
+    case "swap":
+      return planSwap(command, state);
+    case "addLiquidity":
+      return planAddLiquidity(command, state);
+    case "removeLiquidity":
+      return planRemoveLiquidity(command, state);
   }
 }

@@ -55,6 +55,10 @@ export interface MetaState {
   readonly replenishedTotal: bigint;
   /** Burn sink balance already considered by replenishEmission. */
   readonly burnMark: bigint;
+  /** The AMM's TWAP accumulator (protocol amm.ts): Σ spot price × elapsed ms. */
+  readonly ammPriceCumulative: bigint;
+  /** When the accumulator was last advanced; 0 before the pool's first operation. */
+  readonly ammLastUpdateMs: number;
 }
 
 export const EMPTY_META: MetaState = {
@@ -63,6 +67,8 @@ export const EMPTY_META: MetaState = {
   genesisTotal: 0n,
   replenishedTotal: 0n,
   burnMark: 0n,
+  ammPriceCumulative: 0n,
+  ammLastUpdateMs: 0,
 };
 
 /** A committed posting with its canonical content, for idempotent retries. */
@@ -90,4 +96,9 @@ export interface Plan {
   readonly unbondings?: readonly UnbondingState[];
   readonly meta?: MetaState;
   readonly receiptId?: string;
+  /**
+   * Accounts this posting opens before it applies its deltas: the stable and share accounts
+   * a holder gets on first use of the market. Opening is idempotent.
+   */
+  readonly opens?: readonly string[];
 }

@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import { sql } from "kysely";
 import pg from "pg";
 import { afterEach, describe, expect } from "vitest";
+import type { AuditReport } from "../src/audit.ts";
 import { type Ledger, type LedgerOptions, openLedger } from "../src/ledger.ts";
 import { postgresStore } from "../src/stores/postgres.ts";
 import { sqliteStore } from "../src/stores/sqlite.ts";
@@ -200,10 +201,11 @@ export async function seeded(
   return ledger;
 }
 
-export async function expectAudited(ledger: Ledger): Promise<void> {
+export async function expectAudited(ledger: Ledger): Promise<AuditReport> {
   const report = await ledger.verify();
   expect(report.checks.filter((c) => !c.ok)).toEqual([]);
   expect(report.ok).toBe(true);
+  return report;
 }
 
 export function makeTempDir(prefix: string): { dir: string; remove(): void } {

@@ -1,5 +1,6 @@
 import { formatDpn } from "@dpn/protocol";
 import { isTransferable } from "../accounts.ts";
+import { type Asset, assetOf } from "../assets.ts";
 import { ledgerError } from "../errors.ts";
 import type { AccountState, HoldState, LedgerState } from "../state.ts";
 
@@ -29,11 +30,14 @@ export function requireTransferable(field: string, id: string): void {
   }
 }
 
+const UNIT: Readonly<Record<Asset, string>> = { DPN: "DPN", USD: "USD", LP: "pool shares" };
+
 export function requireFunds(account: AccountState, needed: bigint, purpose: string): void {
   if (account.balance < needed) {
+    const unit = UNIT[assetOf(account.id)];
     throw ledgerError(
       "LEDGER_INSUFFICIENT_FUNDS",
-      `${account.id} holds ${formatDpn(account.balance)} DPN but ${purpose} needs ${formatDpn(needed)} DPN.`,
+      `${account.id} holds ${formatDpn(account.balance)} ${unit} but ${purpose} needs ${formatDpn(needed)} ${unit}.`,
       {
         hint: "Top the account up or lower the amount; nothing was changed.",
         details: { account: account.id, balance: account.balance, needed },

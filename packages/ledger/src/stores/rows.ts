@@ -150,6 +150,8 @@ export const META_KEYS = [
   "genesis_total",
   "replenished_total",
   "burn_mark",
+  "amm_price_cumulative",
+  "amm_last_update_ms",
 ] as const;
 
 export function metaFromRows(rows: readonly Selectable<MetaTable>[]): MetaState {
@@ -166,6 +168,8 @@ export function metaFromRows(rows: readonly Selectable<MetaTable>[]): MetaState 
     genesisTotal: BigInt(get("genesis_total")),
     replenishedTotal: BigInt(get("replenished_total")),
     burnMark: BigInt(get("burn_mark")),
+    ammPriceCumulative: BigInt(get("amm_price_cumulative")),
+    ammLastUpdateMs: int(get("amm_last_update_ms")),
   };
 }
 
@@ -176,5 +180,7 @@ export function metaToRows(meta: MetaState): Insertable<MetaTable>[] {
     { key: "genesis_total", value: meta.genesisTotal.toString() },
     { key: "replenished_total", value: meta.replenishedTotal.toString() },
     { key: "burn_mark", value: meta.burnMark.toString() },
+    { key: "amm_price_cumulative", value: meta.ammPriceCumulative.toString() },
+    { key: "amm_last_update_ms", value: String(meta.ammLastUpdateMs) },
   ];
 }

@@ -1,5 +1,12 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
-import { SYSTEM_ACCOUNT_IDS } from "../accounts.ts";
+import {
+  type Insertable,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  sql,
+} from "kysely";
+import { MARKET_ACCOUNTS, SYSTEM_ACCOUNT_IDS, SYSTEM_ACCOUNTS } from "../accounts.ts";
 import { EMPTY_META } from "../state.ts";
 import { metaToRows } from "./rows.ts";
 
@@ -196,25 +203,50 @@ export function ledgerMigrations(dialect: Dialect): Record<string, Migration> {
         const typed = db as unknown as Kysely<LedgerDatabase>;
         await typed
           .insertInto("accounts")
-          .values(
-            SYSTEM_ACCOUNT_IDS.map((id) => ({
-              id,
-              kind: "system",
-              balance: "0",
-              opened_at_ms: 0,
-              updated_at_ms: 0,
-              last_seq: 0,
-            })),
-          )
+          .values(SYSTEM_ACCOUNT_IDS.filter((id) => !ADDED_BY_0002.has(id)).map(systemAccountRow))
           .execute();
-        await typed.insertInto("meta").values(metaToRows(EMPTY_META)).execute();
+        await typed
+          .insertInto("meta")
+          .values(metaToRows(EMPTY_META).filter((row) => !META_ADDED_BY_0002.has(row.key)))
+          .execute();
         // PostgreSQL hands out posting numbers from a sequence (several writers); SQLite has one
         // writer at a time and continues from max(seq).
         if (dialect === "postgres")
           await sql`create sequence ${sql.id(POSTING_SEQUENCE)}`.execute(db);
       },
     },
+    "0002_market": {
+      // The AMM (§4.5): its system accounts and its TWAP accumulator. Inserts only what is
+      // missing, so it is the same on a new ledger and on one created before the market.
+      async up(db: Kysely<unknown>): Promise<void> {
+        const typed = db as unknown as Kysely<LedgerDatabase>;
+        await typed
+          .insertInto("accounts")
+          .values(SYSTEM_ACCOUNT_IDS.map(systemAccountRow))
+          .onConflict((oc) => oc.column("id").doNothing())
+          .execute();
+        await typed
+          .insertInto("meta")
+          .values(metaToRows(EMPTY_META))
+          .onConflict((oc) => oc.column("key").doNothing())
+          .execute();
+      },
+    },
   };
+}
+
+/** What 0002_market added; 0001 must keep creating exactly what it created when released. */
+const ADDED_BY_0002: ReadonlySet<string> = new Set([
+  SYSTEM_ACCOUNTS.ammPool,
+  ...Object.values(MARKET_ACCOUNTS),
+]);
+const META_ADDED_BY_0002: ReadonlySet<string> = new Set([
+  "amm_price_cumulative",
+  "amm_last_update_ms",
+]);
+
+function systemAccountRow(id: string): Insertable<AccountsTable> {
+  return { id, kind: "system", balance: "0", opened_at_ms: 0, updated_at_ms: 0, last_seq: 0 };
 }
 
 /**

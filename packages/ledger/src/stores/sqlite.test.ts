@@ -2,9 +2,12 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeTempDir } from "../../test/stores.ts";
+import { MARKET_ACCOUNTS, SYSTEM_ACCOUNTS } from "../accounts.ts";
 import { openLedger } from "../ledger.ts";
 import { MIGRATION_TABLE } from "./schema.ts";
 import { sqliteStore } from "./sqlite.ts";
+
+const ADDED = [SYSTEM_ACCOUNTS.ammPool, ...Object.values(MARKET_ACCOUNTS)];
 
 describe("sqliteStore", () => {
   const dirs: { remove(): void }[] = [];
@@ -23,9 +26,27 @@ describe("sqliteStore", () => {
     const db = new Database(file, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     const migrations = db.prepare(`select name from ${MIGRATION_TABLE}`).all();
-    expect(migrations).toEqual([{ name: "0001_ledger" }]);
+    expect(migrations).toEqual([{ name: "0001_ledger" }, { name: "0002_market" }]);
     db.close();
     // synchronous is per connection; open() asserts the writer's is FULL (2).
+    await ledger.close();
+  });
+
+  it("brings a ledger created before the market up to date (0002_market)", async () => {
+    const file = path();
+    const old = await openLedger({ store: sqliteStore({ path: file }) });
+    await old.genesis({ idempotencyKey: "g", nowMs: 1 });
+    await old.close();
+    // Make it look exactly like a ledger written before 0002 existed.
+    const db = new Database(file);
+    db.exec(`delete from accounts where id in (${ADDED.map((id) => `'${id}'`).join(",")})`);
+    db.exec("delete from meta where key like 'amm_%'");
+    db.exec(`delete from ${MIGRATION_TABLE} where name = '0002_market'`);
+    db.close();
+    const ledger = await openLedger({ store: sqliteStore({ path: file }) });
+    expect((await ledger.verify()).ok).toBe(true);
+    expect(await ledger.balance(MARKET_ACCOUNTS.ammPoolStable)).toBe(0n);
+    expect((await ledger.pool()).spotPrice).toBeNull();
     await ledger.close();
   });
 
