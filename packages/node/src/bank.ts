@@ -29,6 +29,7 @@ import {
   INITIAL_REPUTATION,
 } from "./devices/reputation.ts";
 import type { EconomicsSnapshot, RateService } from "./economics/rateService.ts";
+import type { ReserveDesk } from "./economics/reserve.ts";
 import type { JobRow, NodeStore, TaskRow } from "./store/nodeStore.ts";
 import type { Verdict, Verifier } from "./verify/verifier.ts";
 
@@ -71,6 +72,8 @@ export interface BankOptions {
   readonly now: () => number;
   /** How long a device has to return a task before it moves elsewhere. */
   readonly leaseMs: number;
+  /** The reserve's anti-decoupling desk, acting once per epoch (absent: the reserve is idle). */
+  readonly reserve?: ReserveDesk;
   readonly log: (level: "info" | "warn", message: string, data?: Record<string, unknown>) => void;
 }
 
@@ -116,6 +119,12 @@ export class Bank {
     if (snapshot.atMs !== this.appliedEpochMs) {
       this.appliedEpochMs = snapshot.atMs;
       this.applyCapacityDecision(snapshot);
+      if (this.o.reserve !== undefined) {
+        const operation = await this.o.reserve.defend(snapshot.atMs);
+        if (operation.action !== "none" && operation.amountIn !== "0") {
+          this.o.log("info", "reserve traded against decoupling", { ...operation });
+        }
+      }
     }
     return snapshot;
   }
@@ -805,6 +814,9 @@ export class Bank {
     for (const job of this.o.store.jobsInState("open")) {
       if (job.deadline_ms < now) await this.cancelJob(job.requester, job.id, "expired");
     }
+    // Epochs advance with time, not only when jobs arrive: rate history, the burning
+    // controller and the reserve keep acting on an idle network.
+    await this.economics();
     this.dispatch();
   }
 

@@ -22,9 +22,11 @@ import { ArtifactStore, MAX_ARTIFACT_BYTES } from "./artifactStore.ts";
 import { Bank } from "./bank.ts";
 import { DeviceChannel } from "./deviceChannel.ts";
 import { createFeed, defaultDpnFeeds, type FeedConfig } from "./economics/feeds.ts";
+import { Market } from "./economics/market.ts";
 import { Oracle, oraclePriceSource } from "./economics/oracle.ts";
 import type { PriceSource } from "./economics/priceSource.ts";
 import { RateService } from "./economics/rateService.ts";
+import { ReserveDesk } from "./economics/reserve.ts";
 import { NodeStore } from "./store/nodeStore.ts";
 import { Verifier } from "./verify/verifier.ts";
 
@@ -52,6 +54,13 @@ export interface NodeOptions {
   readonly policy?: SignaturePolicy;
   /** Operator grants at start: account id → DPN, transferred once from the liquidity pool. */
   readonly grants?: Readonly<Record<string, string>>;
+  /**
+   * Operator stable deposits at start: account id → stable units (USD), credited once each.
+   * Stands in for bridged stablecoin deposits, which arrive with the EVM settlement.
+   */
+  readonly stableGrants?: Readonly<Record<string, string>>;
+  /** How the AMM pool and the reserve's stable side are seeded at first start; false: not at all. */
+  readonly market?: MarketSeed | false;
   readonly now?: () => number;
   /** pino level; "silent" for tests. */
   readonly logLevel?: string;
@@ -60,6 +69,26 @@ export interface NodeOptions {
   /** The built web dashboard served at / (default: packages/dashboard/dist, if it was built). */
   readonly dashboardDir?: string;
 }
+
+export interface MarketSeed {
+  /** DPN moved from the liquidity allocation (§4.1) into the pool. */
+  readonly poolDpn: string;
+  /** Stable units deposited for the pool's other side; poolDpn × anchor keeps the anchor price. */
+  readonly poolStable: string;
+  /** Stable units deposited for the reserve, so it can buy DPN back below the anchor (§4.3). */
+  readonly reserveStable: string;
+}
+
+/**
+ * The embedded default: half of the 10M DPN liquidity allocation against 750k stable (the 0.15
+ * USD anchor; the other half stays for operator grants) and 1.5M stable for the reserve, the
+ * figure of the simulator's "reserve seeded with 1.5M stable" scenario.
+ */
+export const DEFAULT_MARKET_SEED: MarketSeed = {
+  poolDpn: "5000000",
+  poolStable: "750000",
+  reserveStable: "1500000",
+};
 
 /** Where `npm run build:dashboard` puts the dashboard, next to this package in the workspace. */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(
@@ -92,13 +121,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const ledger = await openLedger({
     store: sqliteStore({ path: join(options.dataDir, "ledger.db") }),
     clock: now,
+    amm: params.amm,
   });
   const store = new NodeStore(join(options.dataDir, "node.db"));
   const artifacts = new ArtifactStore(options.dataDir);
   const verifier = new Verifier(options.verifyThreads ?? 1);
+  const market = new Market(ledger, {
+    anchorPriceUsd: params.rate.basePriceUsdPerDpn,
+    amm: params.amm,
+  });
   const dpnOracle = new Oracle(
     "dpn-usd",
-    (options.dpnFeeds ?? defaultDpnFeeds(params.rate.basePriceUsdPerDpn)).map(createFeed),
+    (options.dpnFeeds ?? defaultDpnFeeds(params.rate.basePriceUsdPerDpn)).map((feed) =>
+      createFeed(feed, { market }),
+    ),
     params.oracle,
     store,
   );
@@ -110,6 +146,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     params,
     options.epochMs ?? 60_000,
   );
+  const reserve = new ReserveDesk(ledger, store, {
+    anchorPriceUsd: params.rate.basePriceUsdPerDpn,
+    antiDecoupling: params.antiDecoupling,
+    amm: params.amm,
+  });
   const bank = new Bank({
     store,
     ledger,
@@ -120,6 +161,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     now,
     leaseMs: options.leaseMs ?? 120_000,
     log,
+    reserve,
   });
 
   await ledger.genesis({ idempotencyKey: "genesis", cap: TOTAL_SUPPLY_CAP });
@@ -132,6 +174,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       amount: parseDpn(amount),
     });
   }
+  for (const [account, amount] of Object.entries(options.stableGrants ?? {})) {
+    await ledger.openAccount(`owner:${account}`);
+    await ledger.depositStable({
+      idempotencyKey: `stable-grant:${account}:${amount}`,
+      to: `owner:${account}`,
+      amount: parseDpn(amount),
+      reference: `operator-grant:${account}:${amount}`,
+    });
+  }
+  if (options.market !== false) await seedMarket(ledger, options.market ?? DEFAULT_MARKET_SEED);
   await bank.recover();
 
   const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
@@ -189,6 +241,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     startedAtMs,
     policy,
     nodeInfo,
+    market,
   });
   // The web dashboard: its files, with "/" answering index.html (pages use hash routes, so no
   // other fallback). Routes are made per file at start (wildcard: false), so /v1/* and
@@ -234,4 +287,34 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       await ledger.close();
     },
   };
+}
+
+/**
+ * Seeds the pool and the reserve's stable side once (every step is idempotent, so a restart
+ * changes nothing). The stable units are operator deposits standing in for bridged stablecoins.
+ */
+async function seedMarket(ledger: Ledger, seed: MarketSeed): Promise<void> {
+  const reference = (what: string, amount: string) => `market-seed:${what}:${amount}`;
+  await ledger.depositStable({
+    idempotencyKey: reference("pool", seed.poolStable),
+    to: SYSTEM_ACCOUNTS.liquidity,
+    amount: parseDpn(seed.poolStable),
+    reference: reference("pool", seed.poolStable),
+  });
+  if ((await ledger.pool()).totalShares === 0n) {
+    await ledger.addLiquidity({
+      idempotencyKey: reference("liquidity", `${seed.poolDpn}/${seed.poolStable}`),
+      provider: SYSTEM_ACCOUNTS.liquidity,
+      dpnAmount: parseDpn(seed.poolDpn),
+      stableAmount: parseDpn(seed.poolStable),
+    });
+  }
+  if (parseDpn(seed.reserveStable) > 0n) {
+    await ledger.depositStable({
+      idempotencyKey: reference("reserve", seed.reserveStable),
+      to: SYSTEM_ACCOUNTS.reservePool,
+      amount: parseDpn(seed.reserveStable),
+      reference: reference("reserve", seed.reserveStable),
+    });
+  }
 }

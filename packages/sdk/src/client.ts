@@ -1,8 +1,25 @@
 import { createHash } from "node:crypto";
 import { DpnError } from "@dpn/protocol";
-import { type Identity, type JobSubmit, type JobView, type RateEpochView, seal } from "@dpn/wire";
+import {
+  type Identity,
+  type JobSubmit,
+  type JobView,
+  type MarketLiquidityBody,
+  type MarketSwapBody,
+  type PoolView,
+  type RateEpochView,
+  type ReserveOperationView,
+  seal,
+} from "@dpn/wire";
 
-export type { JobView, RateEpochView };
+export type {
+  JobView,
+  MarketLiquidityBody,
+  MarketSwapBody,
+  PoolView,
+  RateEpochView,
+  ReserveOperationView,
+};
 
 /**
  * A typed client of the bank node's HTTP API (see the node's /openapi.json). Requests that
@@ -202,4 +219,47 @@ export class DpnClient {
   devices(): Promise<{ devices: Array<Record<string, unknown>> }> {
     return this.request("GET", "/v1/devices");
   }
+
+  // ---- market (§4.5)
+
+  pool(): Promise<PoolView> {
+    return this.request("GET", "/v1/market/pool");
+  }
+
+  quote(side: MarketSwapBody["side"], amount: string): Promise<SwapQuoteView> {
+    const query = new URLSearchParams({ side, amount });
+    return this.request("GET", `/v1/market/quote?${query.toString()}`);
+  }
+
+  /** Swaps through the pool; a retry with the same clientRef never trades twice. */
+  swap(body: MarketSwapBody): Promise<MarketChange> {
+    return this.request("POST", "/v1/market/swaps", this.signed("market.swap", body));
+  }
+
+  liquidity(body: MarketLiquidityBody): Promise<MarketChange> {
+    return this.request("POST", "/v1/market/liquidity", this.signed("market.liquidity", body));
+  }
+
+  reserve(): Promise<{ dpn: string; stable: string; operations: ReserveOperationView[] }> {
+    return this.request("GET", "/v1/market/reserve");
+  }
+}
+
+/** The caller's balance changes from a market operation (decimal strings; shares in base units). */
+export interface MarketChange {
+  readonly seq: number;
+  readonly dpn: string;
+  readonly stable: string;
+  readonly shares: string;
+}
+
+export interface SwapQuoteView {
+  readonly side: string;
+  readonly amountIn: string;
+  readonly amountOut: string;
+  readonly fee: string;
+  readonly priceImpact: number;
+  readonly executionPrice: number;
+  readonly spotPriceBefore: string;
+  readonly spotPriceAfter: string;
 }

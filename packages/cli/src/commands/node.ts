@@ -1,12 +1,22 @@
-import { startNode } from "@dpn/node";
+import { DEFAULT_MARKET_SEED, startNode } from "@dpn/node";
 import { readKeyFile } from "@dpn/wire";
 import { type Command, InvalidArgumentError } from "commander";
 
-function grant(value: string, previous: Record<string, string>): Record<string, string> {
-  const match = /^(dpn_[0-9a-f]{40})=(\d+(?:\.\d+)?)$/.exec(value);
-  if (match === null)
-    throw new InvalidArgumentError("use --grant <id>=<DPN>, for example dpn_ab…=1000");
-  return { ...previous, [match[1] as string]: match[2] as string };
+function grantOf(unit: string, flag: string) {
+  return (value: string, previous: Record<string, string>): Record<string, string> => {
+    const match = /^(dpn_[0-9a-f]{40})=(\d+(?:\.\d+)?)$/.exec(value);
+    if (match === null)
+      throw new InvalidArgumentError(`use ${flag} <id>=<${unit}>, for example dpn_ab…=1000`);
+    return { ...previous, [match[1] as string]: match[2] as string };
+  };
+}
+
+function amountOption(flag: string) {
+  return (value: string): string => {
+    if (!/^\d{1,59}(\.\d{1,18})?$/.test(value))
+      throw new InvalidArgumentError(`${flag} takes an amount such as 1500000 or 12.5`);
+    return value;
+  };
 }
 
 export function nodeCommand(program: Command): void {
@@ -22,9 +32,34 @@ export function nodeCommand(program: Command): void {
     .option(
       "--grant <id=DPN>",
       "operator grant from the liquidity pool, once per id and amount (repeatable)",
-      grant,
+      grantOf("DPN", "--grant"),
       {},
     )
+    .option(
+      "--grant-stable <id=USD>",
+      "operator stable-unit deposit, once per id and amount (repeatable; stands in for a bridge)",
+      grantOf("USD", "--grant-stable"),
+      {},
+    )
+    .option(
+      "--pool-dpn <DPN>",
+      "DPN seeded into the AMM pool from the liquidity allocation",
+      amountOption("--pool-dpn"),
+      DEFAULT_MARKET_SEED.poolDpn,
+    )
+    .option(
+      "--pool-usd <USD>",
+      "stable units seeded into the AMM pool (pool-usd / pool-dpn is the opening price)",
+      amountOption("--pool-usd"),
+      DEFAULT_MARKET_SEED.poolStable,
+    )
+    .option(
+      "--reserve-usd <USD>",
+      "stable units deposited for the reserve's buy-backs",
+      amountOption("--reserve-usd"),
+      DEFAULT_MARKET_SEED.reserveStable,
+    )
+    .option("--no-market", "do not seed the AMM pool")
     .option("--lease-ms <ms>", "time a device has to return a task", "120000")
     .option("--log-level <level>", "pino log level", "info")
     .action(
@@ -34,6 +69,11 @@ export function nodeCommand(program: Command): void {
         port: string;
         keys?: string;
         grant: Record<string, string>;
+        grantStable: Record<string, string>;
+        poolDpn: string;
+        poolUsd: string;
+        reserveUsd: string;
+        market: boolean;
         leaseMs: string;
         logLevel: string;
       }) => {
@@ -43,6 +83,12 @@ export function nodeCommand(program: Command): void {
           port: Number(options.port),
           ...(options.keys === undefined ? {} : { identity: readKeyFile(options.keys) }),
           grants: options.grant,
+          stableGrants: options.grantStable,
+          market: options.market && {
+            poolDpn: options.poolDpn,
+            poolStable: options.poolUsd,
+            reserveStable: options.reserveUsd,
+          },
           leaseMs: Number(options.leaseMs),
           logLevel: options.logLevel,
         });

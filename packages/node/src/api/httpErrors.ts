@@ -10,8 +10,11 @@ const STATUS_BY_CODE: ReadonlyArray<[RegExp, number]> = [
   [/^JOB_NOT_YOURS$/, 403],
   [/_NOT_FOUND$|^LEDGER_UNKNOWN_ACCOUNT$/, 404],
   [/^ENVELOPE_REPLAYED$|_REUSED$|_CONFLICT$|^LEDGER_IDEMPOTENCY/, 409],
+  // The price moved past the caller's guard: retrying later or wider may succeed.
+  [/^AMM_SLIPPAGE_EXCEEDED$|^LEDGER_DEPOSIT_ALREADY_CREDITED$/, 409],
   [/^ARTIFACT_TOO_LARGE$|^ENVELOPE_TOO_LARGE$/, 413],
   [/^NODE_OVERLOADED$/, 503],
+  [/_INVARIANT_VIOLATED$|^LEDGER_INVARIANT_BROKEN$/, 500],
 ];
 
 export function statusOf(error: unknown): number {

@@ -1,13 +1,17 @@
 import { createReadStream } from "node:fs";
-import type { Ledger } from "@dpn/ledger";
-import { checkUserAccountId } from "@dpn/ledger";
+import type { Ledger, MarketResult } from "@dpn/ledger";
+import { accountIn, checkUserAccountId, MARKET_ACCOUNTS, SYSTEM_ACCOUNTS } from "@dpn/ledger";
 import { DpnError, formatDpn, parseDpn } from "@dpn/protocol";
 import {
+  DpnAmount,
   JobCancel,
   JobSubmit,
+  MarketLiquidity,
+  MarketSwap,
   ReplayGuard,
   Sha256Hex,
   type SignaturePolicy,
+  SwapSideName,
   Transfer,
 } from "@dpn/wire";
 import type { FastifyInstance } from "fastify";
@@ -15,6 +19,7 @@ import { z } from "zod";
 import { balanceOf, ownerAccount } from "../accounts.ts";
 import type { ArtifactStore } from "../artifactStore.ts";
 import type { Bank } from "../bank.ts";
+import type { Market } from "../economics/market.ts";
 import { jsonSafe } from "../json.ts";
 import type { NodeStore } from "../store/nodeStore.ts";
 import type { OpenApi } from "./openapi.ts";
@@ -30,6 +35,17 @@ export interface RouteDeps {
   readonly startedAtMs: number;
   readonly policy: SignaturePolicy;
   readonly nodeInfo: () => Record<string, unknown>;
+  readonly market: Market;
+}
+
+/** A market posting's effect on the caller, as decimal strings (shares in base units). */
+function marketChanges(result: MarketResult): { dpn: string; stable: string; shares: string } {
+  const signed = (v: bigint): string => (v < 0n ? `-${formatDpn(-v)}` : formatDpn(v));
+  return {
+    dpn: signed(result.dpn),
+    stable: signed(result.stable),
+    shares: result.shares.toString(),
+  };
 }
 
 const ArtifactPut = z.strictObject({ sha256: Sha256Hex, bytes: z.number().int().positive() });
@@ -198,11 +214,24 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   // ---- accounts
-  openapi.add({ method: "get", path: "/v1/accounts/:id", summary: "An account's balance (DPN)." });
+  openapi.add({
+    method: "get",
+    path: "/v1/accounts/:id",
+    summary: "An account's balances: DPN, stable units and AMM pool shares (base units).",
+  });
   app.get("/v1/accounts/:id", async (request) => {
     const { id } = parse(AccountParam, request.params, "account id");
     checkUserAccountId("account", ownerAccount(id));
-    return { id, balance: formatDpn(await balanceOf(deps.ledger, id)) };
+    const of = async (account: string): Promise<string> =>
+      formatDpn((await deps.ledger.account(account))?.balance ?? 0n);
+    return {
+      id,
+      balance: formatDpn(await balanceOf(deps.ledger, id)),
+      stable: await of(accountIn("USD", ownerAccount(id))),
+      poolShares: (
+        (await deps.ledger.account(accountIn("LP", ownerAccount(id))))?.balance ?? 0n
+      ).toString(),
+    };
   });
   openapi.add({
     method: "get",
@@ -242,6 +271,106 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       amount: parseDpn(body.amount),
     });
     return { seq: posting.seq, from: sender, to: body.to, amount: body.amount };
+  });
+
+  // ---- market (§4.5, §4.3)
+  openapi.add({
+    method: "get",
+    path: "/v1/market/pool",
+    summary: "The AMM pool: reserves, shares, spot price and one-hour TWAP (stable units per DPN).",
+  });
+  app.get("/v1/market/pool", async () => deps.market.poolView(deps.now()));
+  openapi.add({
+    method: "get",
+    path: "/v1/market/quote",
+    summary: "What a swap would pay now (?side=sell-dpn|buy-dpn&amount=12.5), without trading.",
+  });
+  app.get("/v1/market/quote", async (request) => {
+    const query = parse(
+      z.strictObject({ side: SwapSideName, amount: DpnAmount }),
+      request.query,
+      "quote query",
+    );
+    const quote = await deps.ledger.quoteSwap(query.side, parseDpn(query.amount));
+    return {
+      side: quote.side,
+      amountIn: formatDpn(quote.amountIn),
+      amountOut: formatDpn(quote.amountOut),
+      fee: formatDpn(quote.fee),
+      priceImpact: quote.priceImpact,
+      executionPrice: quote.executionPrice,
+      spotPriceBefore: formatDpn(quote.spotPriceBefore),
+      spotPriceAfter: formatDpn(quote.spotPriceAfter),
+    };
+  });
+  openapi.add({
+    method: "post",
+    path: "/v1/market/swaps",
+    summary:
+      "Swap DPN for stable units or back through the pool; refused beyond the slippage guard (0.7% unless widened).",
+    body: SignedRequest,
+    signedPayload: { kind: "market.swap", schema: MarketSwap },
+  });
+  app.post("/v1/market/swaps", async (request) => {
+    const { sender, body } = readSigned(request.body, "market.swap", MarketSwap, signed());
+    const trade = await deps.ledger.swap({
+      idempotencyKey: `swap:${sender}:${body.clientRef}`,
+      trader: ownerAccount(sender),
+      side: body.side,
+      amountIn: parseDpn(body.amountIn),
+      ...(body.maxSlippageBps === undefined ? {} : { maxSlippageBps: body.maxSlippageBps }),
+      ...(body.minAmountOut === undefined ? {} : { minAmountOut: parseDpn(body.minAmountOut) }),
+    });
+    return { seq: trade.posting.seq, ...marketChanges(trade) };
+  });
+  openapi.add({
+    method: "post",
+    path: "/v1/market/liquidity",
+    summary: "Add both tokens to the pool for shares, or burn shares for both tokens.",
+    body: SignedRequest,
+    signedPayload: { kind: "market.liquidity", schema: MarketLiquidity },
+  });
+  app.post("/v1/market/liquidity", async (request) => {
+    const { sender, body } = readSigned(
+      request.body,
+      "market.liquidity",
+      MarketLiquidity,
+      signed(),
+    );
+    const idempotencyKey = `liquidity:${sender}:${body.clientRef}`;
+    const provider = ownerAccount(sender);
+    const result =
+      body.action === "add"
+        ? await deps.ledger.addLiquidity({
+            idempotencyKey,
+            provider,
+            dpnAmount: parseDpn(body.dpnAmount),
+            stableAmount: parseDpn(body.stableAmount),
+          })
+        : await deps.ledger.removeLiquidity({
+            idempotencyKey,
+            provider,
+            shares: BigInt(body.shares),
+          });
+    return { seq: result.posting.seq, ...marketChanges(result) };
+  });
+  openapi.add({
+    method: "get",
+    path: "/v1/market/reserve",
+    summary:
+      "The reserve's holdings and its anti-decoupling decisions, newest first (?limit, default 100).",
+  });
+  app.get("/v1/market/reserve", async (request) => {
+    const { limit } = parse(
+      z.strictObject({ limit: z.optional(z.coerce.number().int().min(1).max(1000)) }),
+      request.query,
+      "reserve query",
+    );
+    return {
+      dpn: formatDpn(await deps.ledger.balance(SYSTEM_ACCOUNTS.reservePool)),
+      stable: formatDpn(await deps.ledger.balance(MARKET_ACCOUNTS.reserveStable)),
+      operations: deps.store.reserveOperations(limit ?? 100),
+    };
   });
 
   // ---- ledger, economics, devices

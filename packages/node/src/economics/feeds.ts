@@ -1,4 +1,5 @@
-import { DpnError, type FeedReading, seededRng } from "@dpn/protocol";
+import { DpnError, dpnToNumber, type FeedReading, seededRng } from "@dpn/protocol";
+import type { Market } from "./market.ts";
 
 /**
  * Price feeds for the oracle (docs/protocol.md §Oracles, §3.3). Each feed reports one number with
@@ -8,7 +9,7 @@ import { DpnError, type FeedReading, seededRng } from "@dpn/protocol";
  */
 export interface Feed {
   readonly id: string;
-  readonly kind: "http-json" | "governed" | "simulated";
+  readonly kind: "http-json" | "governed" | "simulated" | "amm-twap";
   read(nowMs: number): Promise<FeedReading>;
 }
 
@@ -20,6 +21,7 @@ export type FeedConfig =
       readonly path: readonly string[];
     }
   | { readonly kind: "governed"; readonly id: string; readonly value: number }
+  | { readonly kind: "amm-twap"; readonly id: string }
   | {
       readonly kind: "simulated";
       readonly id: string;
@@ -33,8 +35,15 @@ export const FEED_TIMEOUT_MS = 5_000;
 /** Bounds the document an HTTP feed may return. */
 const MAX_FEED_BYTES = 64 * 1024;
 
-export function createFeed(config: FeedConfig): Feed {
+/** What some feeds read: the node's own AMM pool. */
+export interface FeedContext {
+  readonly market: Market;
+}
+
+export function createFeed(config: FeedConfig, context: FeedContext): Feed {
   switch (config.kind) {
+    case "amm-twap":
+      return ammTwapFeed(config.id, context.market);
     case "http-json":
       return httpJsonFeed(config.id, config.url, config.path);
     case "governed":
@@ -128,10 +137,31 @@ export function randomWalkFeed(
   };
 }
 
-/** The default DPN/USD feeds of an embedded node: four simulated walks and one governed value. */
+/** The internal AMM's one-hour TWAP (market.ts); fails while the pool is empty. */
+export function ammTwapFeed(id: string, market: Market): Feed {
+  return {
+    id,
+    kind: "amm-twap",
+    async read(nowMs) {
+      const price = await market.twapPrice(nowMs);
+      if (price === null) {
+        throw new DpnError("ORACLE_FEED_FAILED", `Feed ${id}: the AMM pool has no liquidity.`, {
+          hint: "Seed the pool; the round goes on without this feed.",
+        });
+      }
+      return { feedId: id, value: dpnToNumber(price), observedAtMs: nowMs };
+    },
+  };
+}
+
+/**
+ * The default DPN/USD feeds of an embedded node: the AMM's one-hour TWAP, a governed value and
+ * three simulated walks standing in for external price services (their ids say so).
+ */
 export function defaultDpnFeeds(anchorUsd: number, seed = "embedded"): FeedConfig[] {
   return [
-    ...["sim-chainlink", "sim-api3", "sim-pyth", "sim-band"].map(
+    { kind: "amm-twap", id: "amm-twap" },
+    ...["sim-chainlink", "sim-pyth", "sim-band"].map(
       (id): FeedConfig => ({
         kind: "simulated",
         id,

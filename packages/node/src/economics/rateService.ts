@@ -74,12 +74,21 @@ export class RateService {
 
   /** The snapshot in force; recomputed when an epoch has passed. */
   async snapshot(nowMs: number, metrics: () => NetworkMetrics): Promise<EconomicsSnapshot> {
+    // One computation at a time: callers that arrive while an epoch is being computed share it.
+    while (this.computing !== undefined) await this.computing;
     if (this.current === undefined || nowMs - this.current.atMs >= this.epochMs) {
-      this.current = await this.compute(nowMs, metrics());
+      this.computing = this.compute(nowMs, metrics());
+      try {
+        this.current = await this.computing;
+      } finally {
+        this.computing = undefined;
+      }
       this.store.recordRate(nowMs, stringify(this.current));
     }
     return this.current;
   }
+
+  private computing: Promise<EconomicsSnapshot> | undefined;
 
   peek(): EconomicsSnapshot | undefined {
     return this.current;

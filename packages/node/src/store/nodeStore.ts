@@ -99,6 +99,9 @@ CREATE TABLE IF NOT EXISTS oracle_rounds (oracle TEXT NOT NULL, at_ms INTEGER NO
   median REAL, status TEXT NOT NULL, json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS oracle_rounds_at ON oracle_rounds(oracle, at_ms);
 CREATE INDEX IF NOT EXISTS rates_at ON rates(at_ms);
+CREATE TABLE IF NOT EXISTS reserve_operations (at_ms INTEGER NOT NULL, action TEXT NOT NULL,
+  json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS reserve_operations_at ON reserve_operations(at_ms);
 `;
 
 export class NodeStore {
@@ -356,6 +359,17 @@ export class NodeStore {
     const rows = this.db
       .prepare("SELECT json FROM oracle_rounds WHERE oracle = ? ORDER BY at_ms DESC LIMIT ?")
       .all(oracle, limit) as Array<{ json: string }>;
+    return rows.map((r) => JSON.parse(r.json) as unknown);
+  }
+
+  recordReserveOperation(atMs: number, action: string, json: string): void {
+    this.db.prepare("INSERT INTO reserve_operations VALUES (?, ?, ?)").run(atMs, action, json);
+  }
+
+  reserveOperations(limit: number): unknown[] {
+    const rows = this.db
+      .prepare("SELECT json FROM reserve_operations ORDER BY at_ms DESC, rowid DESC LIMIT ?")
+      .all(limit) as Array<{ json: string }>;
     return rows.map((r) => JSON.parse(r.json) as unknown);
   }
 

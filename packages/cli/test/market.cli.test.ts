@@ -1,0 +1,68 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type RunningNode, startNode } from "@dpn/node";
+import { newIdentity, writeKeyFile } from "@dpn/wire";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** `dpn market` as a user runs it: a real process against a running node. */
+const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
+const TSX = import.meta.resolve("tsx");
+const run = promisify(execFile);
+
+async function dpn(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ["--import", TSX, BIN, ...args]);
+    return { code: 0, out: stdout, err: stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, out: e.stdout ?? "", err: e.stderr ?? "" };
+  }
+}
+
+let node: RunningNode;
+const trader = newIdentity();
+const dir = mkdtempSync(join(tmpdir(), "dpn-market-cli-"));
+const keys = join(dir, "identity.json");
+
+beforeAll(async () => {
+  node = await startNode({
+    dataDir: join(dir, "node"),
+    logLevel: "silent",
+    grants: { [trader.id]: "1000" },
+  });
+  writeKeyFile(keys, trader);
+});
+
+afterAll(async () => {
+  await node.close();
+});
+
+describe("dpn market", () => {
+  it("shows the pool, quotes, swaps, and refuses bad arguments with a code before sending anything", async () => {
+    const common = ["--node", node.url];
+    const [pool, quote, swap, side, slippage, amount] = await Promise.all([
+      dpn(["market", "pool", ...common, "--json"]),
+      dpn(["market", "quote", "sell-dpn", "100", ...common]),
+      dpn(["market", "swap", "sell-dpn", "100", "--keys", keys, ...common, "--json"]),
+      dpn(["market", "swap", "sideways", "1", "--keys", keys, ...common]),
+      dpn(["market", "swap", "sell-dpn", "1", "--max-slippage", "95", "--keys", keys, ...common]),
+      dpn(["market", "quote", "buy-dpn", "-3", ...common]),
+    ]);
+    expect(pool.code).toBe(0);
+    expect(JSON.parse(pool.out)).toMatchObject({ spotPrice: "0.15", reserveDpn: "5000000" });
+    expect(quote.code).toBe(0);
+    expect(quote.out).toMatch(/^100 DPN → 14\.9\d+ USD/);
+    expect(swap.code).toBe(0);
+    expect(JSON.parse(swap.out)).toMatchObject({ dpn: "-100" });
+    expect(side).toMatchObject({ code: 1 });
+    expect(side.err).toContain("CLI_INVALID_ARGUMENT");
+    expect(slippage).toMatchObject({ code: 1 });
+    expect(slippage.err).toContain("--max-slippage 95 is out of range");
+    expect(amount.code).not.toBe(0);
+    expect(await node.ledger.balance(`owner:${trader.id}`)).toBe(900n * 10n ** 18n);
+  }, 60_000);
+});
