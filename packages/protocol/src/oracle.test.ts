@@ -68,6 +68,20 @@ describe("oracle aggregation (§3.3)", () => {
     expect(edge.value).toBe(0.125);
   });
 
+  it("falls back exactly when the move from the 7-day average exceeds 25% (property)", () => {
+    const history = steadyHistory(0.1);
+    fc.assert(
+      fc.property(fc.double({ min: -0.9, max: 3, noNaN: true }), fc.boolean(), (move, up) => {
+        const value = 0.1 * (1 + (up ? Math.abs(move) : -Math.min(Math.abs(move), 0.9)));
+        const result = aggregateOracle(feeds([value, value, value, value, value]), history, now);
+        const jump = Math.abs(value - 0.1) / 0.1;
+        // Values within float rounding of the threshold may go either way.
+        if (Math.abs(jump - 0.25) < 1e-9) return;
+        expect(result.status).toBe(jump > 0.25 ? "fallback" : "median");
+      }),
+    );
+  });
+
   it("accepts a lasting 30% move once it has entered the 7-day average", () => {
     let history = steadyHistory(0.1);
     let t = now;
