@@ -3,7 +3,9 @@
  * packages/node/src/api/routes.ts; the full contract is /openapi.json). The dashboard is served by
  * the node itself, so every path is same-origin.
  */
-import type { JobView, RateEpochView } from "@dpn/wire";
+import type { JobView, PoolView, RateEpochView, ReserveOperationView } from "@dpn/wire";
+
+export type { PoolView, ReserveOperationView };
 
 /** A job as the node reports it: the wire contract's JobView (a type-only import; no runtime code). */
 export type Job = JobView;
@@ -126,4 +128,10 @@ export const api = {
   oracle: (limit: number, s?: AbortSignal) =>
     getJson<{ rounds: OracleRound[] }>(`/v1/economics/oracle?limit=${limit}`, s),
   supply: (s?: AbortSignal) => getJson<Supply>("/v1/economics/supply", s),
+  pool: (s?: AbortSignal) => getJson<PoolView>("/v1/market/pool", s),
+  reserve: (limit: number, s?: AbortSignal) =>
+    getJson<{ dpn: string; stable: string; operations: ReserveOperationView[] }>(
+      `/v1/market/reserve?limit=${limit}`,
+      s,
+    ),
 };

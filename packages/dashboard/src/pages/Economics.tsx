@@ -1,4 +1,5 @@
 import { api } from "../api.ts";
+import { MarketPanel } from "../components/MarketPanel.tsx";
 import { RateChart } from "../components/RateChart.tsx";
 import { Stat, Status } from "../components/Status.tsx";
 import {
@@ -64,6 +65,7 @@ export function Economics() {
         {rates.data === undefined ? null : <RateChart epochs={rates.data.epochs} />}
         <p className="muted small">{rates.data?.epochs.length ?? 0} recorded epochs.</p>
       </div>
+      <MarketPanel />
       <div className="panel">
         <h2>DPN/USD oracle rounds</h2>
         <table data-testid="oracle">

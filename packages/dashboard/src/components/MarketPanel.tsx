@@ -1,0 +1,67 @@
+import { api } from "../api.ts";
+import { formatDpnAmount, formatNumber, formatPercent, formatTime } from "../format.ts";
+import { usePoll } from "../usePoll.ts";
+import { Stat, Status } from "./Status.tsx";
+
+const RESERVE_DECISIONS = 20;
+
+/** The AMM pool (§4.5) and the reserve's anti-decoupling decisions (§4.3). */
+export function MarketPanel() {
+  const pool = usePoll((s) => api.pool(s), "pool", 5_000);
+  const reserve = usePoll((s) => api.reserve(RESERVE_DECISIONS, s), "reserve", 5_000);
+  const p = pool.data;
+  const r = reserve.data;
+  return (
+    <div className="panel" data-testid="market">
+      <h2>AMM pool and reserve</h2>
+      <Status error={pool.error ?? reserve.error} loading={p === undefined} />
+      {p === undefined ? null : (
+        <div className="stats">
+          <Stat
+            label="DPN price (pool)"
+            value={p.spotPrice === null ? "—" : `$${formatNumber(Number(p.spotPrice), 5)}`}
+            detail={`TWAP ${p.twapPrice === null ? "—" : `$${formatNumber(Number(p.twapPrice), 5)}`} over ${p.twapWindowMs / 60_000} min · anchor $${formatNumber(p.anchorPriceUsd, 4)}`}
+          />
+          <Stat
+            label="Pool reserves"
+            value={`${formatDpnAmount(p.reserveDpn, 0)} DPN`}
+            detail={`${formatDpnAmount(p.reserveStable, 0)} USD · fee ${p.feeBps / 100}% · guard ${p.slippageBps / 100}%`}
+          />
+          {r === undefined ? null : (
+            <Stat
+              label="Reserve"
+              value={`${formatDpnAmount(r.dpn, 0)} DPN`}
+              detail={`${formatDpnAmount(r.stable, 0)} USD to buy back with`}
+            />
+          )}
+        </div>
+      )}
+      <table data-testid="reserve-operations">
+        <thead>
+          <tr>
+            <th>Time (UTC)</th>
+            <th>Action</th>
+            <th className="num">Deviation</th>
+            <th className="num">Paid</th>
+            <th className="num">Received</th>
+            <th>Why</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(r?.operations ?? []).map((o) => (
+            <tr key={`${o.atMs}:${o.action}`}>
+              <td>{formatTime(o.atMs)}</td>
+              <td>
+                <span className={`badge state-${o.action}`}>{o.action}</span>
+              </td>
+              <td className="num">{o.deviation === null ? "—" : formatPercent(o.deviation)}</td>
+              <td className="num">{formatDpnAmount(o.amountIn, 2)}</td>
+              <td className="num">{formatDpnAmount(o.amountOut, 2)}</td>
+              <td className="small">{o.note}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
