@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
 import type { Ledger } from "@dpn/ledger";
 import {
   advanceRun,
@@ -88,6 +89,11 @@ export const MAX_DEVICES_PER_FINGERPRINT = 8;
 
 export class Bank {
   readonly sessions = new Map<string, DeviceSession>();
+  /**
+   * Emits "job" with a job id whenever the job's state or progress changes: the live feed of the
+   * job event stream (GET /v1/jobs/:id/events). Listeners are per open stream.
+   */
+  readonly jobEvents = new EventEmitter().setMaxListeners(0);
   private readonly o: BankOptions;
   private readonly closing = { value: false };
 
@@ -311,6 +317,7 @@ export class Bank {
       throw error;
     }
     this.o.store.setJobState(jobId, "open");
+    this.jobEvents.emit("job", jobId);
     this.assign(
       jobId,
       tasks.map((t) => t.id),
@@ -393,6 +400,7 @@ export class Bank {
     }
     await this.releaseHolds(cancelled);
     this.o.store.setJobState(jobId, reason, this.o.now());
+    this.jobEvents.emit("job", jobId);
     this.o.log("info", `job ${reason}`, { jobId, released: cancelled.length });
     return this.jobView(jobId);
   }
@@ -710,6 +718,7 @@ export class Bank {
         run.runStartMs,
       );
     });
+    this.jobEvents.emit("job", task.job_id);
     if (price > holdAmount) {
       const job = this.requireJob(task.job_id);
       await this.cancelJob(job.requester, job.id, "budget-exhausted");
@@ -725,6 +734,7 @@ export class Bank {
       const job = this.requireJob(jobId);
       if (job.state === "open") {
         this.o.store.setJobState(jobId, "done", this.o.now());
+        this.jobEvents.emit("job", jobId);
         this.o.log("info", "job done", { jobId });
       }
     }

@@ -24,6 +24,20 @@ function items(n: number) {
   }));
 }
 
+/** Reads GET /v1/jobs/:id/events until the node ends the stream; returns the job views. */
+async function jobEvents(
+  url: string,
+  jobId: string,
+): Promise<Array<{ state: string; itemsDone: number }>> {
+  const response = await fetch(`${url}/v1/jobs/${jobId}/events`);
+  expect(response.headers.get("content-type")).toBe("text/event-stream");
+  const text = await response.text(); // resolves when the node closes the stream
+  return text
+    .split("\n\n")
+    .filter((block) => block.startsWith("event: job"))
+    .map((block) => JSON.parse(block.split("\ndata: ")[1] ?? "{}"));
+}
+
 describe("leases and budgets", () => {
   it("moves a task whose lease expired to another device and pays only the device that returned it", async () => {
     node = await startNode({
@@ -43,6 +57,7 @@ describe("leases and budgets", () => {
       deadlineMs: Date.now() + 60_000,
       clientRef: "sleepy",
     });
+    const stream = jobEvents(node.url, job.jobId);
     await sleeper.next("node.leases"); // takes the lease and never answers
     const worker = new ProtocolDevice({ url: node.url, owner: owner.id, geohash: "xn76" });
     await worker.connect();
@@ -52,6 +67,10 @@ describe("leases and budgets", () => {
     expect(done.state).toBe("done");
     expect(done.fragments[0]?.deviceId).toBe(worker.identity.id);
     expect(done.fragments[0]?.attempts).toBe(2);
+    // The event stream saw the job live and ended with it.
+    const events = await stream;
+    expect(events[0]?.state).toBe("open");
+    expect(events.at(-1)).toMatchObject({ state: "done", itemsDone: 2 });
     const devices = (await client.devices()).devices;
     expect(devices.find((d) => d.deviceId === sleeper.identity.id)?.reputation).toBeCloseTo(
       0.45,

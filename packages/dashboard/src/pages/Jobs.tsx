@@ -9,6 +9,7 @@ import {
   jobIdError,
   shortId,
 } from "../format.ts";
+import { useJobEvents } from "../useJobEvents.ts";
 import { usePoll } from "../usePoll.ts";
 
 function Progress({ job }: { readonly job: Job }) {
@@ -97,7 +98,7 @@ export function Jobs() {
 
 export function JobDetail({ id }: { readonly id: string }) {
   const problem = jobIdError(id);
-  const job = usePoll((s) => api.job(id, s), `job:${id}`, problem === undefined ? 1_000 : 0);
+  const job = useJobEvents(id, problem === undefined);
   const devices = usePoll((s) => api.devices(s), "devices", 5_000);
   const byId = new Map<string, Device>((devices.data?.devices ?? []).map((d) => [d.deviceId, d]));
   const j = job.data;

@@ -38,6 +38,14 @@ export interface RouteDeps {
   readonly market: Market;
 }
 
+/** States a job never leaves: its event stream ends with them. */
+const FINAL_JOB_STATES: ReadonlySet<string> = new Set([
+  "done",
+  "cancelled",
+  "expired",
+  "budget-exhausted",
+]);
+
 /** A market posting's effect on the caller, as decimal strings (shares in base units). */
 function marketChanges(result: MarketResult): { dpn: string; stable: string; shares: string } {
   const signed = (v: bigint): string => (v < 0n ? `-${formatDpn(-v)}` : formatDpn(v));
@@ -203,6 +211,50 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     body: SignedRequest,
     signedPayload: { kind: "job.cancel", schema: JobCancel },
   });
+  openapi.add({
+    method: "get",
+    path: "/v1/jobs/:id/events",
+    summary:
+      "Server-sent events: `event: job` with the job's view now and on every change of state or progress; the stream ends when the job does.",
+  });
+  app.get("/v1/jobs/:id/events", async (request, reply) => {
+    const { id } = parse(z.strictObject({ id: z.string().max(64) }), request.params, "job id");
+    const first = deps.bank.jobView(id); // an unknown job is a JSON 404 before the stream starts
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
+    let last = "";
+    const send = (view: unknown): void => {
+      const data = JSON.stringify(jsonSafe(view));
+      if (data === last) return;
+      last = data;
+      raw.write(`event: job\ndata: ${data}\n\n`);
+    };
+    const heartbeat = setInterval(() => raw.write(": keep-alive\n\n"), 15_000);
+    const stop = (): void => {
+      clearInterval(heartbeat);
+      deps.bank.jobEvents.off("job", onChange);
+      raw.end();
+    };
+    const onChange = (jobId: string): void => {
+      if (jobId !== id) return;
+      const view = deps.bank.jobView(id);
+      send(view);
+      if (FINAL_JOB_STATES.has(view.state)) stop();
+    };
+    send(first);
+    if (FINAL_JOB_STATES.has(first.state)) {
+      stop();
+      return;
+    }
+    deps.bank.jobEvents.on("job", onChange);
+    request.raw.once("close", stop);
+  });
+
   app.post("/v1/jobs/:id/cancel", async (request) => {
     const { id } = parse(z.strictObject({ id: z.string().max(64) }), request.params, "job id");
     const { sender, body } = readSigned(request.body, "job.cancel", JobCancel, signed());
