@@ -25,6 +25,19 @@ export interface Device {
   readonly rejected: number;
   readonly earned: string;
   readonly online: boolean;
+  /** Continuous operating days and the reward decay reached (rigs decay; others stay at 1). */
+  readonly operatingDays: number;
+  readonly decay: number;
+}
+
+/** Decimal strings; poolShares in base units. */
+export interface Account {
+  readonly id: string;
+  readonly balance: string;
+  readonly held: string;
+  readonly openHolds: number;
+  readonly stable: string;
+  readonly poolShares: string;
 }
 
 /** One epoch of the exchange rate: the wire contract's RateEpochView. */
@@ -114,7 +127,7 @@ export const api = {
   resultUrl: (id: string) => `/v1/jobs/${encodeURIComponent(id)}/result`,
   devices: (s?: AbortSignal) => getJson<{ devices: Device[] }>("/v1/devices", s),
   account: (id: string, s?: AbortSignal) =>
-    getJson<{ id: string; balance: string }>(`/v1/accounts/${encodeURIComponent(id)}`, s),
+    getJson<Account>(`/v1/accounts/${encodeURIComponent(id)}`, s),
   history: (id: string, cursor: string | null, s?: AbortSignal) =>
     getJson<{ entries: HistoryEntry[]; nextCursor: string | null }>(
       `/v1/accounts/${encodeURIComponent(id)}/history?limit=50${

@@ -399,6 +399,20 @@ export class Ledger {
     return row === undefined ? undefined : holdFromRow(row);
   }
 
+  /** The account's open holds, oldest first (at most 1,000: what a wallet page shows). */
+  async openHolds(account: string): Promise<readonly HoldState[]> {
+    const id = checkReadableAccountId("account", account);
+    const rows = await this.db()
+      .selectFrom("holds")
+      .selectAll()
+      .where("account_id", "=", id)
+      .where("status", "=", "open")
+      .orderBy("placed_seq")
+      .limit(1_000)
+      .execute();
+    return rows.map(holdFromRow);
+  }
+
   async stakeOf(id: string): Promise<StakePosition> {
     const account = checkUserAccountId("account", id);
     return this.store.readConsistent(async (db) => {

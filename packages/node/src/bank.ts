@@ -8,6 +8,7 @@ import {
   costCu,
   type DeviceClass,
   DpnError,
+  decayFactor,
   formatDpn,
   fragmentCount,
   isDpnError,
@@ -31,7 +32,7 @@ import {
 } from "./devices/reputation.ts";
 import type { EconomicsSnapshot, RateService } from "./economics/rateService.ts";
 import type { ReserveDesk } from "./economics/reserve.ts";
-import type { JobRow, NodeStore, TaskRow } from "./store/nodeStore.ts";
+import type { DeviceRow, JobRow, NodeStore, TaskRow } from "./store/nodeStore.ts";
 import type { Verdict, Verifier } from "./verify/verifier.ts";
 
 /**
@@ -136,6 +137,24 @@ export class Bank {
   }
 
   private appliedEpochMs = -1;
+
+  /**
+   * A device's continuous operating time and the reward decay it has reached (docs/protocol.md
+   * §Time decay): e^(−λ·days) for rigs, 1 for other classes; the run resets after a rest.
+   */
+  deviceDecay(row: DeviceRow): { operatingDays: number; decay: number } {
+    const now = this.o.now();
+    const run = advanceRun(
+      { runStartMs: row.run_start_ms, lastActiveMs: row.last_active_ms },
+      now,
+      this.o.params.decay,
+    );
+    const days = operatingDays(run, now);
+    return {
+      operatingDays: days,
+      decay: decayFactor(row.device_class as DeviceClass, days, this.o.params.decay),
+    };
+  }
 
   /**
    * §4.2 acts on devices (docs/protocol.md §Burning controller): in excess, devices holding

@@ -27,6 +27,12 @@ export function Devices() {
             <th className="num">Accepted</th>
             <th className="num">Rejected</th>
             <th className="num">Earned (DPN)</th>
+            <th
+              className="num"
+              title="reward decay e^(−λ·days) of continuous running (§3.2); rigs only"
+            >
+              Decay
+            </th>
             <th>Status</th>
           </tr>
         </thead>
@@ -58,6 +64,9 @@ export function Devices() {
               <td className="num">{d.accepted}</td>
               <td className="num">{d.rejected}</td>
               <td className="num">{formatDpnAmount(d.earned)}</td>
+              <td className="num" title={`${formatNumber(d.operatingDays, 3)} days running`}>
+                {formatNumber(d.decay, 4)}
+              </td>
               <td>
                 <span className={`badge ${d.online ? "state-online" : "state-offline"}`}>
                   {d.online ? "online" : "offline"}

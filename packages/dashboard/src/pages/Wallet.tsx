@@ -37,6 +37,18 @@ function Account({ id }: { readonly id: string }) {
               <code>{id}</code>
             </div>
           </div>
+          <div className="stat" data-testid="held">
+            <div className="stat-label">Held for jobs</div>
+            <div className="stat-value">{formatDpnAmount(balance.data.held, 6)} DPN</div>
+            <div className="stat-detail">
+              {balance.data.openHolds} open hold(s): reserved for fragments until they settle
+            </div>
+          </div>
+          <div className="stat" data-testid="stable">
+            <div className="stat-label">Stable units · pool shares</div>
+            <div className="stat-value">{formatDpnAmount(balance.data.stable, 2)} USD</div>
+            <div className="stat-detail">{balance.data.poolShares} AMM share units</div>
+          </div>
         </div>
       )}
       <h2>History</h2>

@@ -276,9 +276,13 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     checkUserAccountId("account", ownerAccount(id));
     const of = async (account: string): Promise<string> =>
       formatDpn((await deps.ledger.account(account))?.balance ?? 0n);
+    const holds = await deps.ledger.openHolds(ownerAccount(id));
+    const held = holds.reduce((sum, h) => sum + h.amount, 0n);
     return {
       id,
       balance: formatDpn(await balanceOf(deps.ledger, id)),
+      held: formatDpn(held),
+      openHolds: holds.length,
       stable: await of(accountIn("USD", ownerAccount(id))),
       poolShares: (
         (await deps.ledger.account(accountIn("LP", ownerAccount(id))))?.balance ?? 0n
@@ -499,6 +503,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       accepted: d.accepted,
       rejected: d.rejected,
       earned: formatDpn(BigInt(d.earned)),
+      ...deps.bank.deviceDecay(d),
       online: deps.bank.sessions.has(d.id),
       standby: deps.bank.sessions.get(d.id)?.standby ?? false,
     })),
