@@ -67,13 +67,16 @@ export const DEFAULT_HEAVY_PC_SHARE = 0.55;
 
 /**
  * Aggregate view of a fleet for the Monte Carlo: each bucket's share of the capacity online on
- * average, and the long-tail share of the devices online on average.
+ * average, the long-tail share of the devices online on average, and each bucket's share of the
+ * devices (online or not).
  */
 export function fleetShares(fleet: FleetSpec): {
   capacityShare: Float64Array;
   longTailShare: number;
+  deviceShare: Float64Array;
 } {
   const capacity = new Float64Array(BUCKET_COUNT);
+  const devices = new Float64Array(BUCKET_COUNT);
   let online = 0;
   let longTail = 0;
   for (let bucket = 0; bucket < BUCKET_COUNT; bucket++) {
@@ -81,6 +84,7 @@ export function fleetShares(fleet: FleetSpec): {
     const spec = fleet[deviceClass];
     const split =
       bucket === 4 ? 1 - DEFAULT_HEAVY_PC_SHARE : bucket === 5 ? DEFAULT_HEAVY_PC_SHARE : 1;
+    devices[bucket] = spec.deviceShare * split;
     const devicesOnline = spec.deviceShare * split * (spec.onlineHoursPerDay / 24);
     capacity[bucket] = devicesOnline * spec.meanCuPerSec;
     online += devicesOnline;
@@ -90,7 +94,11 @@ export function fleetShares(fleet: FleetSpec): {
   for (let bucket = 0; bucket < BUCKET_COUNT; bucket++) {
     capacity[bucket] = total > 0 ? (capacity[bucket] as number) / total : 0;
   }
-  return { capacityShare: capacity, longTailShare: online > 0 ? longTail / online : 0 };
+  return {
+    capacityShare: capacity,
+    longTailShare: online > 0 ? longTail / online : 0,
+    deviceShare: devices,
+  };
 }
 
 /**

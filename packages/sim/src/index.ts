@@ -1,3 +1,4 @@
+export * from "./charts.ts";
 export * from "./economy.ts";
 export * from "./fleet.ts";
 export * from "./market.ts";
@@ -6,6 +7,7 @@ export * from "./network.ts";
 export * from "./options.ts";
 export * from "./path.ts";
 export * from "./prng.ts";
+export * from "./render.ts";
 export * from "./report.ts";
 export * from "./scenarios.ts";
 export * from "./stats.ts";

@@ -42,4 +42,33 @@ describe("runMonteCarlo", () => {
     expect(r.scenarios.map((s) => s.id)).toEqual(["none", "all"]);
     expect(r.scenarios.map((s) => s.paths)).toEqual([10, 10]);
   });
+
+  it("holds compact series and the |deviation| histogram of every close", async () => {
+    const r = await runMonteCarlo({
+      iterations: 18,
+      seed: "series",
+      threads: 1,
+      days: 10,
+      stepHours: 1,
+      scenarios: ["none", "all"],
+    });
+    for (const s of r.scenarios) {
+      // 240 hourly closes, read every second one: 120 points, the last at the path's end.
+      expect(s.series.hours).toHaveLength(120);
+      expect(s.series.hours[0]).toBe(2);
+      expect(s.series.hours.at(-1)).toBe(240);
+      for (const values of [s.series.mintedDpn, s.series.burnedDpn, s.series.rigShare]) {
+        expect(values).toHaveLength(120);
+      }
+      s.series.mintedDpn.forEach((minted, k) => {
+        expect(minted).toBeGreaterThanOrEqual(s.series.mintedDpn[k - 1] ?? 0);
+      });
+      expect(s.series.mintedDpn.at(-1)).toBeCloseTo(s.mean.mintedDpn, 6);
+      expect(s.series.outstandingDpn.at(-1)).toBeCloseTo(s.mean.outstandingDpn, 6);
+      const closes = s.deviationHistogram.counts.reduce((sum, c) => sum + c, 0);
+      expect(closes).toBe(s.paths * 240);
+      expect(s.mean.classRewardGini).toBeGreaterThan(0);
+      expect(s.mean.classRewardGini).toBeLessThan(1);
+    }
+  });
 });

@@ -19,10 +19,12 @@ import {
   HISTOGRAM_BINS,
   METRIC_COUNT,
   type PathConfig,
+  pathSteps,
+  seriesSampling,
 } from "./path.ts";
 import { SCENARIOS, type Scenario } from "./scenarios.ts";
 import { histogramPercentile, percentileSorted, wilson95 } from "./stats.ts";
-import { type ChunkResult, runChunk, type WorkerInit } from "./worker.ts";
+import { type ChunkResult, runChunk, seriesLength, type WorkerInit } from "./worker.ts";
 
 export interface MonteCarloOptions {
   /** Scenario runs in total, spread evenly over the scenarios (1 … 10,000,000). */
@@ -78,7 +80,33 @@ export interface ScenarioResult {
     readonly reserveStable: number;
     readonly fallbackRounds: number;
     readonly reserveTrades: number;
+    /**
+     * Gini of the path's rewards per device, every device of a class earning its class's mean
+     * (the aggregate economy has no individual devices): the inequality between classes only.
+     */
+    readonly classRewardGini: number;
   };
+  /** |deviation| at every step close of every path: counts per bin; the last bin is open. */
+  readonly deviationHistogram: { readonly binWidth: number; readonly counts: readonly number[] };
+  /** Means over the scenario's paths at sampled step closes (≤ MAX_SERIES_POINTS). */
+  readonly series: ScenarioSeries;
+}
+
+export interface ScenarioSeries {
+  /** Hours from the path's start to each sampled step close. */
+  readonly hours: readonly number[];
+  /** Outstanding supply (all DPN not burned, pools included). */
+  readonly outstandingDpn: readonly number[];
+  /** DPN held by users (devices, requesters, traders): C of the rate. */
+  readonly circulationDpn: readonly number[];
+  /** Minted since the path's start. */
+  readonly mintedDpn: readonly number[];
+  /** Burned since the path's start. */
+  readonly burnedDpn: readonly number[];
+  /** Rigs' share of the capacity online. */
+  readonly rigShare: readonly number[];
+  /** |P / Base_Price − 1| at the close. */
+  readonly absDeviation: readonly number[];
 }
 
 export interface MonteCarloResult {
@@ -212,12 +240,25 @@ export async function runMonteCarlo(
   const started = performance.now();
   const metrics = new Float64Array(iterations * METRIC_COUNT);
   const histogram = new Float64Array(init.scenarios.length * HISTOGRAM_BINS);
+  const series = new Float64Array(init.scenarios.length * seriesLength(init.config));
+  // Float sums depend on their order: chunks' series are added in chunk order, whichever thread
+  // finishes first. Few wait (chunks are handed out in order and cost about the same), and each
+  // is small (scenarios × SERIES_COUNT × ≤ 200 numbers).
+  const waiting = new Map<number, Float64Array>();
+  let nextStart = 0;
   let done = 0;
   const accept = (result: ChunkResult): void => {
     metrics.set(result.metrics, result.start * METRIC_COUNT);
     // Integer counts: the sum does not depend on the order chunks arrive in.
     for (let k = 0; k < histogram.length; k++) {
       histogram[k] = (histogram[k] as number) + (result.histogram[k] as number);
+    }
+    waiting.set(result.start, result.series);
+    for (let next = waiting.get(nextStart); next !== undefined; next = waiting.get(nextStart)) {
+      for (let k = 0; k < series.length; k++)
+        series[k] = (series[k] as number) + (next[k] as number);
+      waiting.delete(nextStart);
+      nextStart += CHUNK;
     }
     done += result.end - result.start;
     onProgress?.({ done, total: iterations });
@@ -236,7 +277,7 @@ export async function runMonteCarlo(
   } else {
     await runInWorkers(init, chunks, Math.min(threads, chunks.length), accept);
   }
-  return summarise(resolved, metrics, histogram, performance.now() - started);
+  return summarise(resolved, metrics, histogram, series, performance.now() - started);
 }
 
 async function runInWorkers(
@@ -287,10 +328,19 @@ function summarise(
   resolved: Resolved,
   metrics: Float64Array,
   histogram: Float64Array,
+  series: Float64Array,
   elapsedMs: number,
 ): MonteCarloResult {
   const { iterations, init } = resolved;
   const S = init.scenarios.length;
+  const config = init.config;
+  const steps = pathSteps(config.days, config.stepHours);
+  const { stride, points } = seriesSampling(steps);
+  const hours = Array.from(
+    { length: points },
+    (_, k) => Math.min(steps, (k + 1) * stride) * config.stepHours,
+  );
+  const perScenario = seriesLength(config);
   const scenarios = init.scenarios.map((scenario, s): ScenarioResult => {
     let paths = 0;
     for (let i = s; i < iterations; i += S) paths += 1;
@@ -309,6 +359,11 @@ function summarise(
     maxAbs.sort();
     const mean = (k: number): number => (paths > 0 ? (sums[k] as number) / paths : 0);
     const bins = histogram.subarray(s * HISTOGRAM_BINS, (s + 1) * HISTOGRAM_BINS);
+    const seriesSums = series.subarray(s * perScenario, (s + 1) * perScenario);
+    const row = (r: number): number[] =>
+      Array.from(seriesSums.subarray(r * points, (r + 1) * points), (x) =>
+        paths > 0 ? x / paths : 0,
+      );
     return {
       id: scenario.id,
       label: scenario.label,
@@ -338,10 +393,20 @@ function summarise(
         reserveStable: mean(10),
         fallbackRounds: mean(11),
         reserveTrades: mean(12),
+        classRewardGini: mean(15),
+      },
+      deviationHistogram: { binWidth: HISTOGRAM_BIN, counts: Array.from(bins) },
+      series: {
+        hours,
+        outstandingDpn: row(0),
+        circulationDpn: row(1),
+        mintedDpn: row(2),
+        burnedDpn: row(3),
+        rigShare: row(4),
+        absDeviation: row(5),
       },
     };
   });
-  const config = init.config;
   return {
     kind: "montecarlo",
     seed: config.seed,

@@ -98,4 +98,11 @@ describe("runNetwork", () => {
       expect(s.standbyCu).toBe(0);
     }
   });
+
+  it("records the reward Gini over time, of every device in a small network", () => {
+    const r = runNetwork({ devices: 4_000, seed: "gini", hours: 12 });
+    expect(r.rewardGiniSeries.hours).toEqual(Array.from({ length: 12 }, (_, h) => h));
+    expect(r.rewardGiniSeries.sampleDevices).toBe(4_000);
+    expect(r.rewardGiniSeries.gini.at(-1)).toBe(r.rewardGini);
+  });
 });

@@ -19,6 +19,7 @@ import {
 import { Market, type MarketParams } from "./market.ts";
 import { pathSeed, Xoshiro128 } from "./prng.ts";
 import type { Scenario, Shock } from "./scenarios.ts";
+import { weightedGini } from "./stats.ts";
 
 /**
  * One Monte Carlo path: an aggregate economy (capacity and demand per device bucket, no
@@ -60,8 +61,40 @@ export const PATH_METRICS = [
   "reserveTrades",
   "circulationDpn",
   "rigShare",
+  "classRewardGini",
 ] as const;
 export const METRIC_COUNT = PATH_METRICS.length;
+
+/**
+ * Per-step series, summed over a scenario's paths at sampled step closes (the results hold their
+ * means), in this order. Supply figures are cumulative from the path's start.
+ */
+export const PATH_SERIES = [
+  "outstandingDpn",
+  "circulationDpn",
+  "mintedDpn",
+  "burnedDpn",
+  "rigShare",
+  "absDeviation",
+] as const;
+export const SERIES_COUNT = PATH_SERIES.length;
+
+/** Points a result's series may hold: enough for a chart, small in JSON and in worker messages. */
+export const MAX_SERIES_POINTS = 200;
+
+/**
+ * Series are read every `stride` steps and at the last step: the closes of steps
+ * stride − 1, 2·stride − 1, …, and steps − 1, so at most MAX_SERIES_POINTS points.
+ */
+export function seriesSampling(steps: number): { stride: number; points: number } {
+  const stride = Math.max(1, Math.ceil(steps / MAX_SERIES_POINTS));
+  return { stride, points: Math.ceil(steps / stride) };
+}
+
+/** Steps in a path of `days` days. */
+export function pathSteps(days: number, stepHours: number): number {
+  return Math.round((days * 24) / stepHours);
+}
 
 /** |deviation| histogram: bins of 0.5 percentage points up to 100%, and one bin above. */
 export const HISTOGRAM_BIN = 0.005;
@@ -119,8 +152,10 @@ export interface PathOutput {
 }
 
 /**
- * Runs path `pathIndex` under `scenario`, writing METRIC_COUNT numbers at `metrics[offset…]` and
- * adding each step's |deviation| to `histogram`.
+ * Runs path `pathIndex` under `scenario`, writing METRIC_COUNT numbers at `metrics[offset…]`,
+ * adding each step's |deviation| to `histogram`, and adding the sampled series to `series`
+ * (SERIES_COUNT rows of `seriesSampling(steps).points`). It draws no random number for the
+ * statistics, so they change nothing else.
  */
 export function runPath(
   config: PathConfig,
@@ -129,6 +164,7 @@ export function runPath(
   metrics: Float64Array,
   offset: number,
   histogram: Float64Array,
+  series: Float64Array,
 ): void {
   const rng = new Xoshiro128(pathSeed(config.seed, pathIndex));
   const params = config.params;
@@ -136,7 +172,8 @@ export function runPath(
   const stepHours = config.stepHours;
   const dtDays = stepHours / 24;
   const stepMs = stepHours * MS_PER_HOUR;
-  const steps = Math.round((config.days * 24) / stepHours);
+  const steps = pathSteps(config.days, stepHours);
+  const { stride, points } = seriesSampling(steps);
   const startMs = 30 * 86_400_000;
   const economy = new Economy({
     anchorUsd: anchor,
@@ -159,7 +196,7 @@ export function runPath(
     stepMs,
   );
   const shocks = drawShocks(rng, steps, stepHours);
-  const { capacityShare, longTailShare } = fleetShares(config.fleet);
+  const { capacityShare, longTailShare, deviceShare } = fleetShares(config.fleet);
 
   // Demand in CU per step at the starting compute price; trailing 30-day demand for the rate,
   // pre-filled with calm history at that level.
@@ -176,6 +213,7 @@ export function runPath(
   const capacity = new Float64Array(BUCKET_COUNT);
   const served = new Float64Array(BUCKET_COUNT);
   const rewardCu = new Float64Array(BUCKET_COUNT);
+  const earnedByBucket = new Float64Array(BUCKET_COUNT);
   const minRunSteps = Math.max(1, Math.ceil(config.decouplingMinHours / stepHours));
 
   let maxAbs = 0;
@@ -267,6 +305,10 @@ export function runPath(
       rate,
       burnBps,
     );
+    for (let b = 0; b < BUCKET_COUNT; b++) {
+      earnedByBucket[b] =
+        (earnedByBucket[b] as number) + dpnToNumber(settlement.mintedByBucket[b] ?? 0n);
+    }
 
     // 6. Trading, 7. oracle round on the traded price, 8. the reserve.
     market.trade(nowMs, dtDays, {
@@ -289,8 +331,26 @@ export function runPath(
     } else run = 0;
     const bin = Math.min(HISTOGRAM_BINS - 1, Math.floor(abs / HISTOGRAM_BIN));
     histogram[bin] = (histogram[bin] as number) + 1;
+    if ((step + 1) % stride === 0 || step === steps - 1) {
+      // Row r of PATH_SERIES at point k is series[r · points + k].
+      const k = Math.floor(step / stride);
+      series[k] = (series[k] as number) + dpnToNumber(economy.outstanding);
+      series[points + k] = (series[points + k] as number) + dpnToNumber(economy.accounts.users);
+      series[2 * points + k] =
+        (series[2 * points + k] as number) + dpnToNumber(economy.totals.minted);
+      series[3 * points + k] =
+        (series[3 * points + k] as number) + dpnToNumber(economy.totals.burned);
+      series[4 * points + k] = (series[4 * points + k] as number) + rigShare;
+      series[5 * points + k] = (series[5 * points + k] as number) + abs;
+    }
   }
   economy.checkConservation();
+
+  // Every device of a bucket earning the bucket's mean: the inequality between device classes.
+  for (let b = 0; b < BUCKET_COUNT; b++) {
+    const devices = deviceShare[b] as number;
+    earnedByBucket[b] = devices > 0 ? (earnedByBucket[b] as number) / devices : 0;
+  }
 
   const a = economy.accounts;
   metrics[offset] = longestRun >= minRunSteps ? 1 : 0;
@@ -308,6 +368,7 @@ export function runPath(
   metrics[offset + 12] = market.reserveTrades;
   metrics[offset + 13] = dpnToNumber(a.users);
   metrics[offset + 14] = rigShare;
+  metrics[offset + 15] = weightedGini(earnedByBucket, deviceShare);
 }
 
 export const DEFAULT_PATH_CONFIG = {

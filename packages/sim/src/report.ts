@@ -40,9 +40,32 @@ function onOff(value: boolean): string {
   return value ? "on" : "off";
 }
 
+/** A chart image the report links to, by paths relative to the report. */
+export interface ReportChart {
+  readonly title: string;
+  readonly png: string;
+  readonly svg: string;
+}
+
+export interface ReportOptions {
+  /** Charts written beside the report (see buildCharts, renderChart): linked in a last section. */
+  readonly charts?: readonly ReportChart[];
+}
+
 /** Markdown summary of a Monte Carlo or network result. */
-export function renderReport(result: MonteCarloResult | NetworkResult): string {
-  return result.kind === "montecarlo" ? renderMonteCarlo(result) : renderNetwork(result);
+export function renderReport(
+  result: MonteCarloResult | NetworkResult,
+  options: ReportOptions = {},
+): string {
+  const body = result.kind === "montecarlo" ? renderMonteCarlo(result) : renderNetwork(result);
+  const charts = options.charts ?? [];
+  if (charts.length === 0) return body;
+  return [
+    body,
+    "## Charts",
+    "",
+    ...charts.flatMap((c) => [`![${c.title}](${c.png})`, "", `[${c.title} (SVG)](${c.svg})`, ""]),
+  ].join("\n");
 }
 
 function renderMonteCarlo(r: MonteCarloResult): string {
@@ -112,6 +135,7 @@ function renderMonteCarlo(r: MonteCarloResult): string {
         "reserve stable",
         "fallback rounds",
         "reserve trades",
+        "reward Gini between classes",
       ],
       r.scenarios.map((s) => [
         s.id,
@@ -123,6 +147,7 @@ function renderMonteCarlo(r: MonteCarloResult): string {
         num(s.mean.reserveStable),
         num(s.mean.fallbackRounds, 2),
         num(s.mean.reserveTrades, 2),
+        s.mean.classRewardGini.toFixed(3),
       ]),
     ),
     "",

@@ -50,3 +50,30 @@ export function gini(values: Float64Array): number {
   }
   return total > 0 ? weighted / (n * total) : 0;
 }
+
+/**
+ * Gini coefficient of a population in groups: `weights[i]` members each holding `values[i]`
+ * (non-negative). G = Σᵢ Σⱼ wᵢ wⱼ |xᵢ − xⱼ| / (2 W² μ), W = Σ w, μ = Σ w x / W. It ignores the
+ * spread within a group, so it is the between-group part of the population's Gini.
+ */
+export function weightedGini(values: Float64Array, weights: Float64Array): number {
+  let totalWeight = 0;
+  let total = 0;
+  for (let i = 0; i < values.length; i++) {
+    const w = weights[i] ?? 0;
+    totalWeight += w;
+    total += w * (values[i] as number);
+  }
+  if (totalWeight <= 0 || total <= 0) return 0;
+  let spread = 0;
+  for (let i = 0; i < values.length; i++) {
+    for (let j = 0; j < values.length; j++) {
+      spread +=
+        (weights[i] ?? 0) *
+        (weights[j] ?? 0) *
+        Math.abs((values[i] as number) - (values[j] as number));
+    }
+  }
+  // 2 W² μ = 2 W · total.
+  return spread / (2 * totalWeight * total);
+}

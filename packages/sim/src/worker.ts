@@ -1,5 +1,13 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { HISTOGRAM_BINS, METRIC_COUNT, type PathConfig, runPath } from "./path.ts";
+import {
+  HISTOGRAM_BINS,
+  METRIC_COUNT,
+  type PathConfig,
+  pathSteps,
+  runPath,
+  SERIES_COUNT,
+  seriesSampling,
+} from "./path.ts";
 import type { Scenario } from "./scenarios.ts";
 
 /**
@@ -23,6 +31,16 @@ export interface ChunkResult {
   readonly metrics: Float64Array;
   /** Per scenario, HISTOGRAM_BINS counts of |deviation| per step. */
   readonly histogram: Float64Array;
+  /**
+   * Per scenario, SERIES_COUNT × points sums over this chunk's paths, added in iteration order
+   * (the caller adds chunks in chunk order, so float sums do not depend on the thread count).
+   */
+  readonly series: Float64Array;
+}
+
+/** Numbers per scenario in a chunk's `series`. */
+export function seriesLength(config: PathConfig): number {
+  return SERIES_COUNT * seriesSampling(pathSteps(config.days, config.stepHours)).points;
 }
 
 export function runChunk(init: WorkerInit, request: ChunkRequest): ChunkResult {
@@ -30,6 +48,8 @@ export function runChunk(init: WorkerInit, request: ChunkRequest): ChunkResult {
   const metrics = new Float64Array(count * METRIC_COUNT);
   const scenarioCount = init.scenarios.length;
   const histogram = new Float64Array(scenarioCount * HISTOGRAM_BINS);
+  const perScenario = seriesLength(init.config);
+  const series = new Float64Array(scenarioCount * perScenario);
   for (let i = request.start; i < request.end; i++) {
     const s = i % scenarioCount;
     const scenario = init.scenarios[s];
@@ -41,9 +61,10 @@ export function runChunk(init: WorkerInit, request: ChunkRequest): ChunkResult {
       metrics,
       (i - request.start) * METRIC_COUNT,
       histogram.subarray(s * HISTOGRAM_BINS, (s + 1) * HISTOGRAM_BINS),
+      series.subarray(s * perScenario, (s + 1) * perScenario),
     );
   }
-  return { start: request.start, end: request.end, metrics, histogram };
+  return { start: request.start, end: request.end, metrics, histogram, series };
 }
 
 interface WorkerData {
@@ -65,6 +86,7 @@ if (parentPort !== null && isWorkerData(workerData)) {
       port.postMessage(result, [
         result.metrics.buffer as ArrayBuffer,
         result.histogram.buffer as ArrayBuffer,
+        result.series.buffer as ArrayBuffer,
       ]);
     } catch (error) {
       port.postMessage({

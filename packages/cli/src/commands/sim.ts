@@ -1,6 +1,15 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderReport, runMonteCarlo, runNetwork } from "@dpn/sim";
+import {
+  buildCharts,
+  type MonteCarloResult,
+  type NetworkResult,
+  type ReportChart,
+  renderCharts,
+  renderReport,
+  runMonteCarlo,
+  runNetwork,
+} from "@dpn/sim";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 
@@ -14,20 +23,41 @@ function integer(value: string): number {
   return Number.isSafeInteger(n) ? n : Number.NaN;
 }
 
-function writeOutputs(
+function toJson(result: unknown): string {
+  return JSON.stringify(result, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
+}
+
+/**
+ * `--out <dir>`: <dir>/report.json (the result), <dir>/report.md (the Markdown report, linking
+ * the charts by relative paths) and, unless --no-charts, <dir>/charts/<name>.svg and .png.
+ */
+async function writeReport(
   out: string | undefined,
-  name: string,
-  result: unknown,
-  markdown: string,
-): void {
+  result: MonteCarloResult | NetworkResult,
+  withCharts: boolean,
+): Promise<void> {
   if (out === undefined) return;
+  const started = performance.now();
   mkdirSync(out, { recursive: true });
-  writeFileSync(
-    join(out, `${name}.json`),
-    `${JSON.stringify(result, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`,
+  const charts: ReportChart[] = [];
+  if (withCharts) {
+    mkdirSync(join(out, "charts"), { recursive: true });
+    for (const chart of await renderCharts(buildCharts(result))) {
+      const svg = `charts/${chart.name}.svg`;
+      const png = `charts/${chart.name}.png`;
+      writeFileSync(join(out, svg), chart.svg);
+      writeFileSync(join(out, png), chart.png);
+      charts.push({ title: chart.title, svg, png });
+    }
+  }
+  writeFileSync(join(out, "report.json"), `${toJson(result)}\n`);
+  writeFileSync(join(out, "report.md"), renderReport(result, { charts }));
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.error(
+    `written: ${join(out, "report.json")}, ${join(out, "report.md")}` +
+      (charts.length > 0 ? `, ${charts.length} charts in ${join(out, "charts")} (SVG, PNG)` : "") +
+      ` in ${seconds} s`,
   );
-  writeFileSync(join(out, `${name}.md`), markdown);
-  console.error(`written: ${join(out, `${name}.json`)}, ${join(out, `${name}.md`)}`);
 }
 
 export function simCommand(program: Command): void {
@@ -43,15 +73,17 @@ export function simCommand(program: Command): void {
     .option("--hours <n>", "simulated hours", integer, 24)
     .option("--seed <seed>", "seed (same seed, same result)", "dpn-sim")
     .option("--churn <share>", "share of devices leaving per 30 days", "0.18")
-    .option("--out <dir>", "write <dir>/network.json and network.md")
+    .option("--out <dir>", "write <dir>/report.json, report.md and charts/*.svg, *.png")
+    .option("--no-charts", "with --out, write no charts")
     .option("--json", "print the result as JSON", false)
     .action(
-      (options: {
+      async (options: {
         devices: number;
         hours: number;
         seed: string;
         churn: string;
         out?: string;
+        charts: boolean;
         json: boolean;
       }) => {
         const started = performance.now();
@@ -61,17 +93,8 @@ export function simCommand(program: Command): void {
           seed: options.seed,
           monthlyChurn: Number(options.churn),
         });
-        const markdown = renderReport(result);
-        writeOutputs(options.out, "network", result, markdown);
-        console.log(
-          options.json
-            ? JSON.stringify(
-                result,
-                (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
-                2,
-              )
-            : markdown,
-        );
+        await writeReport(options.out, result, options.charts);
+        console.log(options.json ? toJson(result) : renderReport(result));
         console.error(`simulated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       },
     );
@@ -82,7 +105,8 @@ export function simCommand(program: Command): void {
     .option("--seed <seed>", "seed (same seed, same result for any thread count)", "dpn-sim")
     .option("--threads <n>", "worker threads (default: up to 2)", integer)
     .option("--days <n>", "length of each path in days", integer, 30)
-    .option("--out <dir>", "write <dir>/montecarlo.json and montecarlo.md")
+    .option("--out <dir>", "write <dir>/report.json, report.md and charts/*.svg, *.png")
+    .option("--no-charts", "with --out, write no charts")
     .option("--json", "print the result as JSON", false)
     .action(
       async (options: {
@@ -91,6 +115,7 @@ export function simCommand(program: Command): void {
         threads?: number;
         days: number;
         out?: string;
+        charts: boolean;
         json: boolean;
       }) => {
         const bar =
@@ -111,17 +136,8 @@ export function simCommand(program: Command): void {
           (progress) => bar?.update(progress.done),
         );
         bar?.stop();
-        const markdown = renderReport(result);
-        writeOutputs(options.out, "montecarlo", result, markdown);
-        console.log(
-          options.json
-            ? JSON.stringify(
-                result,
-                (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
-                2,
-              )
-            : markdown,
-        );
+        await writeReport(options.out, result, options.charts);
+        console.log(options.json ? toJson(result) : renderReport(result));
       },
     );
 }
