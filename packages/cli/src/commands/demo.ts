@@ -205,6 +205,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const reserve = await ledger.balance(SYSTEM_ACCOUNTS.reservePool);
     const audit = await ledger.verify();
     const economics = await node.bank.economics();
+    const pool = await ledger.pool();
+    const reserveOperations = node.store.reserveOperations(1_000) as Array<{ action: string }>;
     const rows = await Promise.all(
       devices.map(async (d) => {
         const row = node?.store.device(d.device.id);
@@ -243,6 +245,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         rigShare: economics.inputs.rigShare,
         burnBps: economics.burning.burnBps.toString(),
       },
+      market: {
+        spotPriceUsd: pool.spotPrice === null ? null : formatDpn(pool.spotPrice),
+        poolDpn: formatDpn(pool.reserveDpn),
+        poolStable: formatDpn(pool.reserveStable),
+        reserveDecisions: reserveOperations.length,
+        reserveTrades: reserveOperations.filter((o) => o.action !== "none").length,
+      },
       ledgerVerify: audit.ok ? "OK" : "FAILED",
       wallSeconds: (performance.now() - started) / 1000,
     };
@@ -275,6 +284,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       say(`  to the reserve      ${summary.reserve}`);
       say(
         `  exchange rate       ${economics.rate.cuPerDpn.toFixed(2)} CU per DPN (burn rate ${Number(economics.burning.burnBps) / 100}%, ${economics.burning.level})`,
+      );
+      say(
+        `  AMM pool            ${summary.market.poolDpn} DPN / ${summary.market.poolStable} USD, spot ${summary.market.spotPriceUsd ?? "-"} USD/DPN; reserve decided ${summary.market.reserveDecisions}× (traded ${summary.market.reserveTrades}×)`,
       );
       say(`  ledger verify       ${summary.ledgerVerify}`);
       say(`  wall time           ${summary.wallSeconds.toFixed(1)} s`);
