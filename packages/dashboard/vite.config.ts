@@ -16,6 +16,9 @@ export default defineConfig({
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 1024,
   },
+  // The device's Web Worker is an ES module: it loads snarkjs (≈ 1 MB) as a chunk of its own on
+  // the first Groth16 task, which the default IIFE worker format cannot split.
+  worker: { format: "es" },
   server: {
     proxy: { "/v1": nodeUrl, "/openapi.json": nodeUrl },
   },

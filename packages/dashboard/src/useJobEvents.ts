@@ -23,7 +23,7 @@ export function useJobEvents(id: string, enabled: boolean): Polled<Job> {
     let received = false;
     source.addEventListener("job", (event) => {
       received = true;
-      const job = JSON.parse((event as MessageEvent<string>).data) as Job;
+      const job = JSON.parse(String((event as MessageEvent).data)) as Job;
       setState({ data: job, error: undefined, updatedMs: Date.now() });
       // The node ends the stream with the job; closing here stops the browser reconnecting.
       if (FINAL_STATES.has(job.state)) source.close();

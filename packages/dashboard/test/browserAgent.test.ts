@@ -1,13 +1,16 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { exampleInputs, poseidonChain } from "@dpn/circuits";
+import { parseDpn } from "@dpn/protocol";
 import { DpnClient } from "@dpn/sdk";
 import { newIdentity } from "@dpn/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { type RunningNode, startNode } from "../../node/src/server.ts";
-import { type AgentEvent, BrowserAgent } from "../src/device/agent.ts";
+import { type AgentEvent, BrowserAgent, type SocketHandlers } from "../src/device/agent.ts";
 import { identityFromSeeds, newSeeds } from "../src/device/envelope.ts";
+import { localExecutor } from "../src/device/executor.ts";
 
 /** The in-browser device's agent, run in Node over `ws` against a real node. */
 const requester = newIdentity();
@@ -28,9 +31,18 @@ afterAll(async () => {
   await node.close();
 });
 
+const openSocket = (url: string, handlers: SocketHandlers) => {
+  const socket = new WebSocket(url);
+  socket.on("open", handlers.onOpen);
+  socket.on("error", handlers.onError);
+  socket.on("close", (code, reason) => handlers.onClose(code, reason.toString()));
+  socket.on("message", (data) => handlers.onMessage(data.toString()));
+  return socket;
+};
+
 describe("BrowserAgent", () => {
   // The capability challenge runs in this process: on a loaded 2-core machine it can take a while.
-  it("registers as a browser device, runs a hash job and is paid for it", {
+  it("registers as a heavy browser device, runs a hash job and a Groth16 job and is paid", {
     timeout: 150_000,
   }, async () => {
     const identity = await identityFromSeeds(newSeeds());
@@ -44,16 +56,10 @@ describe("BrowserAgent", () => {
       cores: 2,
       memoryMiB: 1024,
       fingerprintText: "test",
+      executor: localExecutor(node.url),
       cpuShare: () => 1,
-      mayWork: () => true,
-      openSocket: (url, handlers) => {
-        const socket = new WebSocket(url);
-        socket.on("open", handlers.onOpen);
-        socket.on("error", handlers.onError);
-        socket.on("close", (code, reason) => handlers.onClose(code, reason.toString()));
-        socket.on("message", (data) => handlers.onMessage(data.toString()));
-        return socket;
-      },
+      pauseReason: () => undefined,
+      openSocket,
       onEvent: (e) => events.push(e),
     });
     await agent.start();
@@ -61,7 +67,8 @@ describe("BrowserAgent", () => {
       .poll(() => events.some((e) => e.type === "registered"), { timeout: 90_000 })
       .toBe(true);
     const registered = events.find((e) => e.type === "registered");
-    expect(registered).toMatchObject({ deviceClass: "browser", layer: "light" });
+    // JavaScript SHA-256 in Node measures ~1.4 CU/s here: above the browser's heavy threshold.
+    expect(registered).toMatchObject({ deviceClass: "browser", layer: "heavy" });
 
     const job = await client.submitJob({
       spec: {
@@ -80,10 +87,82 @@ describe("BrowserAgent", () => {
     const verdicts = events.filter((e) => e.type === "verdict");
     expect(verdicts.length).toBe(job.fragments.length);
     expect(verdicts.every((v) => v.type === "verdict" && v.accepted)).toBe(true);
-    expect(Number((await client.balance(identity.id)).balance)).toBeGreaterThan(0);
+    const afterHash = parseDpn((await client.balance(identity.id)).balance);
+    expect(afterHash).toBeGreaterThan(0n);
+
+    const inputs = exampleInputs("browser-agent", 1);
+    const zkJob = await client.submitJob({
+      spec: {
+        type: "zk-groth16",
+        artifacts: {
+          wasm: await client.uploadArtifact(readFileSync(poseidonChain.artifacts.wasm)),
+          zkey: await client.uploadArtifact(readFileSync(poseidonChain.artifacts.zkey)),
+          verificationKey: await client.uploadArtifact(
+            readFileSync(poseidonChain.artifacts.verificationKey),
+          ),
+        },
+        constraints: poseidonChain.constraints,
+        publicInputs: ["h0"],
+        items: inputs.map((input) => ({ h0: input.h0, x: [...input.x] })),
+      },
+      budget: "10",
+      deadlineMs: Date.now() + 600_000,
+      clientRef: "browser-agent-groth16",
+    });
+    expect((await client.waitForJob(zkJob.jobId)).state).toBe("done");
+    const zkVerdicts = events.filter(
+      (e) => e.type === "verdict" && zkJob.fragments.some((f) => f.taskId === e.taskId),
+    );
+    expect(zkVerdicts.length).toBe(zkJob.fragments.length);
+    expect(zkVerdicts.every((v) => v.type === "verdict" && v.accepted)).toBe(true);
+    expect(events.some((e) => e.type === "task-done" && e.taskType === "zk-groth16")).toBe(true);
+    expect(parseDpn((await client.balance(identity.id)).balance)).toBeGreaterThan(afterHash);
     const device = (await client.devices()).devices.find((d) => d.deviceId === identity.id);
     expect(device).toMatchObject({ deviceClass: "browser", geohash: "u4pr", online: true });
     agent.close();
     expect(events.at(-1)).toEqual({ type: "status", status: "stopped" });
+  });
+
+  it("takes no work while paused and resumes when the page says it may", {
+    timeout: 150_000,
+  }, async () => {
+    const identity = await identityFromSeeds(newSeeds());
+    const events: AgentEvent[] = [];
+    let reason: string | undefined = "tab hidden";
+    const agent = new BrowserAgent({
+      nodeUrl: node.url,
+      identity,
+      owner: identity.id,
+      geohash: "u4pr",
+      deviceClass: "browser",
+      cores: 2,
+      memoryMiB: 1024,
+      fingerprintText: "test-paused",
+      executor: localExecutor(node.url),
+      cpuShare: () => 1,
+      pauseReason: () => reason,
+      openSocket,
+      onEvent: (e) => events.push(e),
+    });
+    await agent.start();
+    await expect
+      .poll(() => events.at(-1), { timeout: 90_000 })
+      .toEqual({ type: "status", status: "paused", detail: "tab hidden" });
+    const job = await client.submitJob({
+      spec: { type: "hash", items: [{ seed: "ab".repeat(32), iterations: 500 }] },
+      budget: "10",
+      deadlineMs: Date.now() + 600_000,
+      clientRef: "browser-agent-paused",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // The paused tab never said device.ready: the node has nowhere to send the job.
+    expect(events.some((e) => e.type === "lease")).toBe(false);
+    expect((await client.job(job.jobId)).itemsDone).toBe(0);
+
+    reason = undefined;
+    agent.conditionsChanged();
+    expect((await client.waitForJob(job.jobId)).state).toBe("done");
+    await expect.poll(() => events.some((e) => e.type === "verdict" && e.accepted)).toBe(true);
+    agent.close();
   });
 });

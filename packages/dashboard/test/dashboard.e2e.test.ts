@@ -1,11 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exampleInputs, loadVerificationKey, poseidonChain } from "@dpn/circuits";
+import { parseDpn } from "@dpn/protocol";
 import { DpnClient } from "@dpn/sdk";
 import { newIdentity } from "@dpn/wire";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningNode, startNode } from "../../node/src/server.ts";
 import { ProtocolDevice } from "../../node/test/protocolDevice.ts";
@@ -14,7 +17,8 @@ import { formatDpnAmount } from "../src/format.ts";
 /**
  * The dashboard end to end: a real node serving the built dashboard, two devices in different
  * regions over the real device channel, a hash job paid through the SDK, and Debian's chromium
- * driven by playwright-core. CI installs chromium (`apt-get install -y chromium`); without it the
+ * driven by playwright-core; then the tab itself becomes a device, classified heavy, that proves
+ * a Groth16 job with snarkjs in a Web Worker. CI installs chromium (`apt-get install -y chromium`); without it the
  * suite is skipped with a message.
  */
 const CHROMIUM = "/usr/bin/chromium";
@@ -200,10 +204,28 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
     await expect
       .poll(() => page.getByTestId("balance").textContent(), { timeout: UI_TIMEOUT_MS })
       .toContain(`${formatDpnAmount(balance, 18)} DPN`);
+    await expect
+      .poll(() => page.getByTestId("held").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain("open hold(s)");
   });
 
-  it("turns the tab into a device that runs a hash job and is paid", async () => {
-    // Only the browser device stays online, so the job must go to it.
+  it("shows the AMM pool at the anchor and the reserve's decisions", async () => {
+    await page.goto(`${node.url}/#/economics`);
+    const market = page.getByTestId("market");
+    await expect
+      .poll(() => market.textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain("$0.15");
+    await expect
+      .poll(() => page.getByTestId("reserve-operations").locator("tbody tr").count(), {
+        timeout: UI_TIMEOUT_MS,
+      })
+      .toBeGreaterThan(0);
+  });
+
+  it("turns the tab into a heavy device that runs a hash job and a Groth16 job and is paid", {
+    timeout: 90_000,
+  }, async () => {
+    // Only the browser device stays online, so the jobs must go to it.
     for (const device of devices) device.close();
     await expect
       .poll(async () => (await client.devices()).devices.filter((d) => d.online).length)
@@ -223,9 +245,22 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
     await page.locator('input[name="cpu"]').fill("100");
     await page.getByRole("button", { name: "Start" }).click();
     const status = page.getByTestId("contribute-status");
-    await expect.poll(() => status.textContent(), { timeout: 30_000 }).toMatch(/idle.*browser/);
+    // docs/protocol.md §Devices: a desktop tab measures above devices.heavyBrowserMinCuPerSec
+    // (0.25 CU/s) and far below the browser ceiling (8 CU/s): heavy, not a rig.
+    await expect
+      .poll(() => status.textContent(), { timeout: 30_000 })
+      .toMatch(/idle.*browser \(heavy layer\)/);
+    const registered = (await client.devices()).devices.find((d) => d.deviceId === id);
+    expect(registered).toMatchObject({
+      deviceClass: "browser",
+      layer: "heavy",
+      geohash: "u09t",
+      online: true,
+    });
+    const benchmark = (registered as { cuPerSec?: number } | undefined)?.cuPerSec;
+    console.info(`browser benchmark: ${benchmark?.toFixed(3)} CU/s`);
 
-    const job = await client.submitJob({
+    const hashJob = await client.submitJob({
       spec: {
         type: "hash",
         items: Array.from({ length: 4 }, (_, i) => ({
@@ -237,18 +272,87 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
       deadlineMs: Date.now() + 600_000,
       clientRef: "dashboard-e2e-browser-device",
     });
-    expect((await client.waitForJob(job.jobId)).state).toBe("done");
+    expect((await client.waitForJob(hashJob.jobId)).state).toBe("done");
     await expect
       .poll(() => page.getByTestId("contribute-tasks").textContent(), { timeout: UI_TIMEOUT_MS })
-      .toContain(`${job.fragments.length} accepted`);
-    const { balance } = await client.balance(id);
-    expect(Number(balance)).toBeGreaterThan(0);
+      .toContain(`${hashJob.fragments.length} accepted`);
+    const afterHash = (await client.balance(id)).balance;
+    expect(Number(afterHash)).toBeGreaterThan(0);
     await expect
       .poll(() => page.getByTestId("contribute-balance").textContent(), { timeout: UI_TIMEOUT_MS })
-      .toContain(`${formatDpnAmount(balance, 18)} DPN`);
-    const registered = (await client.devices()).devices.find((d) => d.deviceId === id);
-    expect(registered).toMatchObject({ deviceClass: "browser", geohash: "u09t", online: true });
+      .toContain(`${formatDpnAmount(afterHash, 18)} DPN`);
+
+    // A Groth16 job: the tab fetches the circuit's wasm and zkey from the node, checks their
+    // hashes, proves in its Web Worker, and the node verifies the proof before paying.
+    const artifacts = {
+      wasm: await client.uploadArtifact(readFileSync(poseidonChain.artifacts.wasm)),
+      zkey: await client.uploadArtifact(readFileSync(poseidonChain.artifacts.zkey)),
+      verificationKey: await client.uploadArtifact(
+        readFileSync(poseidonChain.artifacts.verificationKey),
+      ),
+    };
+    const inputs = exampleInputs("dashboard-e2e", 2);
+    const zkJob = await client.submitJob({
+      spec: {
+        type: "zk-groth16",
+        artifacts,
+        constraints: poseidonChain.constraints,
+        publicInputs: ["h0"],
+        items: inputs.map((input) => ({ h0: input.h0, x: [...input.x] })),
+      },
+      budget: "10",
+      deadlineMs: Date.now() + 600_000,
+      clientRef: "dashboard-e2e-browser-groth16",
+    });
+    const proved = await client.waitForJob(zkJob.jobId);
+    expect(proved.state).toBe("done");
+    expect(proved.fragments.every((f) => f.deviceId === id && f.state === "done")).toBe(true);
+    const accepted = hashJob.fragments.length + zkJob.fragments.length;
+    await expect
+      .poll(() => page.getByTestId("contribute-tasks").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain(`${accepted} accepted`);
+    const afterProofs = (await client.balance(id)).balance;
+    expect(parseDpn(afterProofs)).toBeGreaterThan(parseDpn(afterHash));
+    // The outputs are Groth16 proofs (not digests) that verify here too, independently of the node.
+    const { outputs } = (await (
+      await fetch(`${node.url}/v1/jobs/${zkJob.jobId}/result`)
+    ).json()) as {
+      outputs: Array<{ proof: snarkjs.Groth16Proof; publicSignals: string[] }>;
+    };
+    expect(outputs).toHaveLength(inputs.length);
+    const vkey = await loadVerificationKey();
+    for (const [i, output] of outputs.entries()) {
+      expect(output.proof.protocol).toBe("groth16");
+      expect(output.publicSignals[1]).toBe(inputs[i]?.h0);
+      expect(await snarkjs.groth16.verify(vkey, output.publicSignals, output.proof)).toBe(true);
+    }
+    const lastTask = page.getByTestId("contribute-last-task");
+    await expect
+      .poll(() => lastTask.textContent(), { timeout: UI_TIMEOUT_MS })
+      .toMatch(/Groth16 proof/);
+    console.info(`browser Groth16: ${await lastTask.textContent()}`);
+    await expect
+      .poll(() => page.getByTestId("contribute-balance").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain(`${formatDpnAmount(afterProofs, 18)} DPN`);
     await page.screenshot({ path: join(ARTIFACTS, "contribute.png"), fullPage: true });
+
+    // Hiding the tab pauses the device; showing it again resumes (the page's visibilitychange).
+    const setHidden = (hidden: boolean) =>
+      page.evaluate(`(() => {
+        Object.defineProperty(document, "visibilityState", {
+          configurable: true,
+          get: () => "${hidden ? "hidden" : "visible"}",
+        });
+        document.dispatchEvent(new Event("visibilitychange"));
+      })()`);
+    await setHidden(true);
+    await expect
+      .poll(() => status.textContent(), { timeout: UI_TIMEOUT_MS })
+      .toMatch(/paused \(tab hidden\)/);
+    await setHidden(false);
+    await expect
+      .poll(() => status.textContent(), { timeout: UI_TIMEOUT_MS })
+      .toMatch(/^Statusidle/);
     await page.getByRole("button", { name: "Stop" }).click();
     await expect.poll(() => status.textContent(), { timeout: UI_TIMEOUT_MS }).toMatch(/stopped/);
   });

@@ -1,15 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { costCu } from "./computeUnits.ts";
-import { classifyDevice, DEVICE_CLASSES } from "./devices.ts";
+import {
+  classifyDevice,
+  DEFAULT_DEVICE_CLASS_PARAMS,
+  DEVICE_CLASSES,
+  heavyFromCuPerSec,
+  layerOf,
+} from "./devices.ts";
 import { isEligible, TASK_TYPES } from "./taskTypes.ts";
 import { errorCode } from "./testing.ts";
 
 describe("device classes and layers (§3.5)", () => {
-  it("puts phones, IoT and browsers in the light layer, servers and vehicles in the heavy one", () => {
+  it("puts phones and IoT in the light layer, servers and vehicles in the heavy one", () => {
     expect(classifyDevice("phone", 2).layer).toBe("light");
     expect(classifyDevice("iot", 0.5).layer).toBe("light");
-    expect(classifyDevice("browser", 2).layer).toBe("light");
     expect(classifyDevice("server", 64).layer).toBe("heavy");
     expect(classifyDevice("vehicle", 8).layer).toBe("heavy");
   });
@@ -17,6 +22,83 @@ describe("device classes and layers (§3.5)", () => {
   it("decides a PC's layer by its benchmark", () => {
     expect(classifyDevice("pc", 2).layer).toBe("light");
     expect(classifyDevice("pc", 8).layer).toBe("heavy");
+  });
+
+  it("decides a browser tab's layer by its benchmark, from a quarter of a reference core", () => {
+    expect(DEFAULT_DEVICE_CLASS_PARAMS.heavyBrowserMinCuPerSec).toBe(0.25);
+    // A slow tab (a phone's browser answering in JavaScript) stays light.
+    expect(classifyDevice("browser", 0.1).layer).toBe("light");
+    // Chromium's Web Worker on the reference machine measures about 0.7 CU/s: heavy, not a rig.
+    const desktop = classifyDevice("browser", 0.7);
+    expect(desktop).toMatchObject({ deviceClass: "browser", layer: "heavy", longTail: true });
+    expect(desktop.reason).toBe("browser at 0.7 CU/s: heavy layer (heavy from 0.25 CU/s)");
+    expect(isEligible(desktop, "zk-groth16")).toBe(true);
+    // Above the browser ceiling (8 CU/s) it is no browser: a rig, and off high-value work.
+    const fake = classifyDevice("browser", 9);
+    expect(fake.deviceClass).toBe("rig");
+    expect(isEligible(fake, "zk-groth16")).toBe(false);
+    // Governance can keep every tab light by raising the threshold above the ceiling.
+    const lightOnly = { ...DEFAULT_DEVICE_CLASS_PARAMS, heavyBrowserMinCuPerSec: 100 };
+    expect(classifyDevice("browser", 8, lightOnly).layer).toBe("light");
+  });
+
+  it("never makes a phone or an IoT device heavy, whatever its benchmark", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("phone" as const, "iot" as const),
+        fc.double({ min: 0, max: 1e6, noNaN: true }),
+        (deviceClass, cu) => {
+          const result = classifyDevice(deviceClass, cu);
+          expect(result.deviceClass === "rig" || result.layer === "light").toBe(true);
+        },
+      ),
+    );
+  });
+
+  it("makes the layer monotone in the benchmark: a faster device is never demoted", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...DEVICE_CLASSES),
+        fc.double({ min: 0, max: 1e3, noNaN: true }),
+        fc.double({ min: 0, max: 1e3, noNaN: true }),
+        fc.double({ min: 0, max: 64, noNaN: true }),
+        fc.double({ min: 0, max: 64, noNaN: true }),
+        (deviceClass, a, b, heavyPcMinCuPerSec, heavyBrowserMinCuPerSec) => {
+          const params = {
+            ...DEFAULT_DEVICE_CLASS_PARAMS,
+            heavyPcMinCuPerSec,
+            heavyBrowserMinCuPerSec,
+          };
+          const [slow, fast] = a <= b ? [a, b] : [b, a];
+          if (layerOf(deviceClass, slow, params) === "heavy")
+            expect(layerOf(deviceClass, fast, params)).toBe("heavy");
+          // The threshold is exactly where the layer changes.
+          const from = heavyFromCuPerSec(deviceClass, params);
+          expect(layerOf(deviceClass, fast, params)).toBe(fast >= from ? "heavy" : "light");
+        },
+      ),
+    );
+  });
+
+  it("classifies a browser heavy exactly between its threshold and its ceiling", () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 64, noNaN: true }),
+        fc.double({ min: 0, max: 16, noNaN: true }),
+        (cu, heavyBrowserMinCuPerSec) => {
+          const params = { ...DEFAULT_DEVICE_CLASS_PARAMS, heavyBrowserMinCuPerSec };
+          const result = classifyDevice("browser", cu, params);
+          const ceiling = params.ceilingCuPerSec.browser;
+          if (cu > ceiling) expect(result.deviceClass).toBe("rig");
+          else
+            expect(result).toMatchObject({
+              deviceClass: "browser",
+              layer: cu >= heavyBrowserMinCuPerSec ? "heavy" : "light",
+              longTail: true,
+            });
+        },
+      ),
+    );
   });
 
   it("treats a device faster than its class allows as a rig", () => {

@@ -32,6 +32,13 @@ export interface DeviceClassParams {
   readonly ceilingCuPerSec: Readonly<Record<DeviceClass, number>>;
   /** A PC joins the heavy layer when its benchmark reaches this many CU/s (4 reference cores). */
   readonly heavyPcMinCuPerSec: number;
+  /**
+   * A browser tab joins the heavy layer when its benchmark reaches this many CU/s (a quarter of
+   * a reference core). Its own threshold, not the PC's: a tab proves on exactly one core (one Web
+   * Worker), so one core's speed is what counts, and governance may close the browser path alone
+   * (docs/protocol.md §Devices). A value above the browser ceiling keeps every tab light.
+   */
+  readonly heavyBrowserMinCuPerSec: number;
 }
 
 export const DEFAULT_DEVICE_CLASS_PARAMS: DeviceClassParams = {
@@ -45,6 +52,7 @@ export const DEFAULT_DEVICE_CLASS_PARAMS: DeviceClassParams = {
     rig: Number.POSITIVE_INFINITY,
   },
   heavyPcMinCuPerSec: 4,
+  heavyBrowserMinCuPerSec: 0.25,
 };
 
 export interface DeviceClassification {
@@ -64,24 +72,37 @@ export function isLongTail(deviceClass: DeviceClass): boolean {
   return LONG_TAIL.has(deviceClass);
 }
 
+/**
+ * The benchmark (CU/s) from which a class is in the heavy layer (docs/protocol.md §Devices):
+ * +∞ for phones and IoT (never), 0 for vehicles, servers and rigs (always), a governed threshold
+ * for PCs and browser tabs.
+ */
+export function heavyFromCuPerSec(
+  deviceClass: DeviceClass,
+  params: DeviceClassParams = DEFAULT_DEVICE_CLASS_PARAMS,
+): number {
+  switch (deviceClass) {
+    case "phone":
+    case "iot":
+      return Number.POSITIVE_INFINITY;
+    case "vehicle":
+    case "server":
+    case "rig":
+      return 0;
+    case "pc":
+      return params.heavyPcMinCuPerSec;
+    case "browser":
+      return params.heavyBrowserMinCuPerSec;
+  }
+}
+
 /** Layer of a class at a given measured capability (docs/protocol.md §Devices). */
 export function layerOf(
   deviceClass: DeviceClass,
   benchmarkCuPerSec: number,
   params: DeviceClassParams = DEFAULT_DEVICE_CLASS_PARAMS,
 ): Layer {
-  switch (deviceClass) {
-    case "phone":
-    case "iot":
-    case "browser":
-      return "light";
-    case "vehicle":
-    case "server":
-    case "rig":
-      return "heavy";
-    case "pc":
-      return benchmarkCuPerSec >= params.heavyPcMinCuPerSec ? "heavy" : "light";
-  }
+  return benchmarkCuPerSec >= heavyFromCuPerSec(deviceClass, params) ? "heavy" : "light";
 }
 
 /**
@@ -112,8 +133,8 @@ export function classifyDevice(
     layer,
     longTail: isLongTail(declaredClass),
     reason:
-      declaredClass === "pc"
-        ? `pc at ${benchmarkCuPerSec} CU/s: ${layer} layer (heavy from ${params.heavyPcMinCuPerSec} CU/s)`
+      declaredClass === "pc" || declaredClass === "browser"
+        ? `${declaredClass} at ${benchmarkCuPerSec} CU/s: ${layer} layer (heavy from ${heavyFromCuPerSec(declaredClass, params)} CU/s)`
         : `${declaredClass}: ${layer} layer`,
   };
 }

@@ -99,6 +99,7 @@ const BOUNDS: Readonly<Record<string, Bound>> = {
   "devices.ceilingCuPerSec.server": [0, 1e6, "CU/s", "Devices"],
   "devices.ceilingCuPerSec.rig": [0, Number.POSITIVE_INFINITY, "CU/s", "Devices"],
   "devices.heavyPcMinCuPerSec": [0, 1e6, "CU/s", "Devices"],
+  "devices.heavyBrowserMinCuPerSec": [0, 1e6, "CU/s", "Devices"],
   "payments.antiMonopolyFundBps": [0, 10_000, "bps", "Payment split", true],
   "supply.recycleBps": [0, 10_000, "bps", "Supply", true],
   ...boundsOf("amm", AMM_PARAM_BOUNDS, "AMM (§4.5)"),

@@ -2,12 +2,14 @@ import { type FormEvent, useEffect, useRef, useState } from "react";
 import { api } from "../api.ts";
 import { Stat, Status } from "../components/Status.tsx";
 import { type AgentStatus, BrowserAgent } from "../device/agent.ts";
+import { pauseReason } from "../device/dutyCycle.ts";
 import {
   type BrowserIdentity,
   identityFromSeeds,
   newSeeds,
   type StoredKeys,
 } from "../device/envelope.ts";
+import { WorkerExecutor } from "../device/workerExecutor.ts";
 import { accountIdError, formatDpnAmount, formatNumber } from "../format.ts";
 import { cellError } from "../geohash.ts";
 import { usePoll } from "../usePoll.ts";
@@ -20,6 +22,9 @@ interface BatteryLike {
   readonly charging: boolean;
   addEventListener(type: "chargingchange", listener: () => void): void;
 }
+
+/** A phone's browser is offered the `phone` class first; the user may change it. */
+const LOOKS_MOBILE = /Mobi|Android/i.test(navigator.userAgent);
 
 function loadSeeds(): StoredKeys {
   try {
@@ -60,7 +65,7 @@ export function Contribute() {
   const [owner, setOwner] = useState(saved.owner ?? "");
   const [geohash, setGeohash] = useState(saved.geohash ?? "u33d");
   const [deviceClass, setDeviceClass] = useState<"browser" | "phone">(
-    saved.deviceClass ?? "browser",
+    saved.deviceClass ?? (LOOKS_MOBILE ? "phone" : "browser"),
   );
   const [cpuPercent, setCpuPercent] = useState(saved.cpuPercent ?? 50);
   const [runOnBattery, setRunOnBattery] = useState(saved.runOnBattery ?? false);
@@ -69,10 +74,13 @@ export function Contribute() {
   const [statusDetail, setStatusDetail] = useState<string | undefined>(undefined);
   const [registered, setRegistered] = useState<string | undefined>(undefined);
   const [tally, setTally] = useState({ accepted: 0, rejected: 0, earned: 0 });
+  const [lastTask, setLastTask] = useState<{ text: string; detail?: string } | undefined>(
+    undefined,
+  );
   const agent = useRef<BrowserAgent | undefined>(undefined);
   const cpuShare = useRef(cpuPercent / 100);
   cpuShare.current = cpuPercent / 100;
-  const onBattery = useRef(false);
+  const battery = useRef<{ charging: boolean } | undefined>(undefined);
   const allowBattery = useRef(runOnBattery);
   allowBattery.current = runOnBattery;
 
@@ -86,17 +94,15 @@ export function Contribute() {
 
   // Respect the user: pause when the tab is hidden or, if the browser says so, on battery.
   useEffect(() => {
-    const onVisibility = () => {
-      if (document.visibilityState === "visible") agent.current?.resume();
-    };
+    const onVisibility = () => agent.current?.conditionsChanged();
     document.addEventListener("visibilitychange", onVisibility);
     const nav = navigator as Navigator & { getBattery?: () => Promise<BatteryLike> };
     nav.getBattery?.().then(
-      (battery) => {
-        onBattery.current = !battery.charging;
-        battery.addEventListener("chargingchange", () => {
-          onBattery.current = !battery.charging;
-          if (battery.charging) agent.current?.resume();
+      (manager) => {
+        battery.current = { charging: manager.charging };
+        manager.addEventListener("chargingchange", () => {
+          battery.current = { charging: manager.charging };
+          agent.current?.conditionsChanged();
         });
       },
       () => undefined,
@@ -125,9 +131,15 @@ export function Contribute() {
       JSON.stringify({ owner, geohash, deviceClass, cpuPercent, runOnBattery }),
     );
     setTally({ accepted: 0, rejected: 0, earned: 0 });
+    setLastTask(undefined);
     setRegistered(undefined);
+    const nodeUrl = window.location.origin;
+    // Vite bundles the worker and, as a chunk of its own, snarkjs: nothing loads from elsewhere.
+    const worker = new Worker(new URL("../device/deviceWorker.ts", import.meta.url), {
+      type: "module",
+    });
     const next = new BrowserAgent({
-      nodeUrl: window.location.origin,
+      nodeUrl,
       identity,
       owner: ownerId ?? identity.id,
       geohash: geohash.trim().toLowerCase(),
@@ -135,9 +147,14 @@ export function Contribute() {
       cores: Math.max(1, Math.min(1024, navigator.hardwareConcurrency || 1)),
       memoryMiB: 1024,
       fingerprintText: `${navigator.userAgent}|${navigator.hardwareConcurrency}|${identity.id}`,
+      executor: new WorkerExecutor(worker, nodeUrl),
       cpuShare: () => cpuShare.current,
-      mayWork: () =>
-        document.visibilityState === "visible" && (allowBattery.current || !onBattery.current),
+      pauseReason: () =>
+        pauseReason({
+          hidden: document.visibilityState !== "visible",
+          battery: battery.current,
+          runOnBattery: allowBattery.current,
+        }),
       openSocket: (url, handlers) => {
         const socket = new WebSocket(url);
         socket.onopen = () => handlers.onOpen();
@@ -154,6 +171,20 @@ export function Contribute() {
           setRegistered(
             `${e.deviceClass} (${e.layer} layer), benchmark ${formatNumber(e.benchmarkCuPerSec, 3)} CU/s`,
           );
+        } else if (e.type === "task-done") {
+          const what =
+            e.taskType === "zk-groth16"
+              ? `${e.items} Groth16 proof${e.items === 1 ? "" : "s"}`
+              : `${e.items} hash item${e.items === 1 ? "" : "s"}`;
+          setLastTask({
+            text: `${what} in ${formatNumber(e.elapsedMs / 1000, 3)} s`,
+            detail:
+              e.taskType === "zk-groth16"
+                ? `${formatNumber(e.elapsedMs / e.items / 1000, 3)} s per proof, snarkjs in a Web Worker`
+                : "SHA-256 in a Web Worker",
+          });
+        } else if (e.type === "task-failed") {
+          setLastTask({ text: "failed", detail: e.message });
         } else if (e.type === "verdict") {
           setTally((t) => ({
             accepted: t.accepted + (e.accepted ? 1 : 0),
@@ -163,8 +194,11 @@ export function Contribute() {
         }
       },
     });
+    // A previous agent that ended in an error still holds its worker: end it first.
+    agent.current?.close();
     agent.current = next;
     next.start().catch((error: unknown) => {
+      next.close(); // frees the worker; its "stopped" is overridden just below
       setStatus("error");
       setStatusDetail(error instanceof Error ? error.message : String(error));
     });
@@ -181,9 +215,11 @@ export function Contribute() {
       <h1>Contribute this device</h1>
       <p className="muted">
         This tab becomes a DPN device: it registers with keys made here (WebCrypto Ed25519 and
-        ML-DSA-44, kept in this browser's storage), takes hash tasks, computes them with WebCrypto
-        SHA-256 and is paid in DPN to the owner account. Nothing runs until you press Start; work
-        pauses while the tab is hidden{runOnBattery ? "" : " or the computer is on battery"}.
+        ML-DSA-44, kept in this browser's storage), takes tasks — SHA-256 chains and, if the node
+        finds this computer fast enough, Groth16 proofs made with snarkjs — computes them in a Web
+        Worker and is paid in DPN to the owner account. Nothing runs until you press Start; the CPU
+        share rests the worker between pieces of work; work pauses while the tab is hidden
+        {runOnBattery ? "" : " or the computer is on battery"}.
       </p>
       {keysError === undefined ? null : (
         <p className="error" role="alert">
@@ -244,7 +280,11 @@ export function Contribute() {
           <input
             type="checkbox"
             checked={runOnBattery}
-            onChange={(e) => setRunOnBattery(e.target.checked)}
+            onChange={(e) => {
+              allowBattery.current = e.target.checked;
+              setRunOnBattery(e.target.checked);
+              agent.current?.conditionsChanged();
+            }}
           />{" "}
           run on battery
         </label>
@@ -270,12 +310,23 @@ export function Contribute() {
         </p>
       ) : null}
       <div className="stats">
-        <Stat label="Status" value={status} detail={registered} testId="contribute-status" />
+        <Stat
+          label="Status"
+          value={status === "paused" && statusDetail ? `paused (${statusDetail})` : status}
+          detail={registered}
+          testId="contribute-status"
+        />
         <Stat
           label="Tasks"
           value={`${tally.accepted} accepted`}
           detail={`${tally.rejected} rejected`}
           testId="contribute-tasks"
+        />
+        <Stat
+          label="Last task"
+          value={lastTask?.text ?? "—"}
+          detail={lastTask?.detail}
+          testId="contribute-last-task"
         />
         <Stat
           label="Earned this session"
@@ -293,8 +344,9 @@ export function Contribute() {
       </div>
       <Status error={balance.error} loading={false} />
       <p className="muted small">
-        Groth16 proving in a Web Worker is not offered yet, so the node sends this device hash tasks
-        only.
+        The node measures this tab when it registers. A fast enough tab joins the heavy layer and is
+        sent Groth16 proofs as well as hash tasks; a slow one (and any device registered as a phone)
+        gets hash tasks only.
       </p>
     </section>
   );
