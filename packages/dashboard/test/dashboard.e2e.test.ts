@@ -212,9 +212,7 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
   it("shows the AMM pool at the anchor and the reserve's decisions", async () => {
     await page.goto(`${node.url}/#/economics`);
     const market = page.getByTestId("market");
-    await expect
-      .poll(() => market.textContent(), { timeout: UI_TIMEOUT_MS })
-      .toContain("$0.15");
+    await expect.poll(() => market.textContent(), { timeout: UI_TIMEOUT_MS }).toContain("$0.15");
     await expect
       .poll(() => page.getByTestId("reserve-operations").locator("tbody tr").count(), {
         timeout: UI_TIMEOUT_MS,
