@@ -120,6 +120,30 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
   return body as T;
 }
 
+/** POSTs a JSON body (a signed request) to the node; errors as in getJson. */
+export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError("NETWORK", `The node at ${path} did not answer.`, undefined, 0);
+  }
+  const answer: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) {
+    throw new ApiError(
+      field(answer, "code") ?? `HTTP_${response.status}`,
+      field(answer, "message") ?? `${path} answered ${response.status}.`,
+      field(answer, "hint"),
+      response.status,
+    );
+  }
+  return answer as T;
+}
+
 export const api = {
   node: (s?: AbortSignal) => getJson<NodeInfo>("/v1/node", s),
   jobs: (s?: AbortSignal) => getJson<{ jobs: Job[] }>("/v1/jobs", s),

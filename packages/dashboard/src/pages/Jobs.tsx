@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
-import { api, type Device, type Job } from "../api.ts";
+import { ApiError, api, type Device, type Job, postJson } from "../api.ts";
 import { StateBadge, Status } from "../components/Status.tsx";
+import { bytesToBase64, seal } from "../device/envelope.ts";
 import {
   formatDpnAmount,
   formatNumber,
@@ -9,6 +10,7 @@ import {
   jobIdError,
   shortId,
 } from "../format.ts";
+import { identityFromKeyFile, KeyFileError } from "../keyFile.ts";
 import { useJobEvents } from "../useJobEvents.ts";
 import { usePoll } from "../usePoll.ts";
 
@@ -96,6 +98,70 @@ export function Jobs() {
   );
 }
 
+/**
+ * Cancelling moves funds (the unspent holds go back), so it is signed by the requester's own key:
+ * the page reads their identity file for this one signature and keeps nothing.
+ */
+function CancelJob({ job }: { readonly job: Job }) {
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const onFile = async (file: File | undefined) => {
+    if (file === undefined) return;
+    setError(undefined);
+    setBusy(true);
+    try {
+      const identity = await identityFromKeyFile(await file.text());
+      if (identity.id !== job.requester) {
+        throw new KeyFileError(
+          `This key is ${identity.id}; only the requester ${job.requester} may cancel this job.`,
+        );
+      }
+      const envelope = await seal(identity, "job.cancel", { jobId: job.jobId }, Date.now());
+      await postJson(`/v1/jobs/${encodeURIComponent(job.jobId)}/cancel`, {
+        envelope,
+        keys: {
+          ed25519PublicKey: bytesToBase64(identity.ed25519PublicKey),
+          mldsa44PublicKey: bytesToBase64(identity.mldsa44PublicKey),
+        },
+      });
+    } catch (e) {
+      setError(
+        e instanceof ApiError
+          ? `${e.code}: ${e.message}${e.hint === undefined ? "" : ` ${e.hint}`}`
+          : e instanceof Error
+            ? e.message
+            : String(e),
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="panel">
+      <h2>Cancel</h2>
+      <label>
+        Requester's key file (identity.json), to sign the cancellation:{" "}
+        <input
+          type="file"
+          accept="application/json,.json"
+          data-testid="cancel-key"
+          disabled={busy}
+          onChange={(e) => void onFile(e.target.files?.[0])}
+        />
+      </label>
+      <p className="muted small">
+        Unfinished fragments stop and their holds return to the requester. The key is read for this
+        one signature and never stored or sent.
+      </p>
+      {error === undefined ? null : (
+        <p className="error" role="alert" data-testid="cancel-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
 export function JobDetail({ id }: { readonly id: string }) {
   const problem = jobIdError(id);
   const job = useJobEvents(id, problem === undefined);
@@ -158,6 +224,7 @@ export function JobDetail({ id }: { readonly id: string }) {
               )}
             </dd>
           </dl>
+          {j.state === "open" || j.state === "funding" ? <CancelJob job={j} /> : null}
           <h2>Fragments</h2>
           <table data-testid="fragments">
             <thead>
