@@ -65,7 +65,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const CLOSE_GRACE_MS = 1000;
 const WS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
-export const SUPPORTED_TASK_TYPES: readonly TaskTypeName[] = ["hash", "zk-groth16"];
+export const SUPPORTED_TASK_TYPES: readonly TaskTypeName[] = [
+  "hash",
+  "zk-groth16",
+  "sql-analytics",
+];
 
 export interface DeviceOptions {
   /** The bank node's HTTP address, e.g. http://127.0.0.1:7400 (the WebSocket is derived). */

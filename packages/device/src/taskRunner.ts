@@ -1,7 +1,10 @@
 import { performance } from "node:perf_hooks";
+import { runFragmentQuery } from "@dpn/analytics";
 import { DpnError, isDpnError } from "@dpn/protocol";
 import {
+  AnalyticsOutput,
   CircuitInput,
+  DataFragment,
   HashItem,
   HashOutput,
   type Lease,
@@ -9,6 +12,7 @@ import {
   parseMessage,
   type TaskResult,
 } from "@dpn/wire";
+import { z } from "zod";
 import type { ArtifactCache, ArtifactHandle } from "./artifactCache.ts";
 import { DEVICE_OUTPUT_INVALID, DEVICE_TASK_INVALID } from "./errors.ts";
 import type { ExecutorPool } from "./executors/pool.ts";
@@ -84,7 +88,52 @@ async function prepare(
         zkeyPath: zkeyFile.path,
       }));
     }
+    case "sql-analytics":
+      throw new DpnError(DEVICE_TASK_INVALID, "sql-analytics leases do not run on the pool.", {
+        hint: "This is a device agent bug.",
+      });
   }
+}
+
+const AnalyticsItem = DataFragment.extend({ query: z.record(z.string(), z.unknown()) });
+
+/**
+ * Runs an analytics lease: the query over the one data fragment it names, in a locked-down
+ * in-memory DuckDB (@dpn/analytics), in this process: DuckDB computes on its own native thread,
+ * so the event loop stays free. The output is the canonical partial aggregate and its digest.
+ */
+async function runAnalytics(
+  lease: Lease,
+  cache: ArtifactCache,
+  handles: ArtifactHandle[],
+): Promise<unknown[]> {
+  const sha = lease.artifacts.fragment;
+  if (sha === undefined || lease.items.length !== 1) {
+    throw new DpnError(
+      DEVICE_TASK_INVALID,
+      "An analytics lease needs one fragment artifact and one item.",
+      {
+        hint: "This is a node bug; the lease is dropped and will expire.",
+      },
+    );
+  }
+  const item = parseItem(AnalyticsItem, lease.items[0], "analytics item");
+  if (item.sha256 !== sha) {
+    throw new DpnError(
+      DEVICE_TASK_INVALID,
+      "The lease's item names another fragment than its artifact.",
+      {
+        hint: "This is a node bug; the lease is dropped and will expire.",
+      },
+    );
+  }
+  const file = await cache.acquire(sha);
+  handles.push(file);
+  const { partial, digest } = await runFragmentQuery(
+    { path: file.path, format: item.format },
+    item.query,
+  );
+  return [checkOutput(AnalyticsOutput, { partial, digest })];
 }
 
 /**
@@ -100,6 +149,12 @@ export async function runLease(
 ): Promise<TaskResult> {
   const handles: ArtifactHandle[] = [];
   try {
+    if (lease.type === "sql-analytics") {
+      const startMs = performance.now();
+      const outputs = await runAnalytics(lease, runner.cache, handles);
+      signal.throwIfAborted();
+      return { taskId: lease.taskId, outputs, elapsedMs: performance.now() - startMs };
+    }
     const tasks = await prepare(lease, runner.cache, handles);
     signal.throwIfAborted();
     const startMs = performance.now();

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { parsePartial } from "@dpn/analytics";
 import type { Ledger } from "@dpn/ledger";
 import {
   advanceRun,
@@ -20,9 +21,19 @@ import {
   priceDpn,
   reward,
   splitWork,
+  type TaskType,
 } from "@dpn/protocol";
 import type { JobSubmit, JobView, Lease, TaskResult, Verdict as WireVerdict } from "@dpn/wire";
 import { balanceOf, ownerAccount as owner } from "./accounts.ts";
+import {
+  type AnalyticsSpec,
+  analyticsItemCosts,
+  analyticsQuery,
+  checkAnalyticsOutput,
+  fragmentDecision,
+  INITIAL_REPLICAS,
+  releaseResult,
+} from "./analytics.ts";
 import type { ArtifactStore } from "./artifactStore.ts";
 import {
   afterAccepted,
@@ -265,44 +276,51 @@ export class Bank {
     const seed = createHash("sha256").update(`${jobId}:${now}`).digest("hex");
     const eligible = this.eligibleSessions(spec.type);
     // ⌈log2 N⌉ fragments (§Task splitting), more if a fragment's results would not fit one message.
-    const fragments = Math.min(
-      spec.items.length,
-      Math.max(
-        fragmentCount(eligible.length, spec.items.length),
-        Math.ceil(spec.items.length / MAX_ITEMS_PER_FRAGMENT),
-      ),
-    );
+    // An analytics job's fragments are its data files: one task (and its replicas) per file.
+    const fragments =
+      spec.type === "sql-analytics"
+        ? spec.items.length
+        : Math.min(
+            spec.items.length,
+            Math.max(
+              fragmentCount(eligible.length, spec.items.length),
+              Math.ceil(spec.items.length / MAX_ITEMS_PER_FRAGMENT),
+            ),
+          );
     const sizes = splitWork(spec.items.length, fragments);
+    const replicas = spec.type === "sql-analytics" ? INITIAL_REPLICAS : 1;
     const tasks: TaskRow[] = [];
     let from = 0;
     let held = 0n;
     for (const [index, size] of sizes.entries()) {
-      const taskId = `${jobId}.${index}`;
-      // The budget is held per fragment, in proportion to its items; the last takes the dust.
-      const holdAmount =
-        index === sizes.length - 1
+      for (let replica = 0; replica < replicas; replica++) {
+        const taskId = replica === 0 ? `${jobId}.${index}` : `${jobId}.${index}.r${replica}`;
+        const last = index === sizes.length - 1 && replica === replicas - 1;
+        // The budget is held per task, in proportion to its items; the last takes the dust.
+        const holdAmount = last
           ? budget - held
-          : (budget * BigInt(size)) / BigInt(spec.items.length);
-      held += holdAmount;
-      tasks.push({
-        id: taskId,
-        job_id: jobId,
-        idx: index,
-        item_from: from,
-        item_to: from + size,
-        cu: itemCu.slice(from, from + size).reduce((a, b) => a + b, 0),
-        state: "pending",
-        device_id: null,
-        attempt: 0,
-        lease_expires_ms: null,
-        hold_id: `hold:${taskId}`,
-        hold_amount: holdAmount.toString(),
-        output_json: null,
-        price: null,
-        reward: null,
-        excluded_json: "[]",
-        done_ms: null,
-      });
+          : (budget * BigInt(size)) / BigInt(spec.items.length * replicas);
+        held += holdAmount;
+        tasks.push({
+          id: taskId,
+          job_id: jobId,
+          idx: index,
+          item_from: from,
+          item_to: from + size,
+          cu: itemCu.slice(from, from + size).reduce((a, b) => a + b, 0) / replicas,
+          state: "pending",
+          device_id: null,
+          attempt: 0,
+          lease_expires_ms: null,
+          hold_id: `hold:${taskId}`,
+          hold_amount: holdAmount.toString(),
+          output_json: null,
+          price: null,
+          reward: null,
+          excluded_json: "[]",
+          done_ms: null,
+        });
+      }
       from += size;
     }
     const job: JobRow = {
@@ -350,6 +368,14 @@ export class Bank {
     const spec = submit.spec;
     if (spec.type === "hash")
       return spec.items.map((item) => costCu({ type: "hash", iterations: item.iterations }));
+    if (spec.type === "sql-analytics") {
+      const query = analyticsQuery(spec);
+      for (const item of spec.items) this.requireArtifact(item.sha256, "data fragment");
+      // Every fragment runs INITIAL_REPLICAS times: the quote pays for the quorum.
+      return analyticsItemCosts(spec, query, this.o.params.costModel).map(
+        (cu) => cu * INITIAL_REPLICAS,
+      );
+    }
     for (const sha of Object.values(spec.artifacts)) {
       if (!this.o.artifacts.has(sha)) {
         throw new DpnError("ARTIFACT_NOT_FOUND", `Artifact ${sha} has not been uploaded.`, {
@@ -367,6 +393,14 @@ export class Bank {
     }
     const perProof = costCu({ type: "zk-groth16", constraints: spec.constraints, proofs: 1 });
     return spec.items.map(() => perProof);
+  }
+
+  private requireArtifact(sha256: string, what: string): void {
+    if (!this.o.artifacts.has(sha256)) {
+      throw new DpnError("ARTIFACT_NOT_FOUND", `The ${what} ${sha256} has not been uploaded.`, {
+        hint: "Upload it first (PUT /v1/artifacts/{sha256}), then submit the job.",
+      });
+    }
   }
 
   private async fund(job: JobRow, tasks: readonly TaskRow[]): Promise<void> {
@@ -438,17 +472,22 @@ export class Bank {
     const job = this.requireJob(jobId);
     const tasks = this.o.store.tasksOf(jobId);
     let spent = 0n;
-    let itemsDone = 0;
+    // Replicas share their fragment's items: count each fragment once.
+    const fragmentItems = new Map<number, number>();
+    const doneFragments = new Set<number>();
     for (const task of tasks) {
       if (task.price !== null) spent += BigInt(task.price);
-      if (task.state === "done") itemsDone += task.item_to - task.item_from;
+      fragmentItems.set(task.idx, task.item_to - task.item_from);
+      if (task.state === "done") doneFragments.add(task.idx);
     }
+    let itemsDone = 0;
+    for (const idx of doneFragments) itemsDone += fragmentItems.get(idx) ?? 0;
     return {
       jobId,
       state: job.state,
       type: job.type,
       requester: job.requester,
-      items: tasks.reduce((n, t) => n + t.item_to - t.item_from, 0),
+      items: [...fragmentItems.values()].reduce((n, items) => n + items, 0),
       itemsDone,
       cu: job.cu,
       quote: formatDpn(BigInt(job.quote)),
@@ -480,12 +519,45 @@ export class Bank {
   } {
     const job = this.requireJob(jobId);
     const outputs: unknown[] = [];
+    const spec = this.specOf(job);
+    if (spec.type === "sql-analytics") return this.analyticsResult(job, spec);
     for (const task of this.o.store.tasksOf(jobId)) {
       const taskOutputs: unknown[] =
         task.output_json === null ? [] : (JSON.parse(task.output_json) as unknown[]);
       for (let i = 0; i < task.item_to - task.item_from; i++) outputs.push(taskOutputs[i] ?? null);
     }
     return { jobId, state: job.state, outputs };
+  }
+
+  /**
+   * An analytics job's result: the accepted partial of each fragment (one done replica per
+   * fragment; agreeing replicas are byte-identical) merged by the node, once every fragment has
+   * one. Until then the partials so far, unmerged.
+   */
+  private analyticsResult(
+    job: JobRow,
+    spec: AnalyticsSpec,
+  ): {
+    readonly jobId: string;
+    readonly state: string;
+    readonly outputs: unknown[];
+    readonly result?: unknown;
+  } {
+    const accepted = new Map<number, unknown>();
+    for (const task of this.o.store.tasksOf(job.id)) {
+      if (task.state === "done" && task.output_json !== null && !accepted.has(task.idx)) {
+        accepted.set(
+          task.idx,
+          (JSON.parse(task.output_json) as Array<{ partial: unknown }>)[0]?.partial,
+        );
+      }
+    }
+    const outputs = spec.items.map((_, idx) => accepted.get(idx) ?? null);
+    if (accepted.size < spec.items.length) return { jobId: job.id, state: job.state, outputs };
+    const query = analyticsQuery(spec);
+    const partials = outputs.map((partial) => parsePartial(query, partial));
+    const release = releaseResult(job.id, job.seed, spec, partials);
+    return { jobId: job.id, state: job.state, outputs, result: release };
   }
 
   // ---- assignment and dispatch ---------------------------------------------------------------
@@ -496,9 +568,7 @@ export class Bank {
   ): DeviceSession[] {
     return [...this.sessions.values()].filter(
       (s) =>
-        s.taskTypes.includes(type) &&
-        !excluded.has(s.deviceId) &&
-        isEligible(s, type === "hash" ? "hash" : "zk-groth16"),
+        s.taskTypes.includes(type) && !excluded.has(s.deviceId) && isEligible(s, type as TaskType),
     );
   }
 
@@ -509,11 +579,20 @@ export class Bank {
    */
   private assign(jobId: string, taskIds: readonly string[]): void {
     const job = this.requireJob(jobId);
+    if (job.type === "sql-analytics" && taskIds.length > 1) {
+      // Replicas of a fragment must run on different devices: assign them one at a time, each
+      // excluding the devices its siblings went to.
+      for (const id of taskIds) this.assign(jobId, [id]);
+      return;
+    }
     const tasks = taskIds
       .map((id) => this.o.store.task(id))
       .filter((t): t is TaskRow => t !== undefined && t.state === "pending");
     if (tasks.length === 0) return;
     const excluded = new Set<string>(tasks.flatMap((t) => JSON.parse(t.excluded_json) as string[]));
+    if (job.type === "sql-analytics") {
+      for (const task of tasks) for (const d of this.replicaDevices(task)) excluded.add(d);
+    }
     // Devices already holding another fragment of this job count as holding one (anti-monopoly).
     const holding = new Set(
       this.o.store
@@ -558,6 +637,19 @@ export class Bank {
     }
   }
 
+  /** Devices that hold, ran, or are queued for another replica of the task's fragment. */
+  private replicaDevices(task: TaskRow): Set<string> {
+    const devices = new Set<string>();
+    for (const sibling of this.o.store.tasksOf(task.job_id)) {
+      if (sibling.idx !== task.idx || sibling.id === task.id) continue;
+      if (sibling.device_id !== null) devices.add(sibling.device_id);
+      for (const session of this.sessions.values()) {
+        if (session.queue.includes(sibling.id)) devices.add(session.deviceId);
+      }
+    }
+    return devices;
+  }
+
   /** Sends queued tasks to devices that have asked for work, one frame per device. */
   dispatch(): void {
     this.rebalance();
@@ -581,8 +673,18 @@ export class Bank {
             jobId: job.id,
             type: spec.type,
             leaseExpiresAtMs,
-            artifacts: spec.type === "zk-groth16" ? { ...spec.artifacts } : {},
-            items: spec.items.slice(task.item_from, task.item_to),
+            artifacts:
+              spec.type === "zk-groth16"
+                ? { ...spec.artifacts }
+                : spec.type === "sql-analytics"
+                  ? { fragment: spec.items[task.item_from]?.sha256 ?? "" }
+                  : {},
+            items:
+              spec.type === "sql-analytics"
+                ? spec.items
+                    .slice(task.item_from, task.item_to)
+                    .map((item) => ({ ...item, query: analyticsQuery(spec) }))
+                : spec.items.slice(task.item_from, task.item_to),
           });
         }
       });
@@ -641,13 +743,175 @@ export class Bank {
       this.assign(job.id, [task.id]);
       return rejected(verdict.code ?? "RESULT_REJECTED", verdict.reason ?? "rejected");
     }
+    if (job.type === "sql-analytics") {
+      // A well-formed replica waits for its fragment's quorum (docs/protocol.md §Analytics jobs).
+      this.o.store.markReplicated(task.id, JSON.stringify(result.outputs));
+      const outcome = (await this.decideFragment(job, task.idx)).get(task.id);
+      if (outcome === "outvoted") {
+        return rejected(
+          "QUORUM_OUTVOTED",
+          "other replicas of this fragment agreed on another result",
+        );
+      }
+      if (outcome === undefined) {
+        return { taskId: task.id, accepted: true, code: "QUORUM_PENDING", reward: "0" };
+      }
+      return { taskId: task.id, accepted: true, reward: formatDpn(outcome) };
+    }
     this.o.store.markSettling(task.id, JSON.stringify(result.outputs));
     const paid = await this.settle(task.id, session);
     return { taskId: task.id, accepted: true, reward: formatDpn(paid) };
   }
 
+  /**
+   * Decides one analytics fragment from the replicas returned so far (docs/protocol.md §Analytics
+   * jobs): on a quorum the agreeing replicas are paid like any verified task, the outvoted ones
+   * lose reputation and are not paid, and replicas still out are withdrawn; without one, more
+   * replicas are placed (each with its own hold), up to the policy's limit; an inconclusive
+   * fragment stops the job. Returns what happened to each returned replica (reward or outvoted).
+   */
+  private async decideFragment(
+    job: JobRow,
+    idx: number,
+  ): Promise<Map<string, bigint | "outvoted">> {
+    const outcome = new Map<string, bigint | "outvoted">();
+    const siblings = this.o.store.tasksOf(job.id).filter((t) => t.idx === idx);
+    if (siblings.some((t) => t.state === "done" || t.state === "settling")) return outcome;
+    const returned = siblings.filter((t) => t.state === "replicated" && t.device_id !== null);
+    const votes = returned.map((t) => ({
+      deviceId: t.device_id as string,
+      digest: (JSON.parse(t.output_json ?? "[]") as Array<{ digest: string }>)[0]?.digest ?? "",
+      reputation:
+        this.sessions.get(t.device_id as string)?.reputation ??
+        this.deviceReputation(t.device_id as string),
+    }));
+    const decision = fragmentDecision(job.seed, idx, votes);
+    const open = siblings.filter((t) => t.state === "pending" || t.state === "leased");
+    if (decision.status === "accepted") {
+      for (const task of returned) {
+        const deviceId = task.device_id as string;
+        if (decision.agreeing.includes(deviceId)) {
+          this.o.store.markSettling(task.id, task.output_json ?? "[]");
+          outcome.set(task.id, await this.settle(task.id, this.sessions.get(deviceId)));
+        } else {
+          this.penalise(deviceId);
+          this.o.store.setTaskState(task.id, "outvoted");
+          await this.releaseHolds([task]);
+          outcome.set(task.id, "outvoted");
+          this.o.log("warn", "replica outvoted", { taskId: task.id, deviceId });
+        }
+      }
+      // Replicas still out are no longer needed: withdraw them and return their holds.
+      for (const task of open) this.withdraw(task);
+      await this.releaseHolds(open);
+      this.finishIfComplete(job.id);
+      this.jobEvents.emit("job", job.id);
+      return outcome;
+    }
+    if (decision.status === "inconclusive") {
+      this.o.log("warn", "no quorum for an analytics fragment; the job stops", {
+        jobId: job.id,
+        idx,
+      });
+      for (const task of returned) {
+        this.o.store.setTaskState(task.id, "outvoted");
+        await this.releaseHolds([task]);
+        outcome.set(task.id, "outvoted");
+      }
+      await this.cancelJob(job.requester, job.id, "cancelled");
+      return outcome;
+    }
+    const missing = decision.additionalReplicas - open.length;
+    if (missing > 0) await this.addReplicas(job, siblings, missing);
+    return outcome;
+  }
+
+  /** Places `count` more replicas of a fragment, each with a hold of twice its price now. */
+  private async addReplicas(
+    job: JobRow,
+    siblings: readonly TaskRow[],
+    count: number,
+  ): Promise<void> {
+    const template = siblings[0];
+    if (template === undefined) return;
+    const economics = await this.economics();
+    const amount = priceDpn(template.cu, economics.rate) * 2n;
+    const created: TaskRow[] = [];
+    for (let n = 0; n < count; n++) {
+      const id = `${job.id}.${template.idx}.r${siblings.length + n}`;
+      created.push({
+        ...template,
+        id,
+        state: "pending",
+        device_id: null,
+        attempt: 0,
+        lease_expires_ms: null,
+        hold_id: `hold:${id}`,
+        hold_amount: amount.toString(),
+        output_json: null,
+        price: null,
+        reward: null,
+        excluded_json: "[]",
+        done_ms: null,
+      });
+    }
+    try {
+      await this.fund(job, created);
+    } catch (error) {
+      if (!isDpnError(error, "LEDGER_INSUFFICIENT_FUNDS")) throw error;
+      await this.releaseHolds(created);
+      this.o.log("warn", "no funds for another replica; the job stops", { jobId: job.id });
+      await this.cancelJob(job.requester, job.id, "budget-exhausted");
+      return;
+    }
+    this.o.store.insertTasks(created);
+    this.o.log("info", "replicas added for a disputed fragment", {
+      jobId: job.id,
+      idx: template.idx,
+      count,
+    });
+    this.assign(
+      job.id,
+      created.map((t) => t.id),
+    );
+    this.dispatch();
+  }
+
+  /** Takes a pending or leased task away from every device (it will not be needed). */
+  private withdraw(task: TaskRow): void {
+    this.o.store.setTaskState(task.id, "cancelled");
+    for (const session of this.sessions.values()) {
+      session.leased.delete(task.id);
+      const at = session.queue.indexOf(task.id);
+      if (at !== -1) session.queue.splice(at, 1);
+    }
+  }
+
+  /** A device's result was refused (or outvoted): its reputation falls, it is not paid. */
+  private penalise(deviceId: string): void {
+    const session = this.sessions.get(deviceId);
+    const device = this.o.store.device(deviceId);
+    const reputation = afterRejected(
+      session?.reputation ?? device?.reputation ?? INITIAL_REPUTATION,
+    );
+    if (session !== undefined) session.reputation = reputation;
+    this.o.store.recordDeviceOutcome(
+      deviceId,
+      false,
+      reputation,
+      BigInt(device?.earned ?? "0"),
+      0,
+      this.o.now(),
+      session?.runStartMs ?? device?.run_start_ms ?? this.o.now(),
+    );
+  }
+
   private async verify(job: JobRow, task: TaskRow, outputs: readonly unknown[]): Promise<Verdict> {
     const spec = this.specOf(job);
+    if (spec.type === "sql-analytics") {
+      const checked = checkAnalyticsOutput(analyticsQuery(spec), outputs);
+      return checked.ok ? { ok: true } : checked;
+    }
     if (spec.type === "hash")
       return this.o.verifier.verifyHash(spec.items.slice(task.item_from, task.item_to), outputs);
     return this.o.verifier.verifyGroth16(
@@ -749,7 +1013,18 @@ export class Bank {
 
   private finishIfComplete(jobId: string): void {
     const tasks = this.o.store.tasksOf(jobId);
-    if (tasks.every((t) => t.state === "done")) {
+    // Done when every fragment has a done task and nothing is still running; replicas that were
+    // outvoted or withdrawn do not hold a job open.
+    const fragments = new Set(tasks.map((t) => t.idx));
+    const done = new Set(tasks.filter((t) => t.state === "done").map((t) => t.idx));
+    const running = tasks.some(
+      (t) =>
+        t.state === "pending" ||
+        t.state === "leased" ||
+        t.state === "settling" ||
+        t.state === "replicated",
+    );
+    if (done.size === fragments.size && !running) {
       const job = this.requireJob(jobId);
       if (job.state === "open") {
         this.o.store.setJobState(jobId, "done", this.o.now());
@@ -902,6 +1177,11 @@ export class Bank {
       this.o.store.setJobState(job.id, "open");
     }
     for (const task of this.o.store.tasksInState("settling")) await this.settle(task.id, undefined);
+    // Analytics replicas that returned before a crash: decide their fragments again.
+    for (const task of this.o.store.tasksInState("replicated")) {
+      const job = this.o.store.job(task.job_id);
+      if (job !== undefined && job.state === "open") await this.decideFragment(job, task.idx);
+    }
     for (const task of this.o.store.tasksInState("leased")) {
       this.o.store.requeueTask(task.id, JSON.parse(task.excluded_json) as string[]);
     }

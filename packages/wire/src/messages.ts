@@ -32,7 +32,7 @@ export const Geohash4 = z
 export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64");
 const Decimal = z.string().regex(/^\d{1,78}$/, "a decimal field element");
 
-export const TaskTypeName = z.enum(["zk-groth16", "hash"]);
+export const TaskTypeName = z.enum(["zk-groth16", "hash", "sql-analytics"]);
 export type TaskTypeName = z.infer<typeof TaskTypeName>;
 
 /** Inputs of one `hash` item: SHA-256 iterated `iterations` times from `seed`. */
@@ -95,8 +95,37 @@ export const HashJobSpec = z.strictObject({
   items: z.array(HashItem).min(1).max(MAX_JOB_ITEMS),
 });
 
+/** One data fragment of an analytics job: an uploaded Parquet or CSV file. */
+export const DataFragment = z.strictObject({
+  sha256: Sha256Hex,
+  format: z.enum(["parquet", "csv"]),
+  /** Rows in the fragment, for the cost model (the requester declares; replicas check nothing). */
+  rows: z.number().int().min(1).max(1_000_000_000),
+});
+export type DataFragment = z.infer<typeof DataFragment>;
+
+/**
+ * An aggregate query over data fragments (docs/protocol.md §Analytics jobs): the query is the
+ * analytics package's QuerySpec or SQL text, validated by the node against its whitelist; each
+ * fragment runs on light devices under a reputation-adaptive replication quorum.
+ */
+export const AnalyticsJobSpec = z.strictObject({
+  type: z.literal("sql-analytics"),
+  query: z.union([z.string().min(1).max(4_096), z.record(z.string(), z.unknown())]),
+  items: z.array(DataFragment).min(1).max(1_000),
+  /** Release the merged result with Laplace noise at this ε (needs clamp bounds for sums). */
+  epsilon: z.optional(z.number().positive().max(100)),
+});
+
+/** What a device returns for one analytics fragment: the canonical partial aggregate. */
+export const AnalyticsOutput = z.strictObject({
+  partial: z.record(z.string(), z.unknown()),
+  digest: Sha256Hex,
+});
+export type AnalyticsOutput = z.infer<typeof AnalyticsOutput>;
+
 export const JobSubmit = z.strictObject({
-  spec: z.discriminatedUnion("type", [ZkJobSpec, HashJobSpec]),
+  spec: z.discriminatedUnion("type", [ZkJobSpec, HashJobSpec, AnalyticsJobSpec]),
   /** The most the requester will pay; the node holds it and releases what is not spent. */
   budget: DpnAmount,
   /** When the job must be done (ms since epoch); unfinished work is then cancelled. */

@@ -6,7 +6,18 @@ import Database from "better-sqlite3";
  * on disk. Token balances never live here; the ledger owns them.
  */
 export type JobState = "funding" | "open" | "done" | "cancelled" | "expired" | "budget-exhausted";
-export type TaskState = "pending" | "leased" | "settling" | "done" | "cancelled";
+/**
+ * `replicated`: an analytics replica returned and waits for its fragment's quorum;
+ * `outvoted`: the quorum accepted another result (not paid).
+ */
+export type TaskState =
+  | "pending"
+  | "leased"
+  | "settling"
+  | "replicated"
+  | "done"
+  | "outvoted"
+  | "cancelled";
 
 export interface DeviceRow {
   readonly id: string;
@@ -269,6 +280,31 @@ export class NodeStore {
       .run(JSON.stringify(excluded), id);
   }
 
+  insertTasks(tasks: readonly TaskRow[]): void {
+    this.transaction(() => {
+      const insert = this.db.prepare(
+        `INSERT INTO tasks VALUES (@id, @job_id, @idx, @item_from, @item_to, @cu, @state, @device_id, @attempt,
+           @lease_expires_ms, @hold_id, @hold_amount, @output_json, @price, @reward, @excluded_json, @done_ms)`,
+      );
+      for (const task of tasks) insert.run(task);
+    });
+  }
+
+  setTaskState(id: string, state: TaskState): void {
+    this.db
+      .prepare("UPDATE tasks SET state = ?, lease_expires_ms = NULL WHERE id = ?")
+      .run(state, id);
+  }
+
+  /** An analytics replica's output, kept until its fragment's quorum decides. */
+  markReplicated(id: string, outputJson: string): void {
+    this.db
+      .prepare(
+        "UPDATE tasks SET state = 'replicated', output_json = ?, lease_expires_ms = NULL WHERE id = ?",
+      )
+      .run(outputJson, id);
+  }
+
   /** The verified output is stored before settlement, so a crash mid-settlement resumes it. */
   markSettling(id: string, outputJson: string): void {
     this.db
@@ -286,11 +322,13 @@ export class NodeStore {
 
   cancelOpenTasks(jobId: string): TaskRow[] {
     const open = this.db
-      .prepare("SELECT * FROM tasks WHERE job_id = ? AND state IN ('pending', 'leased')")
+      .prepare(
+        "SELECT * FROM tasks WHERE job_id = ? AND state IN ('pending', 'leased', 'replicated')",
+      )
       .all(jobId) as TaskRow[];
     this.db
       .prepare(
-        "UPDATE tasks SET state = 'cancelled', lease_expires_ms = NULL WHERE job_id = ? AND state IN ('pending', 'leased')",
+        "UPDATE tasks SET state = 'cancelled', lease_expires_ms = NULL WHERE job_id = ? AND state IN ('pending', 'leased', 'replicated')",
       )
       .run(jobId);
     return open;

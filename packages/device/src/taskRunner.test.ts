@@ -1,0 +1,67 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  canonicalJson,
+  FLIGHTS_3M_PARQUET,
+  parseSqlQuery,
+  runFragmentQuery,
+  sha256Hex,
+  splitDataset,
+} from "@dpn/analytics";
+import { isDpnError } from "@dpn/protocol";
+import type { Lease } from "@dpn/wire";
+import { describe, expect, it } from "vitest";
+import { ArtifactCache } from "./artifactCache.ts";
+import type { ExecutorPool } from "./executors/pool.ts";
+import { runLease } from "./taskRunner.ts";
+
+/** The device side of sql-analytics: a lease runs the query over the fragment it downloads. */
+describe("runLease for sql-analytics", () => {
+  it("returns the fragment's canonical partial and its digest, and refuses a mismatched lease", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dpn-device-analytics-"));
+    const { paths, rows } = await splitDataset({
+      source: FLIGHTS_3M_PARQUET,
+      outDir: join(dir, "data"),
+      fragments: 1,
+      rows: 5_000,
+    });
+    const bytes = readFileSync(paths[0] as string);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    const cache = new ArtifactCache({
+      dir: join(dir, "cache"),
+      source: async function* () {
+        yield bytes;
+      },
+    });
+    const query = parseSqlQuery(
+      "SELECT origin, count(*), sum(delay) FROM fragment GROUP BY origin",
+    );
+    const lease: Lease = {
+      taskId: "job_1.0",
+      jobId: "job_1",
+      type: "sql-analytics",
+      leaseExpiresAtMs: Date.now() + 60_000,
+      artifacts: { fragment: sha256 },
+      items: [{ sha256, format: "parquet", rows: rows[0], query }],
+    };
+    // Analytics never touches the proving pool.
+    const runner = { pool: {} as ExecutorPool, cache };
+    const result = await runLease(lease, runner, new AbortController().signal);
+    const [output] = result.outputs as Array<{ partial: unknown; digest: string }>;
+    const reference = await runFragmentQuery(
+      { path: paths[0] as string, format: "parquet" },
+      query,
+    );
+    expect(output?.partial).toEqual(reference.partial);
+    expect(output?.digest).toBe(sha256Hex(canonicalJson(reference.partial)));
+
+    const error = await runLease(
+      { ...lease, artifacts: { fragment: "0".repeat(64) } },
+      runner,
+      new AbortController().signal,
+    ).catch((e: unknown) => e);
+    expect(isDpnError(error) ? error.code : error).toBe("DEVICE_TASK_INVALID");
+  }, 60_000);
+});

@@ -1,0 +1,147 @@
+import {
+  canonicalJson,
+  combinePartials,
+  decideQuorum,
+  finalizeResult,
+  type NoisyResult,
+  type Partial,
+  parsePartial,
+  parseQuerySpec,
+  parseSqlQuery,
+  planReplication,
+  type QueryResult,
+  type QuerySpec,
+  type QuorumDecision,
+  releaseWithLaplace,
+  sha256Hex,
+} from "@dpn/analytics";
+import {
+  type CostModelParams,
+  costCu,
+  createPrivacyBudget,
+  DpnError,
+  isDpnError,
+  seededRng,
+} from "@dpn/protocol";
+import { AnalyticsOutput, type JobSubmit, parseMessage } from "@dpn/wire";
+import type { Verdict } from "./verify/verifier.ts";
+
+/**
+ * `sql-analytics` jobs in the bank (docs/protocol.md §Analytics jobs): the query is validated
+ * against the analytics whitelist at submission, each data fragment is one task run on a light
+ * (or any) device, results are compared by digest under a reputation-adaptive k-of-n quorum
+ * (BOINC style), and the accepted partial aggregates are merged into the job's result.
+ */
+export type AnalyticsSpec = Extract<JobSubmit["spec"], { type: "sql-analytics" }>;
+
+/** Replicas placed per fragment at submission: the base quorum of an ordinary device. */
+export const INITIAL_REPLICAS = 2;
+
+/** The query as the node will run it; throws the analytics package's coded errors. */
+export function analyticsQuery(spec: AnalyticsSpec): QuerySpec {
+  return typeof spec.query === "string" ? parseSqlQuery(spec.query) : parseQuerySpec(spec.query);
+}
+
+/** CU of one execution of the query over each fragment: rows × columns read (§Compute units). */
+export function analyticsItemCosts(
+  spec: AnalyticsSpec,
+  query: QuerySpec,
+  costModel: CostModelParams,
+): number[] {
+  const columns = new Set<string>([
+    ...(query.groupBy ?? []),
+    ...query.select.flatMap((s) => (s.column === undefined ? [] : [s.column])),
+    ...(query.where ?? []).map((w) => w.column),
+  ]);
+  return spec.items.map((item) =>
+    costCu(
+      { type: "sql-analytics", rows: item.rows, columns: Math.max(1, columns.size) },
+      costModel,
+    ),
+  );
+}
+
+/**
+ * Checks one replica's output: the partial must parse for this query, and its digest is
+ * recomputed here (a device's own digest is never trusted). Agreement is decided by the quorum.
+ */
+export function checkAnalyticsOutput(
+  query: QuerySpec,
+  outputs: readonly unknown[],
+): (Verdict & { ok: false }) | { ok: true; digest: string; partial: Partial } {
+  try {
+    if (outputs.length !== 1)
+      throw new DpnError("ANALYTICS_PARTIAL_INVALID", "one output per fragment");
+    const output = parseMessage(AnalyticsOutput, outputs[0], "analytics output");
+    const partial = parsePartial(query, output.partial);
+    const digest = sha256Hex(canonicalJson(partial));
+    if (digest !== output.digest) {
+      return {
+        ok: false,
+        code: "ANALYTICS_DIGEST_MISMATCH",
+        reason: "the digest is not the partial's",
+      };
+    }
+    return { ok: true, digest, partial };
+  } catch (error) {
+    if (!isDpnError(error)) throw error;
+    return { ok: false, code: error.code, reason: error.message };
+  }
+}
+
+export interface ReplicaVote {
+  readonly deviceId: string;
+  readonly digest: string;
+  readonly reputation: number;
+}
+
+/**
+ * The quorum decision for one fragment from the replicas returned so far. Whether a trusted
+ * device's fragment is spot-checked is drawn from the job's seed and the fragment index, so the
+ * choice is reproducible and the device cannot know it.
+ */
+export function fragmentDecision(
+  jobSeed: string,
+  index: number,
+  votes: readonly ReplicaVote[],
+): QuorumDecision {
+  const first = votes[0];
+  const spotCheck =
+    first === undefined
+      ? false
+      : planReplication(first.reputation, seededRng(`${jobSeed}:spot:${index}`)).spotCheck;
+  return decideQuorum({
+    replicas: votes.map((v) => ({ deviceId: v.deviceId, digest: v.digest })),
+    reputations: Object.fromEntries(votes.map((v) => [v.deviceId, v.reputation])),
+    spotCheck,
+  });
+}
+
+export interface AnalyticsRelease {
+  readonly result: QueryResult | NoisyResult;
+  /** ε spent on the release (absent: released exactly). */
+  readonly epsilon?: number;
+}
+
+/**
+ * Merges the accepted partials (one per fragment) into the job's result; with `epsilon`, the
+ * release carries Laplace noise (seeded by the job, so the released numbers are fixed once).
+ */
+export function releaseResult(
+  jobId: string,
+  jobSeed: string,
+  spec: AnalyticsSpec,
+  partials: readonly Partial[],
+): AnalyticsRelease {
+  const query = analyticsQuery(spec);
+  const combined = combinePartials(query, partials);
+  if (spec.epsilon === undefined) return { result: finalizeResult(query, combined) };
+  const { result } = releaseWithLaplace(
+    query,
+    combined,
+    { epsilon: spec.epsilon },
+    createPrivacyBudget(jobId, "release"),
+    seededRng(`${jobSeed}:release`),
+  );
+  return { result, epsilon: spec.epsilon };
+}
