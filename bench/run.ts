@@ -13,6 +13,8 @@ const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   dispatch: () => import("./dispatch.ts"),
   prove: () => import("./prove.ts"),
   sim: () => import("./sim.ts"),
+  analytics: () => import("./analytics.ts"),
+  fl: () => import("./fl.ts"),
 };
 
 async function main(): Promise<void> {

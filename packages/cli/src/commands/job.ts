@@ -4,7 +4,7 @@ import type { JobView } from "@dpn/sdk";
 import type { Command } from "commander";
 import { type CommonOptions, client, print } from "../context.ts";
 import { jobProgress } from "../progress.ts";
-import { buildSpec, type JobSpecOptions } from "./jobSpec.ts";
+import { buildSpec, type JobSpecOptions, precheckSpec } from "./jobSpec.ts";
 
 function renderJob(job: JobView): string {
   const lines = [
@@ -34,7 +34,7 @@ export function jobCommand(program: Command): void {
     .description("submit a job: Groth16 proofs (the example circuit or yours) or hash work")
     .option("--node <url>", "bank node URL (default $DPN_NODE or http://127.0.0.1:7070)")
     .option("--keys <path>", "your key file")
-    .option("--type <type>", "zk-groth16 or hash", "zk-groth16")
+    .option("--type <type>", "zk-groth16, hash or sql-analytics", "zk-groth16")
     .option("--circuit <name>", "example: the bundled Poseidon-chain circuit")
     .option("--proofs <n>", "proofs to generate with the example circuit", "16")
     .option("--seed <seed>", "seed for the example circuit's inputs")
@@ -46,6 +46,10 @@ export function jobCommand(program: Command): void {
     .option("--public-inputs <names>", "comma-separated names of your circuit's public inputs")
     .option("--items <n>", "hash: number of items", "64")
     .option("--iterations <n>", "hash: SHA-256 iterations per item", "100000")
+    .option("--query <sql>", "sql-analytics: an aggregate query over the table `fragment`")
+    .option("--data <files>", "sql-analytics: comma-separated .parquet or .csv fragments")
+    .option("--example-data <n>", "sql-analytics: split the bundled flights into n fragments")
+    .option("--epsilon <ε>", "sql-analytics: release the result with Laplace noise at this ε")
     .option("--budget <dpn>", "the most you will pay (default: twice the current quote)")
     .option("--deadline <duration>", "time allowed, e.g. 10m", "30m")
     .option("--wait", "follow the job until it ends, with a progress bar", false)
@@ -55,6 +59,7 @@ export function jobCommand(program: Command): void {
         options: JobSpecOptions &
           CommonOptions & { budget?: string; deadline: string; wait: boolean },
       ) => {
+        precheckSpec(options);
         const dpn = client(options, true);
         const { spec, cu } = await buildSpec(dpn, options);
         let budget = options.budget;

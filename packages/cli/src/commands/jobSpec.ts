@@ -1,5 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { extname, join, resolve } from "node:path";
+import {
+  FLIGHTS_3M_PARQUET,
+  mergePartials,
+  parseSqlQuery,
+  runFragmentQuery,
+  splitDataset,
+} from "@dpn/analytics";
 import { exampleInputs, expectedPublicSignals, poseidonChain } from "@dpn/circuits";
 import { costCu, DpnError } from "@dpn/protocol";
 import type { DpnClient } from "@dpn/sdk";
@@ -22,6 +31,10 @@ export interface JobSpecOptions {
   readonly inputs?: string;
   readonly constraints?: string;
   readonly publicInputs?: string;
+  readonly query?: string;
+  readonly data?: string;
+  readonly exampleData?: string;
+  readonly epsilon?: string;
 }
 
 function count(value: string | undefined, name: string, fallback: number, max: number): number {
@@ -50,9 +63,10 @@ export async function buildSpec(
     };
     return { spec, cu: items * costCu({ type: "hash", iterations }) };
   }
+  if (o.type === "sql-analytics") return analyticsSpec(client, o);
   if (o.type !== "zk-groth16") {
     throw new DpnError("CLI_INVALID_OPTION", `Unknown job type ${o.type}.`, {
-      hint: "Use --type zk-groth16 or --type hash.",
+      hint: "Use --type zk-groth16, hash or sql-analytics.",
     });
   }
   if (o.circuit === "example" || (o.circuit === undefined && o.wasm === undefined)) {
@@ -108,4 +122,90 @@ export async function buildSpec(
     items: inputs,
   } as JobSubmit["spec"];
   return { spec, cu: costCu({ type: "zk-groth16", constraints, proofs: spec.items.length }) };
+}
+
+/**
+ * An analytics job: the query is checked here with the same whitelist the node uses (so a bad
+ * query fails before anything is uploaded), each data file is uploaded as one fragment and its
+ * rows counted for the price. `--example-data n` splits the first 100,000 flights of the bundled
+ * vega-datasets file into n Parquet fragments.
+ */
+/** Checks what can be checked without a node or keys, so a bad job fails first and fast. */
+export function precheckSpec(o: JobSpecOptions): void {
+  if (o.type !== "sql-analytics") return;
+  if (o.query === undefined) {
+    throw new DpnError("CLI_INVALID_OPTION", "An analytics job needs --query.", {
+      hint: 'For example --query "SELECT origin, count(*), avg(delay) FROM fragment GROUP BY origin".',
+    });
+  }
+  parseSqlQuery(o.query); // throws ANALYTICS_QUERY_* with the reason
+  if (o.data === undefined && o.exampleData === undefined) {
+    throw new DpnError("CLI_INVALID_OPTION", "An analytics job needs --data or --example-data.", {
+      hint: "Pass comma-separated .parquet or .csv files, or --example-data 4 for the bundled flights.",
+    });
+  }
+}
+
+async function analyticsSpec(
+  client: DpnClient,
+  o: JobSpecOptions,
+): Promise<{ spec: JobSubmit["spec"]; cu: number }> {
+  if (o.query === undefined) {
+    throw new DpnError("CLI_INVALID_OPTION", "An analytics job needs --query.", {
+      hint: 'For example --query "SELECT origin, count(*), avg(delay) FROM fragment GROUP BY origin".',
+    });
+  }
+  parseSqlQuery(o.query); // throws ANALYTICS_QUERY_* before anything is uploaded
+  let paths: readonly string[];
+  if (o.exampleData !== undefined) {
+    const fragments = count(o.exampleData, "--example-data", 4, 64);
+    const split = await splitDataset({
+      source: FLIGHTS_3M_PARQUET,
+      outDir: mkdtempSync(join(tmpdir(), "dpn-flights-")),
+      fragments,
+      rows: 100_000,
+    });
+    paths = split.paths;
+  } else if (o.data !== undefined) {
+    paths = o.data
+      .split(",")
+      .filter((p) => p !== "")
+      .map((p) => resolve(p));
+  } else {
+    throw new DpnError("CLI_INVALID_OPTION", "An analytics job needs --data or --example-data.", {
+      hint: "Pass comma-separated .parquet or .csv files, or --example-data 4 for the bundled flights.",
+    });
+  }
+  const rowCount = parseSqlQuery("SELECT count(*) FROM fragment");
+  const items = [];
+  let cu = 0;
+  for (const path of paths) {
+    const format = extname(path).toLowerCase() === ".csv" ? "csv" : "parquet";
+    const counted = mergePartials(rowCount, [
+      (await runFragmentQuery({ path, format }, rowCount)).partial,
+    ]);
+    const cell = counted.rows[0]?.[0];
+    const rows = Number(cell !== null && typeof cell === "object" && "int" in cell ? cell.int : 0);
+    if (rows < 1) {
+      throw new DpnError("CLI_INVALID_OPTION", `${path} has no rows.`, {
+        hint: "Give data files with at least one row.",
+      });
+    }
+    items.push({ sha256: await client.uploadArtifact(readFileSync(path)), format, rows });
+    cu += costCu({ type: "sql-analytics", rows, columns: 4 });
+  }
+  const epsilon = o.epsilon === undefined ? undefined : Number(o.epsilon);
+  if (epsilon !== undefined && !(epsilon > 0 && epsilon <= 100)) {
+    throw new DpnError("CLI_INVALID_OPTION", "--epsilon must be a number in (0, 100].", {
+      hint: "Smaller ε adds more noise; 1 is a common choice.",
+    });
+  }
+  const spec = {
+    type: "sql-analytics",
+    query: o.query,
+    items,
+    ...(epsilon === undefined ? {} : { epsilon }),
+  } as JobSubmit["spec"];
+  // Each fragment runs twice (the quorum): the default budget covers both.
+  return { spec, cu: cu * 2 };
 }
