@@ -250,7 +250,7 @@ describe("device agent against a node on loopback", () => {
       owner: OWNER,
       deviceClass: "pc",
       geohash: "u33d",
-      taskTypes: ["hash", "zk-groth16", "sql-analytics"],
+      taskTypes: ["hash", "zk-groth16", "sql-analytics", "fl-train"],
     });
     expect(connection.device?.id).toBe(DEVICE.id);
 

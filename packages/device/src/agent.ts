@@ -35,7 +35,7 @@ import {
   sealDeviceMessage,
 } from "./nodeFrames.ts";
 import { fetchNodeIdentity } from "./nodeIdentity.ts";
-import { runLease } from "./taskRunner.ts";
+import { closeFlTrainer, runLease } from "./taskRunner.ts";
 
 export const AGENT_VERSION: string = packageJson.version;
 /** Device → node heartbeat period (the node expires a silent device's leases). */
@@ -69,6 +69,7 @@ export const SUPPORTED_TASK_TYPES: readonly TaskTypeName[] = [
   "hash",
   "zk-groth16",
   "sql-analytics",
+  "fl-train",
 ];
 
 export interface DeviceOptions {
@@ -97,8 +98,13 @@ export interface DeviceOptions {
   readonly heartbeatMs?: number;
   /** Bound of the artifact cache in bytes (default DEFAULT_MAX_CACHE_BYTES). */
   readonly maxCacheBytes?: number;
-  /** Task types offered to the node (default both). */
+  /** Task types offered to the node (default all the agent runs). */
   readonly taskTypes?: readonly TaskTypeName[];
+  /**
+   * Data this device holds for federated training, as "dataset:partition"
+   * ("flights-regions/v1:pacific"); it trains on it locally and only updates leave.
+   */
+  readonly datasets?: readonly string[];
 }
 
 export type DevicePhase = "connecting" | "registering" | "ready" | "offline" | "stopped";
@@ -267,6 +273,9 @@ class DeviceAgent implements DeviceHandle {
           memoryMiB: hardware.memoryMiB,
           agentVersion: AGENT_VERSION,
           taskTypes: [...taskTypes],
+          ...(options.datasets === undefined || options.datasets.length === 0
+            ? {}
+            : { datasets: [...options.datasets] }),
         },
         "device options",
       );
@@ -814,6 +823,7 @@ class DeviceAgent implements DeviceHandle {
       });
     }
     await this.pool.destroy();
+    await closeFlTrainer();
     this.log("info", "stopped", {});
     this.emit({ type: "stopped" });
   }

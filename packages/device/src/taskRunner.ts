@@ -1,10 +1,20 @@
 import { performance } from "node:perf_hooks";
 import { runFragmentQuery } from "@dpn/analytics";
+import {
+  createTrainerPool,
+  encodeUpdate,
+  parseModelSpec,
+  parseTrainConfig,
+  REGIONAL_FLIGHTS,
+  regionalPartition,
+  type Trainer,
+} from "@dpn/fl";
 import { DpnError, isDpnError } from "@dpn/protocol";
 import {
   AnalyticsOutput,
   CircuitInput,
   DataFragment,
+  FlOutput,
   HashItem,
   HashOutput,
   type Lease,
@@ -89,10 +99,78 @@ async function prepare(
       }));
     }
     case "sql-analytics":
-      throw new DpnError(DEVICE_TASK_INVALID, "sql-analytics leases do not run on the pool.", {
+    case "fl-train":
+      throw new DpnError(DEVICE_TASK_INVALID, `${lease.type} leases do not run on the pool.`, {
         hint: "This is a device agent bug.",
       });
   }
+}
+
+const TrainingItem = z.strictObject({
+  dataset: z.string(),
+  partition: z.string(),
+  round: z.number().int(),
+  weights: z.string(),
+  model: z.record(z.string(), z.unknown()),
+  train: z.record(z.string(), z.unknown()),
+  topK: z.number().positive().max(1),
+  seed: z.string(),
+});
+
+let trainer: Trainer | undefined;
+
+/** Stops the training thread (agent shutdown). */
+export async function closeFlTrainer(): Promise<void> {
+  const t = trainer;
+  trainer = undefined;
+  await t?.destroy();
+}
+
+/**
+ * Trains the round's global model on the partition this device holds (its data stays here), in
+ * a tfjs-wasm worker thread, and returns the compressed update: top-k, 8-bit quantised.
+ */
+async function runTraining(lease: Lease, signal: AbortSignal): Promise<unknown[]> {
+  if (lease.items.length !== 1) {
+    throw new DpnError(DEVICE_TASK_INVALID, "A training lease carries exactly one item.", {
+      hint: "This is a node bug; the lease is dropped and will expire.",
+    });
+  }
+  const item = parseItem(TrainingItem, lease.items[0], "training item");
+  if (item.dataset !== REGIONAL_FLIGHTS) {
+    throw new DpnError(DEVICE_TASK_INVALID, `This agent does not hold data set ${item.dataset}.`, {
+      hint: "The node should lease training only to devices that registered the partition.",
+    });
+  }
+  const data = await regionalPartition(item.partition);
+  const spec = parseModelSpec(item.model);
+  const weightBytes = Buffer.from(item.weights, "base64");
+  const copy = new Uint8Array(weightBytes.length);
+  copy.set(weightBytes);
+  trainer ??= createTrainerPool({ threads: 1 });
+  const result = await trainer.train(
+    {
+      spec,
+      config: parseTrainConfig(item.train),
+      weights: new Float32Array(copy.buffer),
+      data,
+      seed: item.seed,
+    },
+    signal,
+  );
+  const encoded = encodeUpdate(
+    result.update,
+    item.topK >= 1 ? { kind: "quantize8" } : { kind: "topk+quantize8", fraction: item.topK },
+  );
+  return [
+    checkOutput(FlOutput, {
+      update: Buffer.from(encoded.bytes).toString("base64"),
+      samples: result.samples,
+      meanLoss: result.meanLoss,
+      bytesBefore: encoded.bytesBefore,
+      bytesAfter: encoded.bytesAfter,
+    }),
+  ];
 }
 
 const AnalyticsItem = DataFragment.extend({ query: z.record(z.string(), z.unknown()) });
@@ -149,9 +227,12 @@ export async function runLease(
 ): Promise<TaskResult> {
   const handles: ArtifactHandle[] = [];
   try {
-    if (lease.type === "sql-analytics") {
+    if (lease.type === "sql-analytics" || lease.type === "fl-train") {
       const startMs = performance.now();
-      const outputs = await runAnalytics(lease, runner.cache, handles);
+      const outputs =
+        lease.type === "fl-train"
+          ? await runTraining(lease, signal)
+          : await runAnalytics(lease, runner.cache, handles);
       signal.throwIfAborted();
       return { taskId: lease.taskId, outputs, elapsedMs: performance.now() - startMs };
     }

@@ -5,6 +5,7 @@ export * from "./aggregation/rules.ts";
 export * from "./compression.ts";
 export * from "./data/flights.ts";
 export * from "./data/penguins.ts";
+export * from "./data/regionalFlights.ts";
 export * from "./dataset.ts";
 export * from "./errors.ts";
 export * from "./executors/pool.ts";

@@ -43,6 +43,18 @@ import {
 } from "./devices/reputation.ts";
 import type { EconomicsSnapshot, RateService } from "./economics/rateService.ts";
 import type { ReserveDesk } from "./economics/reserve.ts";
+import {
+  admitUpdate,
+  closeRound,
+  DEFAULT_ROUND_DEADLINE_MS,
+  type FlSpec,
+  flSchedule,
+  initialGlobal,
+  planFl,
+  requiredHolding,
+  weightsFromBase64,
+  weightsToBase64,
+} from "./fl.ts";
 import type { DeviceRow, JobRow, NodeStore, TaskRow } from "./store/nodeStore.ts";
 import type { Verdict, Verifier } from "./verify/verifier.ts";
 
@@ -63,6 +75,8 @@ export interface DeviceSession {
   readonly geohash: string;
   readonly cuPerSec: number;
   readonly taskTypes: readonly string[];
+  /** "dataset:partition" the device holds for fl-train (its data never leaves it). */
+  readonly datasets: readonly string[];
   reputation: number;
   runStartMs: number;
   lastActiveMs: number;
@@ -242,6 +256,7 @@ export class Bank {
     }
     const spec = submit.spec;
     const budget = parseDpn(submit.budget);
+    if (spec.type === "fl-train") return this.submitFl(requester, submit, spec, budget, now);
     if (submit.deadlineMs <= now) {
       throw new DpnError("JOB_DEADLINE_PASSED", "The job's deadline is in the past.", {
         hint: "Set deadlineMs to a future time (milliseconds since 1970).",
@@ -364,10 +379,237 @@ export class Bank {
     return this.jobView(jobId);
   }
 
+  /**
+   * An fl-train job: every task of every round is created (and its hold placed) up front, from
+   * the seeded schedule; rounds after the first wait until the previous one closes. Round 0 is
+   * the initial global model.
+   */
+  private async submitFl(
+    requester: string,
+    submit: JobSubmit,
+    spec: FlSpec,
+    budget: bigint,
+    now: number,
+  ): Promise<JobView> {
+    if (submit.deadlineMs <= now) {
+      throw new DpnError("JOB_DEADLINE_PASSED", "The job's deadline is in the past.", {
+        hint: "Set deadlineMs to a future time (milliseconds since 1970).",
+      });
+    }
+    const plan = await planFl(spec, this.o.params.costModel);
+    const tasksTotal = spec.rounds * spec.devicesPerRound;
+    const totalCu = plan.taskCu * tasksTotal;
+    const economics = await this.economics();
+    const quote = priceDpn(totalCu, economics.rate);
+    if (budget < quote) {
+      throw new DpnError(
+        "JOB_BUDGET_TOO_LOW",
+        `The budget ${submit.budget} DPN is below the quote of ${formatDpn(quote)} DPN.`,
+        {
+          hint: `Raise the budget to at least ${formatDpn(quote)} DPN (${totalCu.toFixed(3)} CU at ${economics.rate.cuPerDpn.toFixed(2)} CU/DPN).`,
+          details: { quote: formatDpn(quote), cu: totalCu },
+        },
+      );
+    }
+    const balance = await balanceOf(this.o.ledger, requester);
+    if (balance < budget) {
+      throw new DpnError(
+        "LEDGER_INSUFFICIENT_FUNDS",
+        `The account holds ${formatDpn(balance)} DPN; the budget is ${submit.budget} DPN.`,
+        { hint: "Lower the budget or fund the account first." },
+      );
+    }
+    const jobId = `job_${randomBytes(8).toString("hex")}`;
+    const seed = createHash("sha256").update(`${jobId}:${now}`).digest("hex");
+    const schedule = flSchedule(seed, spec);
+    let held = 0n;
+    const tasks: TaskRow[] = schedule.map((entry, idx) => {
+      const holdAmount =
+        idx === schedule.length - 1 ? budget - held : budget / BigInt(schedule.length);
+      held += holdAmount;
+      const id = `${jobId}.${idx}`;
+      return {
+        id,
+        job_id: jobId,
+        idx,
+        item_from: idx,
+        item_to: idx + 1,
+        cu: plan.taskCu,
+        state: entry.round === 1 ? "pending" : "waiting",
+        device_id: null,
+        attempt: 0,
+        lease_expires_ms: null,
+        hold_id: `hold:${id}`,
+        hold_amount: holdAmount.toString(),
+        output_json: null,
+        price: null,
+        reward: null,
+        excluded_json: "[]",
+        done_ms: null,
+      };
+    });
+    const job: JobRow = {
+      id: jobId,
+      requester,
+      client_ref: submit.clientRef,
+      type: spec.type,
+      spec_json: JSON.stringify(spec),
+      budget: submit.budget,
+      deadline_ms: submit.deadlineMs,
+      state: "funding",
+      created_ms: now,
+      cu: totalCu,
+      quote: quote.toString(),
+      cu_per_dpn: economics.rate.cuPerDpn,
+      fragments: tasks.length,
+      seed,
+      assignment_json: "[]",
+      finished_ms: null,
+    };
+    this.o.store.insertJob(job, tasks);
+    this.o.store.recordFlRound({
+      job_id: jobId,
+      round: 0,
+      weights: weightsToBase64(initialGlobal(spec, seed)),
+      accuracy: null,
+      loss: null,
+      updates: 0,
+      closed_ms: now,
+    });
+    try {
+      await this.fund(job, tasks);
+    } catch (error) {
+      await this.releaseHolds(tasks);
+      this.o.store.transaction(() => {
+        this.o.store.db.prepare("DELETE FROM tasks WHERE job_id = ?").run(jobId);
+        this.o.store.db.prepare("DELETE FROM fl_rounds WHERE job_id = ?").run(jobId);
+        this.o.store.db.prepare("DELETE FROM jobs WHERE id = ?").run(jobId);
+      });
+      throw error;
+    }
+    this.o.store.setJobState(jobId, "open");
+    this.jobEvents.emit("job", jobId);
+    this.roundOpenedAt.set(jobId, now);
+    this.assign(
+      jobId,
+      tasks.filter((t) => t.state === "pending").map((t) => t.id),
+    );
+    this.dispatch();
+    return this.jobView(jobId);
+  }
+
+  /** When each fl-train job's current round opened (for its deadline). */
+  private readonly roundOpenedAt = new Map<string, number>();
+
+  /** The round a task of an fl-train job belongs to (1-based). */
+  private flRoundOf(spec: FlSpec, task: TaskRow): number {
+    return Math.floor(task.idx / spec.devicesPerRound) + 1;
+  }
+
+  /**
+   * Closes the job's open round when all its tasks have returned (or `force`: its deadline
+   * passed, and what is still out is withdrawn): aggregates, evaluates, records the new global
+   * model, then opens the next round or finishes the job.
+   */
+  private async advanceFl(job: JobRow, force = false): Promise<void> {
+    const spec = this.specOf(job) as FlSpec;
+    const last = this.o.store.lastFlRound(job.id);
+    if (last === undefined || this.o.store.job(job.id)?.state !== "open") return;
+    const round = last.round + 1;
+    if (round > spec.rounds) return;
+    const tasks = this.o.store.tasksOf(job.id).filter((t) => this.flRoundOf(spec, t) === round);
+    const out = tasks.filter(
+      (t) => t.state === "pending" || t.state === "leased" || t.state === "settling",
+    );
+    if (out.length > 0 && !force) return;
+    if (this.closingRounds.has(job.id)) return;
+    this.closingRounds.add(job.id);
+    try {
+      for (const task of out.filter((t) => t.state !== "settling")) this.withdraw(task);
+      await this.releaseHolds(out.filter((t) => t.state !== "settling"));
+      const contributions = tasks
+        .filter((t) => t.state === "done" && t.output_json !== null)
+        .map((t) => {
+          const admitted = admitUpdate(spec, JSON.parse(t.output_json as string) as unknown[]);
+          return admitted.ok
+            ? { update: admitted.update, samples: admitted.output.samples }
+            : undefined;
+        })
+        .filter((c): c is { update: Float32Array; samples: number } => c !== undefined);
+      const outcome = await closeRound(spec, weightsFromBase64(last.weights), contributions);
+      const now = this.o.now();
+      this.o.store.recordFlRound({
+        job_id: job.id,
+        round,
+        weights: weightsToBase64(outcome.weights),
+        accuracy: outcome.accuracy,
+        loss: outcome.loss,
+        updates: outcome.updates,
+        closed_ms: now,
+      });
+      this.o.log("info", "federated round closed", {
+        jobId: job.id,
+        round,
+        updates: outcome.updates,
+        accuracy: outcome.accuracy,
+      });
+      if (round === spec.rounds) {
+        this.o.store.setJobState(job.id, "done", now);
+        this.roundOpenedAt.delete(job.id);
+      } else {
+        const next = this.o.store
+          .tasksOf(job.id)
+          .filter((t) => this.flRoundOf(spec, t) === round + 1)
+          .map((t) => t.id);
+        this.o.store.openTasks(next);
+        this.roundOpenedAt.set(job.id, now);
+        this.assign(job.id, next);
+        this.dispatch();
+      }
+      this.jobEvents.emit("job", job.id);
+    } finally {
+      this.closingRounds.delete(job.id);
+    }
+  }
+
+  private readonly closingRounds = new Set<string>();
+
+  /** The training history and the final global model of an fl-train job. */
+  private flResult(
+    job: JobRow,
+    spec: FlSpec,
+  ): {
+    readonly jobId: string;
+    readonly state: string;
+    readonly outputs: unknown[];
+    readonly result: unknown;
+  } {
+    const rounds = this.o.store.flRounds(job.id);
+    const last = rounds[rounds.length - 1];
+    return {
+      jobId: job.id,
+      state: job.state,
+      outputs: [],
+      result: {
+        model: spec.model,
+        dataset: spec.dataset,
+        rounds: rounds.map((r) => ({
+          round: r.round,
+          accuracy: r.accuracy,
+          loss: r.loss,
+          updates: r.updates,
+          closedMs: r.closed_ms,
+        })),
+        weights: last?.weights ?? null,
+      },
+    };
+  }
+
   private itemCosts(submit: JobSubmit): number[] {
     const spec = submit.spec;
     if (spec.type === "hash")
       return spec.items.map((item) => costCu({ type: "hash", iterations: item.iterations }));
+    if (spec.type === "fl-train") throw new Error("fl-train jobs are priced by submitFl");
     if (spec.type === "sql-analytics") {
       const query = analyticsQuery(spec);
       for (const item of spec.items) this.requireArtifact(item.sha256, "data fragment");
@@ -521,6 +763,7 @@ export class Bank {
     const outputs: unknown[] = [];
     const spec = this.specOf(job);
     if (spec.type === "sql-analytics") return this.analyticsResult(job, spec);
+    if (spec.type === "fl-train") return this.flResult(job, spec);
     for (const task of this.o.store.tasksOf(jobId)) {
       const taskOutputs: unknown[] =
         task.output_json === null ? [] : (JSON.parse(task.output_json) as unknown[]);
@@ -579,7 +822,7 @@ export class Bank {
    */
   private assign(jobId: string, taskIds: readonly string[]): void {
     const job = this.requireJob(jobId);
-    if (job.type === "sql-analytics" && taskIds.length > 1) {
+    if ((job.type === "sql-analytics" || job.type === "fl-train") && taskIds.length > 1) {
       // Replicas of a fragment must run on different devices: assign them one at a time, each
       // excluding the devices its siblings went to.
       for (const id of taskIds) this.assign(jobId, [id]);
@@ -601,6 +844,13 @@ export class Bank {
         .map((t) => t.device_id as string),
     );
     let candidates = this.eligibleSessions(job.type, excluded);
+    if (job.type === "fl-train") {
+      // Training goes to the data: only devices holding the task's partition may take it.
+      const spec = this.specOf(job) as FlSpec;
+      const entry = flSchedule(job.seed, spec)[tasks[0]?.idx ?? 0];
+      const holding = requiredHolding(spec, entry?.partition ?? "");
+      candidates = candidates.filter((s) => s.datasets.includes(holding));
+    }
     // Devices that have asked for work come first; busy ones only if no one is waiting for work.
     const ready = candidates.filter((s) => s.credit > s.queue.length);
     if (ready.length > 0) candidates = ready;
@@ -635,6 +885,24 @@ export class Bank {
       const session = this.sessions.get(pick.deviceId);
       if (task !== undefined && session !== undefined) session.queue.push(task.id);
     }
+  }
+
+  /**
+   * What a training task carries: the round's global model (the last closed round's weights),
+   * the model and training config, the partition to train on and a seed for its batch order.
+   */
+  private flLeaseItem(job: JobRow, spec: FlSpec, task: TaskRow): Record<string, unknown> {
+    const entry = flSchedule(job.seed, spec)[task.idx];
+    return {
+      dataset: spec.dataset,
+      partition: entry?.partition ?? "",
+      round: entry?.round ?? 0,
+      weights: this.o.store.lastFlRound(job.id)?.weights ?? "",
+      model: spec.model,
+      train: spec.train,
+      topK: spec.topK ?? 1,
+      seed: `${job.seed}:${task.id}`,
+    };
   }
 
   /** Devices that hold, ran, or are queued for another replica of the task's fragment. */
@@ -680,11 +948,13 @@ export class Bank {
                   ? { fragment: spec.items[task.item_from]?.sha256 ?? "" }
                   : {},
             items:
-              spec.type === "sql-analytics"
-                ? spec.items
-                    .slice(task.item_from, task.item_to)
-                    .map((item) => ({ ...item, query: analyticsQuery(spec) }))
-                : spec.items.slice(task.item_from, task.item_to),
+              spec.type === "fl-train"
+                ? [this.flLeaseItem(job, spec, task)]
+                : spec.type === "sql-analytics"
+                  ? spec.items
+                      .slice(task.item_from, task.item_to)
+                      .map((item) => ({ ...item, query: analyticsQuery(spec) }))
+                  : spec.items.slice(task.item_from, task.item_to),
           });
         }
       });
@@ -912,6 +1182,10 @@ export class Bank {
       const checked = checkAnalyticsOutput(analyticsQuery(spec), outputs);
       return checked.ok ? { ok: true } : checked;
     }
+    if (spec.type === "fl-train") {
+      const admitted = admitUpdate(spec, outputs);
+      return admitted.ok ? { ok: true } : admitted;
+    }
     if (spec.type === "hash")
       return this.o.verifier.verifyHash(spec.items.slice(task.item_from, task.item_to), outputs);
     return this.o.verifier.verifyGroth16(
@@ -1002,7 +1276,10 @@ export class Bank {
       );
     });
     this.jobEvents.emit("job", task.job_id);
-    if (price > holdAmount) {
+    const settledJob = this.requireJob(task.job_id);
+    if (settledJob.type === "fl-train") {
+      await this.advanceFl(settledJob);
+    } else if (price > holdAmount) {
       const job = this.requireJob(task.job_id);
       await this.cancelJob(job.requester, job.id, "budget-exhausted");
     } else {
@@ -1118,6 +1395,18 @@ export class Bank {
     for (const job of this.o.store.jobsInState("open")) {
       if (job.deadline_ms < now) await this.cancelJob(job.requester, job.id, "expired");
     }
+    // A federated round closes at its deadline with the updates it has (FedAvg's deadline).
+    for (const [jobId, openedAt] of this.roundOpenedAt) {
+      const job = this.o.store.job(jobId);
+      if (job === undefined || job.state !== "open") {
+        this.roundOpenedAt.delete(jobId);
+        continue;
+      }
+      const spec = this.specOf(job) as FlSpec;
+      if (now - openedAt >= (spec.roundDeadlineMs ?? DEFAULT_ROUND_DEADLINE_MS)) {
+        await this.advanceFl(job, true);
+      }
+    }
     // Epochs advance with time, not only when jobs arrive: rate history, the burning
     // controller and the reserve keep acting on an idle network.
     await this.economics();
@@ -1177,6 +1466,13 @@ export class Bank {
       this.o.store.setJobState(job.id, "open");
     }
     for (const task of this.o.store.tasksInState("settling")) await this.settle(task.id, undefined);
+    // Federated jobs: the open round's deadline restarts now; a round that completed just
+    // before the crash closes.
+    for (const job of this.o.store.jobsInState("open")) {
+      if (job.type !== "fl-train") continue;
+      this.roundOpenedAt.set(job.id, this.o.now());
+      await this.advanceFl(job);
+    }
     // Analytics replicas that returned before a crash: decide their fragments again.
     for (const task of this.o.store.tasksInState("replicated")) {
       const job = this.o.store.job(task.job_id);

@@ -277,6 +277,7 @@ export class DeviceChannel {
           geohash: register.geohash,
           cuPerSec,
           taskTypes: register.taskTypes,
+          datasets: register.datasets ?? [],
           reputation: row?.reputation ?? 0.5,
           runStartMs: row?.run_start_ms ?? answeredAt,
           lastActiveMs: row?.last_active_ms ?? answeredAt,

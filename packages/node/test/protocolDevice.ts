@@ -29,6 +29,8 @@ export interface ProtocolDeviceOptions {
     items: unknown[];
   }) => Promise<unknown[]>;
   readonly taskTypes?: string[];
+  /** Data held for fl-train ("dataset:partition"). */
+  readonly datasets?: string[];
 }
 
 export interface Frame {
@@ -79,6 +81,7 @@ export class ProtocolDevice {
       memoryMiB: 4096,
       agentVersion: "test",
       taskTypes: this.o.taskTypes ?? ["hash", "zk-groth16"],
+      ...(this.o.datasets === undefined ? {} : { datasets: this.o.datasets }),
     });
     const challenge = (await this.next("node.challenge")).body as {
       challengeId: string;

@@ -32,7 +32,7 @@ export const Geohash4 = z
 export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64");
 const Decimal = z.string().regex(/^\d{1,78}$/, "a decimal field element");
 
-export const TaskTypeName = z.enum(["zk-groth16", "hash", "sql-analytics"]);
+export const TaskTypeName = z.enum(["zk-groth16", "hash", "sql-analytics", "fl-train"]);
 export type TaskTypeName = z.infer<typeof TaskTypeName>;
 
 /** Inputs of one `hash` item: SHA-256 iterated `iterations` times from `seed`. */
@@ -124,8 +124,49 @@ export const AnalyticsOutput = z.strictObject({
 });
 export type AnalyticsOutput = z.infer<typeof AnalyticsOutput>;
 
+/**
+ * Federated training (docs/protocol.md §Federated learning jobs): synchronous FedAvg rounds over
+ * data partitions that stay on the devices holding them. Each round samples `devicesPerRound`
+ * partitions; each sampled partition trains the global model locally and returns a compressed
+ * update; the node bounds each update's norm, aggregates (mean, or a robust rule), evaluates the
+ * new global model on the requester's validation set and opens the next round.
+ */
+export const FlJobSpec = z.strictObject({
+  type: z.literal("fl-train"),
+  dataset: z.literal("flights-regions/v1"),
+  partitions: z
+    .array(z.string().regex(/^[a-z0-9._-]{1,64}$/))
+    .min(1)
+    .max(64),
+  /** The fl package's ModelSpec ({ kind: "logistic" | "mlp", … }). */
+  model: z.record(z.string(), z.unknown()),
+  /** The fl package's TrainConfig ({ learningRate, batchSize, epochs, optimizer? }). */
+  train: z.record(z.string(), z.unknown()),
+  rounds: z.number().int().min(1).max(100),
+  devicesPerRound: z.number().int().min(1).max(64),
+  aggregation: z.optional(z.enum(["mean", "median", "trimmed-mean"])),
+  /** Updates with a larger L2 norm are refused (FL_UPDATE_NORM_EXCEEDED). Default 10. */
+  maxUpdateNorm: z.optional(z.number().positive().max(1e6)),
+  /** Top-k fraction of the update to send, 8-bit quantised (default 1: dense, 8-bit). */
+  topK: z.optional(z.number().positive().max(1)),
+  /** A round closes this long after it opens, with the updates that arrived (FedAvg deadline). */
+  roundDeadlineMs: z.optional(z.number().int().min(1_000).max(86_400_000)),
+  /** Examples each partition holds, roughly: for the price (CU = FLOPs of training them). */
+  samplesPerTask: z.number().int().min(1).max(1_000_000),
+});
+
+/** One device's training result: the compressed update, base64, and what it trained on. */
+export const FlOutput = z.strictObject({
+  update: Base64,
+  samples: z.number().int().min(1),
+  meanLoss: z.number(),
+  bytesBefore: z.number().int().min(0),
+  bytesAfter: z.number().int().min(0),
+});
+export type FlOutput = z.infer<typeof FlOutput>;
+
 export const JobSubmit = z.strictObject({
-  spec: z.discriminatedUnion("type", [ZkJobSpec, HashJobSpec, AnalyticsJobSpec]),
+  spec: z.discriminatedUnion("type", [ZkJobSpec, HashJobSpec, AnalyticsJobSpec, FlJobSpec]),
   /** The most the requester will pay; the node holds it and releases what is not spent. */
   budget: DpnAmount,
   /** When the job must be done (ms since epoch); unfinished work is then cancelled. */
@@ -295,6 +336,12 @@ export const DeviceRegister = z.strictObject({
   agentVersion: z.string().min(1).max(32),
   /** Task types this agent can run. */
   taskTypes: z.array(TaskTypeName).min(1),
+  /**
+   * Data this device holds for fl-train jobs, as "dataset:partition" (e.g.
+   * "flights-regions/v1:pacific"). The data never leaves the device; training tasks on a
+   * partition go only to devices that hold it.
+   */
+  datasets: z.optional(z.array(z.string().regex(/^[a-z0-9/._-]{1,64}:[a-z0-9._-]{1,64}$/)).max(64)),
   /** Reserved for zero-knowledge location proofs (a later issue). */
   locationProof: z.optional(z.unknown()),
 });

@@ -11,6 +11,7 @@ import { DpnClient, type JobView } from "@dpn/sdk";
 import { type Identity, newIdentity, writeKeyFile } from "@dpn/wire";
 import type { Command } from "commander";
 import { jobProgress } from "../progress.ts";
+import { runFlDemo } from "./demoFl.ts";
 import { buildSpec } from "./jobSpec.ts";
 
 /**
@@ -319,5 +320,9 @@ export function demoCommand(program: Command): void {
       false,
     )
     .option("--json", "print the summary as JSON", false)
-    .action((options: DemoOptions) => runDemo(options));
+    .option("--fl", "instead: a federated-learning job over four regional device processes", false)
+    .option("--rounds <n>", "with --fl: FedAvg rounds", "5")
+    .action((options: DemoOptions & { fl: boolean; rounds: string }) =>
+      options.fl ? runFlDemo(options) : runDemo(options),
+    );
 }

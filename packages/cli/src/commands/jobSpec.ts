@@ -108,9 +108,10 @@ export async function buildSpec(
       },
     );
   }
-  const inputs = JSON.parse(readFileSync(o.inputs, "utf8")) as JobSubmit["spec"]["items"];
+  type ZkSpec = Extract<JobSubmit["spec"], { type: "zk-groth16" }>;
+  const inputs = JSON.parse(readFileSync(o.inputs, "utf8")) as ZkSpec["items"];
   const constraints = count(o.constraints, "--constraints", 1, 1 << 28);
-  const spec = {
+  const spec: ZkSpec = {
     type: "zk-groth16",
     artifacts: {
       wasm: await client.uploadArtifact(readFileSync(o.wasm)),
@@ -120,8 +121,8 @@ export async function buildSpec(
     constraints,
     publicInputs: (o.publicInputs ?? "").split(",").filter((s) => s !== ""),
     items: inputs,
-  } as JobSubmit["spec"];
-  return { spec, cu: costCu({ type: "zk-groth16", constraints, proofs: spec.items.length }) };
+  };
+  return { spec, cu: costCu({ type: "zk-groth16", constraints, proofs: inputs.length }) };
 }
 
 /**

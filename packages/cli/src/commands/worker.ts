@@ -16,6 +16,7 @@ export interface WorkerOptions extends CommonOptions {
   readonly nodeId?: string;
   readonly logLevel: string;
   readonly events: boolean;
+  readonly flData?: string;
 }
 
 export function workerCommand(program: Command): void {
@@ -41,6 +42,10 @@ export function workerCommand(program: Command): void {
     .option("--node-id <id>", "refuse any node but this one")
     .option("--log-level <level>", "pino log level", "info")
     .option("--events", "print one JSON line per agent event on stdout", false)
+    .option(
+      "--fl-data <partitions>",
+      "data this device holds for federated training, comma-separated dataset:partition (e.g. flights-regions/v1:pacific)",
+    )
     .action(async (options: WorkerOptions) => {
       if (!(DEVICE_CLASSES as readonly string[]).includes(options.class)) {
         throw new InvalidArgumentError(`--class must be one of ${DEVICE_CLASSES.join(", ")}`);
@@ -58,6 +63,9 @@ export function workerCommand(program: Command): void {
         log: logger,
         ...(options.slots === undefined ? {} : { slots: Number(options.slots) }),
         ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+        ...(options.flData === undefined
+          ? {}
+          : { datasets: options.flData.split(",").filter((d) => d !== "") }),
       });
       if (options.events) {
         device.onEvent((event) => {

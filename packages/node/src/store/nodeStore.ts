@@ -7,10 +7,12 @@ import Database from "better-sqlite3";
  */
 export type JobState = "funding" | "open" | "done" | "cancelled" | "expired" | "budget-exhausted";
 /**
+ * `waiting`: an fl-train task of a round not opened yet;
  * `replicated`: an analytics replica returned and waits for its fragment's quorum;
  * `outvoted`: the quorum accepted another result (not paid).
  */
 export type TaskState =
+  | "waiting"
   | "pending"
   | "leased"
   | "settling"
@@ -39,6 +41,17 @@ export interface DeviceRow {
   readonly rejected: number;
   readonly earned: string;
   readonly cu_delivered: number;
+}
+
+export interface FlRoundRow {
+  readonly job_id: string;
+  readonly round: number;
+  /** Global weights after the round, float32 little-endian, base64. */
+  readonly weights: string;
+  readonly accuracy: number | null;
+  readonly loss: number | null;
+  readonly updates: number;
+  readonly closed_ms: number;
 }
 
 export interface JobRow {
@@ -110,6 +123,9 @@ CREATE TABLE IF NOT EXISTS oracle_rounds (oracle TEXT NOT NULL, at_ms INTEGER NO
   median REAL, status TEXT NOT NULL, json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS oracle_rounds_at ON oracle_rounds(oracle, at_ms);
 CREATE INDEX IF NOT EXISTS rates_at ON rates(at_ms);
+CREATE TABLE IF NOT EXISTS fl_rounds (job_id TEXT NOT NULL, round INTEGER NOT NULL,
+  weights TEXT NOT NULL, accuracy REAL, loss REAL, updates INTEGER NOT NULL, closed_ms INTEGER NOT NULL,
+  PRIMARY KEY (job_id, round));
 CREATE TABLE IF NOT EXISTS reserve_operations (at_ms INTEGER NOT NULL, action TEXT NOT NULL,
   json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS reserve_operations_at ON reserve_operations(at_ms);
@@ -323,12 +339,12 @@ export class NodeStore {
   cancelOpenTasks(jobId: string): TaskRow[] {
     const open = this.db
       .prepare(
-        "SELECT * FROM tasks WHERE job_id = ? AND state IN ('pending', 'leased', 'replicated')",
+        "SELECT * FROM tasks WHERE job_id = ? AND state IN ('waiting', 'pending', 'leased', 'replicated')",
       )
       .all(jobId) as TaskRow[];
     this.db
       .prepare(
-        "UPDATE tasks SET state = 'cancelled', lease_expires_ms = NULL WHERE job_id = ? AND state IN ('pending', 'leased', 'replicated')",
+        "UPDATE tasks SET state = 'cancelled', lease_expires_ms = NULL WHERE job_id = ? AND state IN ('waiting', 'pending', 'leased', 'replicated')",
       )
       .run(jobId);
     return open;
@@ -398,6 +414,37 @@ export class NodeStore {
       .prepare("SELECT json FROM oracle_rounds WHERE oracle = ? ORDER BY at_ms DESC LIMIT ?")
       .all(oracle, limit) as Array<{ json: string }>;
     return rows.map((r) => JSON.parse(r.json) as unknown);
+  }
+
+  /** A closed federated round (round 0: the initial model) and the global weights after it. */
+  recordFlRound(row: FlRoundRow): void {
+    this.db
+      .prepare(
+        "INSERT OR IGNORE INTO fl_rounds VALUES (@job_id, @round, @weights, @accuracy, @loss, @updates, @closed_ms)",
+      )
+      .run(row);
+  }
+
+  flRounds(jobId: string): FlRoundRow[] {
+    return this.db
+      .prepare("SELECT * FROM fl_rounds WHERE job_id = ? ORDER BY round")
+      .all(jobId) as FlRoundRow[];
+  }
+
+  lastFlRound(jobId: string): FlRoundRow | undefined {
+    return this.db
+      .prepare("SELECT * FROM fl_rounds WHERE job_id = ? ORDER BY round DESC LIMIT 1")
+      .get(jobId) as FlRoundRow | undefined;
+  }
+
+  /** Opens a round: its waiting tasks become pending. Returns their ids. */
+  openTasks(ids: readonly string[]): void {
+    const update = this.db.prepare(
+      "UPDATE tasks SET state = 'pending' WHERE id = ? AND state = 'waiting'",
+    );
+    this.transaction(() => {
+      for (const id of ids) update.run(id);
+    });
   }
 
   recordReserveOperation(atMs: number, action: string, json: string): void {

@@ -1,0 +1,176 @@
+import {
+  type AggregationRule,
+  aggregateUpdates,
+  boundUpdateNorm,
+  checkUpdate,
+  decodeUpdate,
+  evaluate,
+  holdingId,
+  initialWeights,
+  loadRegionalFlights,
+  type ModelSpec,
+  parameterCount,
+  parseModelSpec,
+  parseTrainConfig,
+  type TrainConfig,
+} from "@dpn/fl";
+import { type CostModelParams, costCu, DpnError, isDpnError, seededRng } from "@dpn/protocol";
+import { FlOutput, type JobSubmit, parseMessage } from "@dpn/wire";
+import type { Verdict } from "./verify/verifier.ts";
+
+/**
+ * `fl-train` jobs in the bank (docs/protocol.md §Federated learning jobs): synchronous FedAvg
+ * rounds over data partitions that stay on the devices holding them. The schedule (which
+ * partitions train in which round) is drawn from the job's seed; each task trains the round's
+ * global model on one partition and returns a compressed update, which the node admits under a
+ * norm bound; when a round's tasks have all returned (or its deadline passed), the node
+ * aggregates the admitted updates (mean weighted by examples, or coordinate-wise median or
+ * trimmed mean against poisoning), evaluates the new global model on the requester's validation
+ * set and opens the next round. All maths is @dpn/fl's.
+ */
+export type FlSpec = Extract<JobSubmit["spec"], { type: "fl-train" }>;
+
+/** Default bound on an update's L2 norm: generous for the small models of the examples. */
+export const DEFAULT_MAX_UPDATE_NORM = 10;
+/** Default round deadline: late updates are dropped, as FedAvg's deadline does. */
+export const DEFAULT_ROUND_DEADLINE_MS = 120_000;
+
+export interface FlPlan {
+  readonly model: ModelSpec;
+  readonly train: TrainConfig;
+  readonly parameters: number;
+  /** CU of one task (one partition, one round). */
+  readonly taskCu: number;
+}
+
+/** Validates a spec against the fl package and the data set; coded errors name the field. */
+export async function planFl(spec: FlSpec, costModel: CostModelParams): Promise<FlPlan> {
+  const model = parseModelSpec(spec.model);
+  const train = parseTrainConfig(spec.train);
+  const data = await loadRegionalFlights();
+  for (const partition of spec.partitions) {
+    if (!data.partitions.has(partition)) {
+      throw new DpnError("FL_INVALID_DATASET", `${spec.dataset} has no partition "${partition}".`, {
+        hint: `Use partitions of ${[...data.partitions.keys()].join(", ")}.`,
+      });
+    }
+  }
+  if (model.inputs !== data.test.features || model.classes !== data.test.classes) {
+    throw new DpnError(
+      "FL_INVALID_MODEL_SPEC",
+      `${spec.dataset} has ${data.test.features} features and ${data.test.classes} classes; the model expects ${model.inputs} and ${model.classes}.`,
+      { hint: `Set inputs: ${data.test.features} and classes: ${data.test.classes}.` },
+    );
+  }
+  const parameters = parameterCount(model);
+  const taskCu = costCu(
+    { type: "fl-train", parameters, samples: spec.samplesPerTask, epochs: train.epochs },
+    costModel,
+  );
+  return { model, train, parameters, taskCu };
+}
+
+/** The partition each task trains, round by round: `devicesPerRound` distinct draws per round. */
+export function flSchedule(
+  seed: string,
+  spec: FlSpec,
+): Array<{ round: number; partition: string }> {
+  const schedule: Array<{ round: number; partition: string }> = [];
+  for (let round = 1; round <= spec.rounds; round++) {
+    const rng = seededRng(`${seed}:fl:round:${round}`);
+    const pool = [...spec.partitions];
+    for (let k = 0; k < spec.devicesPerRound; k++) {
+      // Without replacement while partitions remain, then again from all of them.
+      if (pool.length === 0) pool.push(...spec.partitions);
+      const at = Math.floor(rng.nextFloat() * pool.length);
+      const [partition] = pool.splice(at, 1);
+      schedule.push({ round, partition: partition as string });
+    }
+  }
+  return schedule;
+}
+
+export function requiredHolding(spec: FlSpec, partition: string): string {
+  return holdingId(spec.dataset, partition);
+}
+
+export function initialGlobal(spec: FlSpec, seed: string): Float32Array {
+  return initialWeights(parseModelSpec(spec.model), `${seed}:fl:init`);
+}
+
+/** Decodes and admits one update: shape, finiteness and the norm bound (reject, never clip). */
+export function admitUpdate(
+  spec: FlSpec,
+  outputs: readonly unknown[],
+): (Verdict & { ok: false }) | { ok: true; update: Float32Array; output: FlOutput } {
+  try {
+    if (outputs.length !== 1) {
+      throw new DpnError("FL_UPDATE_MALFORMED", "A training task returns exactly one output.");
+    }
+    const output = parseMessage(FlOutput, outputs[0], "training output");
+    const parameters = parameterCount(parseModelSpec(spec.model));
+    const update = checkUpdate(
+      decodeUpdate(new Uint8Array(Buffer.from(output.update, "base64")), parameters),
+      parameters,
+    );
+    boundUpdateNorm(update, spec.maxUpdateNorm ?? DEFAULT_MAX_UPDATE_NORM, "reject");
+    return { ok: true, update, output };
+  } catch (error) {
+    if (!isDpnError(error)) throw error;
+    return { ok: false, code: error.code, reason: error.message };
+  }
+}
+
+function rule(spec: FlSpec): AggregationRule {
+  switch (spec.aggregation ?? "mean") {
+    case "median":
+      return { kind: "median" };
+    case "trimmed-mean":
+      return { kind: "trimmedMean", trimFraction: 0.2 };
+    default:
+      return { kind: "mean" };
+  }
+}
+
+export interface RoundOutcome {
+  readonly weights: Float32Array;
+  readonly accuracy: number;
+  readonly loss: number;
+  readonly updates: number;
+}
+
+/**
+ * Closes a round: the admitted updates are aggregated and added to the global model (server
+ * learning rate 1), which is then evaluated on the validation set. A round with no update keeps
+ * the model as it was.
+ */
+export async function closeRound(
+  spec: FlSpec,
+  global: Float32Array,
+  contributions: ReadonlyArray<{ update: Float32Array; samples: number }>,
+): Promise<RoundOutcome> {
+  let weights = global;
+  if (contributions.length > 0) {
+    const step = aggregateUpdates(rule(spec), contributions);
+    weights = Float32Array.from(global, (w, i) => w + (step[i] ?? 0));
+  }
+  const { test } = await loadRegionalFlights();
+  const evaluation = await evaluate(parseModelSpec(spec.model), weights, test);
+  return {
+    weights,
+    accuracy: evaluation.accuracy,
+    loss: evaluation.loss,
+    updates: contributions.length,
+  };
+}
+
+export function weightsToBase64(weights: Float32Array): string {
+  return Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength).toString("base64");
+}
+
+export function weightsFromBase64(text: string): Float32Array {
+  const bytes = Buffer.from(text, "base64");
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return new Float32Array(copy.buffer);
+}

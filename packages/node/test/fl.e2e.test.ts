@@ -1,0 +1,175 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type DeviceHandle, startDevice } from "@dpn/device";
+import { encodeUpdate } from "@dpn/fl";
+import { isDpnError } from "@dpn/protocol";
+import { DpnClient } from "@dpn/sdk";
+import { newIdentity } from "@dpn/wire";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningNode, startNode } from "../src/server.ts";
+import { ProtocolDevice } from "./protocolDevice.ts";
+
+/**
+ * `fl-train` end to end: three device agents each hold one region's flights (the data never
+ * leaves them), the node runs synchronous FedAvg rounds over them, admits updates under a norm
+ * bound, evaluates each round's global model on the validation set, and pays every update.
+ */
+const dir = mkdtempSync(join(tmpdir(), "dpn-fl-e2e-"));
+const PARTITIONS = ["pacific", "south-atlantic", "middle-atlantic"] as const;
+let node: RunningNode;
+const devices: DeviceHandle[] = [];
+const owner = newIdentity();
+const requester = newIdentity();
+
+beforeAll(async () => {
+  node = await startNode({
+    dataDir: join(dir, "node"),
+    logLevel: "silent",
+    market: false,
+    grants: { [requester.id]: "100" },
+  });
+  for (const [i, partition] of PARTITIONS.entries()) {
+    devices.push(
+      startDevice({
+        nodeUrl: node.url,
+        identity: newIdentity(),
+        owner: owner.id,
+        deviceClass: "server",
+        geohash: ["9q8y", "dhwf", "dr5r"][i] as string,
+        cacheDir: join(dir, "cache"),
+        slots: 1,
+        datasets: [`flights-regions/v1:${partition}`],
+      }),
+    );
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(devices.map((d) => d.stop()));
+  await node?.close();
+});
+
+const spec = {
+  type: "fl-train" as const,
+  dataset: "flights-regions/v1" as const,
+  partitions: [...PARTITIONS],
+  model: { kind: "logistic", inputs: 17, classes: 2 },
+  train: { learningRate: 0.3, batchSize: 32, epochs: 1 },
+  rounds: 3,
+  devicesPerRound: 3,
+  samplesPerTask: 1_500,
+  topK: 0.5,
+};
+
+describe("fl-train jobs", () => {
+  it("trains a model over partitions that stay on their devices, round by round, and pays every update", async () => {
+    const client = new DpnClient({ url: node.url, identity: requester });
+    const cases: Array<[typeof spec | Record<string, unknown>, string]> = [
+      [{ ...spec, partitions: ["atlantis"] }, "FL_INVALID_DATASET"],
+      [{ ...spec, model: { kind: "cnn", inputs: 17, classes: 2 } }, "FL_INVALID_MODEL_SPEC"],
+      [{ ...spec, model: { kind: "logistic", inputs: 3, classes: 2 } }, "FL_INVALID_MODEL_SPEC"],
+    ];
+    for (const [bad, code] of cases) {
+      const error = await client
+        .submitJob({
+          spec: bad as typeof spec,
+          budget: "10",
+          deadlineMs: Date.now() + 60_000,
+          clientRef: code + JSON.stringify(bad).length,
+        })
+        .catch((e: unknown) => e);
+      expect(isDpnError(error) ? error.code : error).toBe(code);
+    }
+
+    const job = await client.submitJob({
+      spec,
+      budget: "10",
+      deadlineMs: Date.now() + 300_000,
+      clientRef: "flights-delay",
+    });
+    expect(job.fragments).toHaveLength(9);
+    const done = await client.waitForJob(job.jobId, undefined, 200);
+    expect(done.state).toBe("done");
+    expect(done.itemsDone).toBe(9);
+    // Each task ran on the device holding its partition, and every update was paid.
+    for (const fragment of done.fragments) {
+      expect(fragment.state).toBe("done");
+      expect(Number(fragment.reward)).toBeGreaterThan(0);
+    }
+    const { result } = (await client.jobResult(job.jobId)) as unknown as {
+      result: {
+        rounds: Array<{ round: number; accuracy: number | null; updates: number }>;
+        weights: string;
+      };
+    };
+    expect(result.rounds.map((r) => r.round)).toEqual([0, 1, 2, 3]);
+    expect(result.rounds.slice(1).every((r) => r.updates === 3)).toBe(true);
+    const accuracy = result.rounds.at(-1)?.accuracy ?? 0;
+    // The balanced validation set puts chance at 50%; three rounds of FedAvg learn something.
+    expect(accuracy).toBeGreaterThan(0.52);
+    expect(Buffer.from(result.weights, "base64").length).toBe(18 * 4);
+    expect((await client.ledgerVerify()).ok).toBe(true);
+  }, 180_000);
+
+  it("refuses malformed, wrongly shaped and out-of-bound updates with codes, and keeps the round open", async () => {
+    const client = new DpnClient({ url: node.url, identity: requester });
+    const job = await client.submitJob({
+      spec: {
+        ...spec,
+        partitions: ["new-england"],
+        rounds: 1,
+        devicesPerRound: 1,
+        maxUpdateNorm: 1,
+      },
+      budget: "1",
+      deadlineMs: Date.now() + 300_000,
+      clientRef: "poisoned",
+    });
+    const huge = new Float32Array(18).fill(100); // norm 424 ≫ the bound of 1
+    const updates = [
+      { update: "not base64!", samples: 10, meanLoss: 0.6, bytesBefore: 72, bytesAfter: 72 },
+      {
+        // An update for a bigger model than the job's (2,000 parameters, not 18).
+        update: Buffer.from(encodeUpdate(new Float32Array(2_000), { kind: "none" }).bytes).toString(
+          "base64",
+        ),
+        samples: 10,
+        meanLoss: 0.6,
+        bytesBefore: 8_000,
+        bytesAfter: 8_000,
+      },
+      {
+        update: Buffer.from(encodeUpdate(huge, { kind: "none" }).bytes).toString("base64"),
+        samples: 10,
+        meanLoss: 0.6,
+        bytesBefore: 72,
+        bytesAfter: 72,
+      },
+    ];
+    const codes: string[] = [];
+    for (const output of updates) {
+      const liar = new ProtocolDevice({
+        url: node.url,
+        owner: owner.id,
+        geohash: "drt2",
+        deviceClass: "server",
+        slots: 1,
+        taskTypes: ["fl-train"],
+        datasets: ["flights-regions/v1:new-england"],
+        respond: async () => [output],
+      });
+      await liar.connect();
+      const { verdicts } = await liar.workOnce();
+      codes.push(verdicts[0]?.code ?? "accepted");
+      liar.close();
+    }
+    expect(codes).toEqual([
+      "MESSAGE_INVALID",
+      "FL_UPDATE_SHAPE_MISMATCH",
+      "FL_UPDATE_NORM_EXCEEDED",
+    ]);
+    expect((await client.job(job.jobId)).state).toBe("open");
+    await client.cancelJob(job.jobId);
+  }, 120_000);
+});
