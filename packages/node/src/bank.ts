@@ -467,12 +467,14 @@ export class Bank {
       finished_ms: null,
     };
     this.o.store.insertJob(job, tasks);
+    // Round 0: the initial model, evaluated like every round so progress has a baseline.
+    const initial = await closeRound(spec, initialGlobal(spec, seed), []);
     this.o.store.recordFlRound({
       job_id: jobId,
       round: 0,
-      weights: weightsToBase64(initialGlobal(spec, seed)),
-      accuracy: null,
-      loss: null,
+      weights: weightsToBase64(initial.weights),
+      accuracy: initial.accuracy,
+      loss: initial.loss,
       updates: 0,
       closed_ms: now,
     });

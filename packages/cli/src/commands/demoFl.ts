@@ -137,7 +137,7 @@ export async function runFlDemo(options: FlDemoOptions): Promise<void> {
       say("\nsummary");
       for (const r of result.rounds) {
         say(
-          `  round ${r.round}: validation accuracy ${r.accuracy === null ? "—" : `${(r.accuracy * 100).toFixed(1)}%`}${r.round === 0 ? " (initial model)" : ` from ${r.updates} updates`}`,
+          `  round ${r.round}: validation accuracy ${r.accuracy === null ? "—" : `${(r.accuracy * 100).toFixed(1)}%`}${r.round === 0 ? " (the initial model; chance is 50%)" : ` from ${r.updates} updates`}`,
         );
       }
       say(
@@ -151,7 +151,21 @@ export async function runFlDemo(options: FlDemoOptions): Promise<void> {
     }
     if (done.state !== "done" || !audit.ok) process.exitCode = 3;
   } finally {
-    for (const child of children) child.kill("SIGTERM");
+    // Devices first, so none reports the node going away.
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+            child.once("exit", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            child.kill("SIGTERM");
+          }),
+      ),
+    );
     await node?.close();
     rmSync(dir, { recursive: true, force: true });
   }
