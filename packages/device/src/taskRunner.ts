@@ -1,15 +1,18 @@
+import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { runFragmentQuery } from "@dpn/analytics";
 import {
   createTrainerPool,
   encodeUpdate,
+  PrivacyAccountant,
   parseModelSpec,
   parseTrainConfig,
+  privatizeUpdate,
   REGIONAL_FLIGHTS,
   regionalPartition,
   type Trainer,
 } from "@dpn/fl";
-import { DpnError, isDpnError } from "@dpn/protocol";
+import { DpnError, isDpnError, seededRng } from "@dpn/protocol";
 import {
   AnalyticsOutput,
   CircuitInput,
@@ -115,7 +118,13 @@ const TrainingItem = z.strictObject({
   train: z.record(z.string(), z.unknown()),
   topK: z.number().positive().max(1),
   seed: z.string(),
+  privacy: z.optional(
+    z.strictObject({ epsilon: z.number(), delta: z.number(), clipNorm: z.number() }),
+  ),
 });
+
+/** This device's own account of what it released about each data set it holds. */
+const accountant = new PrivacyAccountant();
 
 let trainer: Trainer | undefined;
 
@@ -158,8 +167,20 @@ async function runTraining(lease: Lease, signal: AbortSignal): Promise<unknown[]
     },
     signal,
   );
+  // Local DP: clip and add Gaussian noise here, on the device, charged to its own budget
+  // (DP_BUDGET_EXCEEDED, and nothing released, when it would be exceeded).
+  const update =
+    item.privacy === undefined
+      ? result.update
+      : privatizeUpdate(result.update, item.privacy, {
+          accountant,
+          deviceId: "self",
+          datasetId: item.dataset,
+          // Fresh randomness: noise derived from the job's seed could be subtracted by the node.
+          rng: seededRng(randomBytes(32).toString("hex")),
+        }).update;
   const encoded = encodeUpdate(
-    result.update,
+    update,
     item.topK >= 1 ? { kind: "quantize8" } : { kind: "topk+quantize8", fraction: item.topK },
   );
   return [

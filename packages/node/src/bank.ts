@@ -45,6 +45,9 @@ import type { EconomicsSnapshot, RateService } from "./economics/rateService.ts"
 import type { ReserveDesk } from "./economics/reserve.ts";
 import {
   admitUpdate,
+  afterRelease,
+  budgetFromJson,
+  budgetToJson,
   closeRound,
   DEFAULT_ROUND_DEADLINE_MS,
   type FlSpec,
@@ -397,6 +400,23 @@ export class Bank {
       });
     }
     const plan = await planFl(spec, this.o.params.costModel);
+    if (spec.privacy !== undefined) {
+      // Refuse work no holder could do without exceeding its budget (the devices online now).
+      for (const partition of spec.partitions) {
+        const holding = requiredHolding(spec, partition);
+        const holders = [...this.sessions.values()].filter((s) => s.datasets.includes(holding));
+        if (holders.length > 0 && !holders.some((s) => this.canRelease(s.deviceId, spec))) {
+          throw new DpnError(
+            "DP_BUDGET_EXCEEDED",
+            `Every device holding ${holding} has spent its privacy budget on ${spec.dataset}.`,
+            {
+              hint: `Each device may release at most ε = ${this.o.params.privacy.totalEpsilon} about a data set in its lifetime; train without privacy, on other partitions, or with a smaller ε per update.`,
+              details: { partition, holders: holders.length },
+            },
+          );
+        }
+      }
+    }
     const tasksTotal = spec.rounds * spec.devicesPerRound;
     const totalCu = plan.taskCu * tasksTotal;
     const economics = await this.economics();
@@ -502,6 +522,32 @@ export class Bank {
 
   /** When each fl-train job's current round opened (for its deadline). */
   private readonly roundOpenedAt = new Map<string, number>();
+
+  /** Whether a device's privacy budget on the job's data set covers one more DP update. */
+  private canRelease(deviceId: string, spec: FlSpec): boolean {
+    if (spec.privacy === undefined) return true;
+    const budget = budgetFromJson(
+      this.o.store.privacyBudget(deviceId, spec.dataset),
+      deviceId,
+      spec.dataset,
+      this.o.params.privacy,
+    );
+    return afterRelease(budget, spec.privacy, this.o.params.privacy) !== undefined;
+  }
+
+  /** Charges one DP update to the device leasing it (before the device computes it). */
+  private chargeRelease(deviceId: string, spec: FlSpec): void {
+    if (spec.privacy === undefined) return;
+    const budget = budgetFromJson(
+      this.o.store.privacyBudget(deviceId, spec.dataset),
+      deviceId,
+      spec.dataset,
+      this.o.params.privacy,
+    );
+    const next = afterRelease(budget, spec.privacy, this.o.params.privacy);
+    if (next !== undefined)
+      this.o.store.setPrivacyBudget(deviceId, spec.dataset, budgetToJson(next));
+  }
 
   /** The round a task of an fl-train job belongs to (1-based). */
   private flRoundOf(spec: FlSpec, task: TaskRow): number {
@@ -851,7 +897,9 @@ export class Bank {
       const spec = this.specOf(job) as FlSpec;
       const entry = flSchedule(job.seed, spec)[tasks[0]?.idx ?? 0];
       const holding = requiredHolding(spec, entry?.partition ?? "");
-      candidates = candidates.filter((s) => s.datasets.includes(holding));
+      candidates = candidates.filter(
+        (s) => s.datasets.includes(holding) && this.canRelease(s.deviceId, spec),
+      );
     }
     // Devices that have asked for work come first; busy ones only if no one is waiting for work.
     const ready = candidates.filter((s) => s.credit > s.queue.length);
@@ -904,6 +952,7 @@ export class Bank {
       train: spec.train,
       topK: spec.topK ?? 1,
       seed: `${job.seed}:${task.id}`,
+      ...(spec.privacy === undefined ? {} : { privacy: spec.privacy }),
     };
   }
 
@@ -935,6 +984,18 @@ export class Bank {
           if (task === undefined || task.state !== "pending") continue;
           const job = this.requireJob(task.job_id);
           const spec = this.specOf(job);
+          if (spec.type === "fl-train" && spec.privacy !== undefined) {
+            // The budget may have been spent since the task was queued here: refuse, re-place.
+            if (!this.canRelease(session.deviceId, spec)) {
+              this.o.log("warn", "privacy budget exhausted; DP training task refused", {
+                taskId,
+                deviceId: session.deviceId,
+                dataset: spec.dataset,
+              });
+              continue;
+            }
+            this.chargeRelease(session.deviceId, spec);
+          }
           this.o.store.leaseTask(taskId, session.deviceId, leaseExpiresAtMs);
           session.leased.add(taskId);
           session.credit -= 1;

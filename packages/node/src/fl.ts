@@ -14,7 +14,17 @@ import {
   parseTrainConfig,
   type TrainConfig,
 } from "@dpn/fl";
-import { type CostModelParams, costCu, DpnError, isDpnError, seededRng } from "@dpn/protocol";
+import {
+  type CostModelParams,
+  costCu,
+  createPrivacyBudget,
+  DpnError,
+  isDpnError,
+  type PrivacyBudget,
+  type PrivacyParams,
+  seededRng,
+  spendPrivacyBudget,
+} from "@dpn/protocol";
 import { FlOutput, type JobSubmit, parseMessage } from "@dpn/wire";
 import type { Verdict } from "./verify/verifier.ts";
 
@@ -173,4 +183,53 @@ export function weightsFromBase64(text: string): Float32Array {
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   return new Float32Array(copy.buffer);
+}
+
+/**
+ * The node's side of local DP (docs/protocol.md §Federated learning jobs): it counts what every
+ * device has released about each data set it holds, and gives a DP training task only to a
+ * device whose lifetime budget still covers it. The device adds the noise and keeps its own
+ * account too; the node's count is what makes "refused" enforceable and visible.
+ */
+export function budgetFromJson(
+  json: string | undefined,
+  deviceId: string,
+  dataset: string,
+  params: PrivacyParams,
+): PrivacyBudget {
+  if (json === undefined) return createPrivacyBudget(deviceId, dataset, params);
+  const raw = JSON.parse(json) as Record<string, string | number>;
+  return {
+    deviceId,
+    datasetId: dataset,
+    totalEpsilonUnits: BigInt(raw.totalEpsilonUnits as string),
+    totalDeltaUnits: BigInt(raw.totalDeltaUnits as string),
+    spentEpsilonUnits: BigInt(raw.spentEpsilonUnits as string),
+    spentDeltaUnits: BigInt(raw.spentDeltaUnits as string),
+    releases: Number(raw.releases),
+  };
+}
+
+export function budgetToJson(budget: PrivacyBudget): string {
+  return JSON.stringify({
+    totalEpsilonUnits: budget.totalEpsilonUnits.toString(),
+    totalDeltaUnits: budget.totalDeltaUnits.toString(),
+    spentEpsilonUnits: budget.spentEpsilonUnits.toString(),
+    spentDeltaUnits: budget.spentDeltaUnits.toString(),
+    releases: budget.releases,
+  });
+}
+
+/** The budget after one more release, or undefined when it would be exceeded. */
+export function afterRelease(
+  budget: PrivacyBudget,
+  privacy: NonNullable<FlSpec["privacy"]>,
+  params: PrivacyParams,
+): PrivacyBudget | undefined {
+  try {
+    return spendPrivacyBudget(budget, { epsilon: privacy.epsilon, delta: privacy.delta }, params);
+  } catch (error) {
+    if (isDpnError(error, "DP_BUDGET_EXCEEDED")) return undefined;
+    throw error;
+  }
 }

@@ -28,6 +28,7 @@ beforeAll(async () => {
     logLevel: "silent",
     market: false,
     grants: { [requester.id]: "100" },
+    sweepMs: 100,
   });
   for (const [i, partition] of PARTITIONS.entries()) {
     devices.push(
@@ -49,6 +50,16 @@ afterAll(async () => {
   await Promise.all(devices.map((d) => d.stop()));
   await node?.close();
 });
+
+/** Rounds have deadlines: start them only once the three holders are online. */
+async function devicesOnline(client: DpnClient): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const { devices: list } = await client.devices();
+    if (list.filter((d) => d.online === true).length >= PARTITIONS.length) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("the device agents did not come online");
+}
 
 const spec = {
   type: "fl-train" as const,
@@ -111,6 +122,42 @@ describe("fl-train jobs", () => {
     expect(Buffer.from(result.weights, "base64").length).toBe(18 * 4);
     expect((await client.ledgerVerify()).ok).toBe(true);
   }, 180_000);
+
+  it("adds local DP noise on the device and refuses a device past its privacy budget", async () => {
+    const client = new DpnClient({ url: node.url, identity: requester });
+    await devicesOnline(client);
+    // ε = 0.9 per update against the lifetime budget of ε = 8 (δ = 10⁻⁶) per device and data
+    // set: the device holding "pacific" can release 8 updates; the 9th round finds no device
+    // that may train.
+    const dp = {
+      ...spec,
+      partitions: ["pacific"],
+      rounds: 9,
+      devicesPerRound: 1,
+      roundDeadlineMs: 8_000, // room for a cold start (tfjs and the data load on first use)
+      privacy: { epsilon: 0.9, delta: 1e-8, clipNorm: 1 },
+      // DP noise (σ ≈ 12 per coordinate here) dwarfs the clipped update: bound the norm loosely.
+      maxUpdateNorm: 1_000,
+    };
+    const job = await client.submitJob({
+      spec: dp,
+      budget: "10",
+      deadlineMs: Date.now() + 300_000,
+      clientRef: "dp-pacific",
+    });
+    const done = await client.waitForJob(job.jobId, undefined, 200);
+    expect(done.state).toBe("done");
+    const { result } = (await client.jobResult(job.jobId)) as unknown as {
+      result: { rounds: Array<{ round: number; updates: number }> };
+    };
+    expect(result.rounds.map((r) => r.updates)).toEqual([0, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
+    // The next DP job on that partition is refused at once, with the reason.
+    const refused = await client
+      .submitJob({ spec: dp, budget: "10", deadlineMs: Date.now() + 60_000, clientRef: "dp-again" })
+      .catch((e: unknown) => e);
+    expect(isDpnError(refused) ? refused.code : refused).toBe("DP_BUDGET_EXCEEDED");
+    expect(isDpnError(refused) ? refused.message : "").toContain("flights-regions/v1:pacific");
+  }, 120_000);
 
   it("refuses malformed, wrongly shaped and out-of-bound updates with codes, and keeps the round open", async () => {
     const client = new DpnClient({ url: node.url, identity: requester });

@@ -153,6 +153,17 @@ export const FlJobSpec = z.strictObject({
   roundDeadlineMs: z.optional(z.number().int().min(1_000).max(86_400_000)),
   /** Examples each partition holds, roughly: for the price (CU = FLOPs of training them). */
   samplesPerTask: z.number().int().min(1).max(1_000_000),
+  /**
+   * Local differential privacy on every update (Gaussian mechanism after clipping to clipNorm):
+   * each task spends ε, δ of the holding device's lifetime budget on the data set.
+   */
+  privacy: z.optional(
+    z.strictObject({
+      epsilon: z.number().positive().lt(1),
+      delta: z.number().positive().max(1e-3),
+      clipNorm: z.number().positive().max(1e6),
+    }),
+  ),
 });
 
 /** One device's training result: the compressed update, base64, and what it trained on. */

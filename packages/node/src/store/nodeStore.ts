@@ -126,6 +126,8 @@ CREATE INDEX IF NOT EXISTS rates_at ON rates(at_ms);
 CREATE TABLE IF NOT EXISTS fl_rounds (job_id TEXT NOT NULL, round INTEGER NOT NULL,
   weights TEXT NOT NULL, accuracy REAL, loss REAL, updates INTEGER NOT NULL, closed_ms INTEGER NOT NULL,
   PRIMARY KEY (job_id, round));
+CREATE TABLE IF NOT EXISTS privacy_budgets (device_id TEXT NOT NULL, dataset TEXT NOT NULL,
+  json TEXT NOT NULL, PRIMARY KEY (device_id, dataset));
 CREATE TABLE IF NOT EXISTS reserve_operations (at_ms INTEGER NOT NULL, action TEXT NOT NULL,
   json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS reserve_operations_at ON reserve_operations(at_ms);
@@ -445,6 +447,20 @@ export class NodeStore {
     this.transaction(() => {
       for (const id of ids) update.run(id);
     });
+  }
+
+  /** A device's privacy budget on a data set, as stored JSON (bigints as strings); undefined: fresh. */
+  privacyBudget(deviceId: string, dataset: string): string | undefined {
+    const row = this.db
+      .prepare("SELECT json FROM privacy_budgets WHERE device_id = ? AND dataset = ?")
+      .get(deviceId, dataset) as { json: string } | undefined;
+    return row?.json;
+  }
+
+  setPrivacyBudget(deviceId: string, dataset: string, json: string): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO privacy_budgets VALUES (?, ?, ?)")
+      .run(deviceId, dataset, json);
   }
 
   recordReserveOperation(atMs: number, action: string, json: string): void {
