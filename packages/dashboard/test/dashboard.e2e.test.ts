@@ -243,8 +243,13 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
       .toContain("open hold(s)");
   });
 
-  it("shows the AMM pool at the anchor and the reserve's decisions", async () => {
+  it("shows the AMM pool at the anchor, the reserve's decisions and minted vs burned", async () => {
     await page.goto(`${node.url}/#/economics`);
+    await expect
+      .poll(() => page.getByTestId("supply-chart").locator("canvas").count(), {
+        timeout: UI_TIMEOUT_MS,
+      })
+      .toBeGreaterThan(0);
     const market = page.getByTestId("market");
     await expect.poll(() => market.textContent(), { timeout: UI_TIMEOUT_MS }).toContain("$0.15");
     await expect

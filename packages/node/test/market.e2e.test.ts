@@ -242,6 +242,9 @@ describe("the market in a running node", () => {
     expect(restored).toBeLessThanOrEqual(0.15);
     // Every decision is recorded, the quiet one of epoch 0 included.
     expect(operations.map((o) => o.action)).toEqual(["buy-dpn", "none"]);
+    // Each epoch records the ledger's cumulative flows for the dashboard's chart.
+    expect(economics.ledger.reserve).toBe(reserveDpn.toString());
+    expect(economics.ledger.burned).toBe("0");
     // The oracle's AMM feed saw the pool's time-weighted price, not the spot after the dump.
     expect(economics.prices.source).toContain("amm-twap(amm-twap)");
     expect((await client.ledgerVerify()).ok).toBe(true);

@@ -254,6 +254,8 @@ export interface RateEpochView {
     readonly releaseCu: number;
     readonly buyback: string;
   };
+  /** Cumulative minted and burned DPN and the reserve's DPN at the epoch, base units. */
+  readonly ledger?: { readonly minted: string; readonly burned: string; readonly reserve: string };
 }
 
 export const JobCancel = z.strictObject({ jobId: z.string().min(1).max(64) });

@@ -2,6 +2,7 @@ import { api } from "../api.ts";
 import { MarketPanel } from "../components/MarketPanel.tsx";
 import { RateChart } from "../components/RateChart.tsx";
 import { Stat, Status } from "../components/Status.tsx";
+import { SupplyChart } from "../components/SupplyChart.tsx";
 import {
   formatBps,
   formatDpnAmount,
@@ -64,6 +65,14 @@ export function Economics() {
         <h2>Exchange rate history</h2>
         {rates.data === undefined ? null : <RateChart epochs={rates.data.epochs} />}
         <p className="muted small">{rates.data?.epochs.length ?? 0} recorded epochs.</p>
+      </div>
+      <div className="panel">
+        <h2>Minted vs burned</h2>
+        {rates.data === undefined ? null : <SupplyChart epochs={rates.data.epochs} />}
+        <p className="muted small">
+          Cumulative DPN minted to devices for verified work and burned from payments, and the
+          reserve's DPN, at each epoch.
+        </p>
       </div>
       <MarketPanel />
       <div className="panel">

@@ -5,6 +5,7 @@ import {
   burningDecision,
   type ExchangeRate,
   exchangeRate,
+  genesisAllocation,
   type ProtocolParams,
 } from "@dpn/protocol";
 import { stringify } from "../json.ts";
@@ -29,6 +30,8 @@ export interface EconomicsSnapshot {
   };
   readonly rate: ExchangeRate;
   readonly burning: BurningDecision;
+  /** Cumulative totals at the epoch, base units: what the dashboard charts over time. */
+  readonly ledger: { readonly minted: string; readonly burned: string; readonly reserve: string };
 }
 
 export interface NetworkMetrics {
@@ -99,6 +102,13 @@ export class RateService {
     let held = 0n;
     for (const account of NOT_CIRCULATING) held += await this.ledger.balance(account);
     const circulation = supply.outstanding - held;
+    // Minted = what the emission pool has paid out: its genesis share plus every refill, minus
+    // what it still holds.
+    const minted =
+      supply.cap === 0n
+        ? 0n
+        : genesisAllocation(supply.cap).miningEmission + supply.replenished - supply.emissionPool;
+    const reserve = await this.ledger.balance(SYSTEM_ACCOUNTS.reservePool);
     const online = metrics.online;
     const longTailShare =
       online.length === 0 ? 0 : online.filter((d) => d.longTail).length / online.length;
@@ -143,6 +153,11 @@ export class RateService {
       },
       rate,
       burning,
+      ledger: {
+        minted: minted.toString(),
+        burned: supply.burned.toString(),
+        reserve: reserve.toString(),
+      },
     };
   }
 }
