@@ -53,6 +53,7 @@ import {
   type FlSpec,
   flSchedule,
   initialGlobal,
+  mixAsync,
   planFl,
   requiredHolding,
   weightsFromBase64,
@@ -455,7 +456,7 @@ export class Bank {
         item_from: idx,
         item_to: idx + 1,
         cu: plan.taskCu,
-        state: entry.round === 1 ? "pending" : "waiting",
+        state: entry.round === 1 || spec.mode === "async" ? "pending" : "waiting",
         device_id: null,
         attempt: 0,
         lease_expires_ms: null,
@@ -511,7 +512,7 @@ export class Bank {
     }
     this.o.store.setJobState(jobId, "open");
     this.jobEvents.emit("job", jobId);
-    this.roundOpenedAt.set(jobId, now);
+    if (spec.mode !== "async") this.roundOpenedAt.set(jobId, now);
     this.assign(
       jobId,
       tasks.filter((t) => t.state === "pending").map((t) => t.id),
@@ -559,8 +560,18 @@ export class Bank {
    * passed, and what is still out is withdrawn): aggregates, evaluates, records the new global
    * model, then opens the next round or finishes the job.
    */
-  private async advanceFl(job: JobRow, force = false): Promise<void> {
+  private async advanceFl(job: JobRow, force = false, settled?: TaskRow): Promise<void> {
     const spec = this.specOf(job) as FlSpec;
+    if (spec.mode === "async") {
+      // One mix at a time per job: each reads the newest version and writes the next.
+      const previous = this.asyncMixing.get(job.id) ?? Promise.resolve();
+      const next = previous.then(() => this.mixAsyncUpdate(job, spec, settled));
+      this.asyncMixing.set(
+        job.id,
+        next.catch(() => undefined),
+      );
+      return next;
+    }
     const last = this.o.store.lastFlRound(job.id);
     if (last === undefined || this.o.store.job(job.id)?.state !== "open") return;
     const round = last.round + 1;
@@ -621,6 +632,48 @@ export class Bank {
   }
 
   private readonly closingRounds = new Set<string>();
+  private readonly asyncMixing = new Map<string, Promise<void>>();
+  /** The global version each async training task was leased with (its staleness baseline). */
+  private readonly leasedVersion = new Map<string, number>();
+
+  /** FedAsync: mixes one admitted update into the newest global model, then maybe finishes. */
+  private async mixAsyncUpdate(job: JobRow, spec: FlSpec, settled?: TaskRow): Promise<void> {
+    if (this.o.store.job(job.id)?.state !== "open") return;
+    const latest = this.o.store.lastFlRound(job.id);
+    const task = settled === undefined ? undefined : this.o.store.task(settled.id);
+    if (latest === undefined) return;
+    if (task !== undefined && task.state === "done" && task.output_json !== null) {
+      const admitted = admitUpdate(spec, JSON.parse(task.output_json) as unknown[]);
+      if (admitted.ok) {
+        // Unknown after a restart: treat the update as fresh against the newest model.
+        const baseVersion = this.leasedVersion.get(task.id) ?? latest.round;
+        this.leasedVersion.delete(task.id);
+        const base = this.o.store.flRounds(job.id).find((r) => r.round === baseVersion) ?? latest;
+        const outcome = await mixAsync(
+          spec,
+          weightsFromBase64(latest.weights),
+          weightsFromBase64(base.weights),
+          admitted.update,
+          latest.round - baseVersion,
+        );
+        this.o.store.recordFlRound({
+          job_id: job.id,
+          round: latest.round + 1,
+          weights: weightsToBase64(outcome.weights),
+          accuracy: outcome.accuracy,
+          loss: outcome.loss,
+          updates: 1,
+          closed_ms: this.o.now(),
+        });
+      }
+    }
+    const tasks = this.o.store.tasksOf(job.id);
+    const running = tasks.some(
+      (t) => t.state === "pending" || t.state === "leased" || t.state === "settling",
+    );
+    if (!running) this.o.store.setJobState(job.id, "done", this.o.now());
+    this.jobEvents.emit("job", job.id);
+  }
 
   /** The training history and the final global model of an fl-train job. */
   private flResult(
@@ -992,9 +1045,13 @@ export class Bank {
                 deviceId: session.deviceId,
                 dataset: spec.dataset,
               });
+              this.assign(job.id, [taskId]); // to another holder whose budget still covers it
               continue;
             }
             this.chargeRelease(session.deviceId, spec);
+          }
+          if (spec.type === "fl-train") {
+            this.leasedVersion.set(taskId, this.o.store.lastFlRound(job.id)?.round ?? 0);
           }
           this.o.store.leaseTask(taskId, session.deviceId, leaseExpiresAtMs);
           session.leased.add(taskId);
@@ -1341,7 +1398,7 @@ export class Bank {
     this.jobEvents.emit("job", task.job_id);
     const settledJob = this.requireJob(task.job_id);
     if (settledJob.type === "fl-train") {
-      await this.advanceFl(settledJob);
+      await this.advanceFl(settledJob, false, task);
     } else if (price > holdAmount) {
       const job = this.requireJob(task.job_id);
       await this.cancelJob(job.requester, job.id, "budget-exhausted");

@@ -5,6 +5,8 @@ import {
   checkUpdate,
   decodeUpdate,
   evaluate,
+  fedAsyncAlpha,
+  fedAsyncMix,
   holdingId,
   initialWeights,
   loadRegionalFlights,
@@ -232,4 +234,36 @@ export function afterRelease(
     if (isDpnError(error, "DP_BUDGET_EXCEEDED")) return undefined;
     throw error;
   }
+}
+
+/** FedAsync's defaults (its paper's): α = 0.6, polynomial staleness (τ + 1)^−0.5. */
+export const DEFAULT_ASYNC_ALPHA = 0.6;
+
+/**
+ * FedAsync (docs/protocol.md §Federated learning jobs): the device trained from version `base`;
+ * its model `base + update` is mixed into the newest global with α·(τ+1)^−½, τ = versions since.
+ */
+export async function mixAsync(
+  spec: FlSpec,
+  latest: Float32Array,
+  base: Float32Array,
+  update: Float32Array,
+  staleness: number,
+): Promise<RoundOutcome & { readonly mixingWeight: number }> {
+  const mixingWeight = fedAsyncAlpha(
+    spec.alpha ?? DEFAULT_ASYNC_ALPHA,
+    { kind: "polynomial", a: 0.5 },
+    Math.max(0, staleness),
+  );
+  const deviceModel = Float32Array.from(base, (w, i) => w + (update[i] ?? 0));
+  const weights = fedAsyncMix(latest, deviceModel, mixingWeight);
+  const { test } = await loadRegionalFlights();
+  const evaluation = await evaluate(parseModelSpec(spec.model), weights, test);
+  return {
+    weights,
+    accuracy: evaluation.accuracy,
+    loss: evaluation.loss,
+    updates: 1,
+    mixingWeight,
+  };
 }

@@ -123,6 +123,26 @@ describe("fl-train jobs", () => {
     expect((await client.ledgerVerify()).ok).toBe(true);
   }, 180_000);
 
+  it("runs FedAsync: every update is mixed into the newest model as it arrives", async () => {
+    const client = new DpnClient({ url: node.url, identity: requester });
+    await devicesOnline(client);
+    const job = await client.submitJob({
+      spec: { ...spec, mode: "async", rounds: 2, alpha: 0.6 },
+      budget: "10",
+      deadlineMs: Date.now() + 300_000,
+      clientRef: "flights-async",
+    });
+    const done = await client.waitForJob(job.jobId, undefined, 200);
+    expect(done.state).toBe("done");
+    const { result } = (await client.jobResult(job.jobId)) as unknown as {
+      result: { rounds: Array<{ round: number; accuracy: number | null; updates: number }> };
+    };
+    // Version 0 is the initial model; each of the 6 updates made one new version.
+    expect(result.rounds.map((r) => r.round)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(result.rounds.slice(1).every((r) => r.updates === 1)).toBe(true);
+    expect(result.rounds.at(-1)?.accuracy ?? 0).toBeGreaterThan(0.52);
+  }, 120_000);
+
   it("adds local DP noise on the device and refuses a device past its privacy budget", async () => {
     const client = new DpnClient({ url: node.url, identity: requester });
     await devicesOnline(client);

@@ -144,6 +144,13 @@ export const FlJobSpec = z.strictObject({
   train: z.record(z.string(), z.unknown()),
   rounds: z.number().int().min(1).max(100),
   devicesPerRound: z.number().int().min(1).max(64),
+  /**
+   * sync (default): FedAvg rounds. async: FedAsync — every task starts from the newest global
+   * model and its result is mixed in as it arrives with weight α·(τ+1)^−½ for staleness τ
+   * (versions since it started); rounds × devicesPerRound updates in all.
+   */
+  mode: z.optional(z.enum(["sync", "async"])),
+  alpha: z.optional(z.number().positive().max(1)),
   aggregation: z.optional(z.enum(["mean", "median", "trimmed-mean"])),
   /** Updates with a larger L2 norm are refused (FL_UPDATE_NORM_EXCEEDED). Default 10. */
   maxUpdateNorm: z.optional(z.number().positive().max(1e6)),
