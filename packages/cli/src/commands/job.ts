@@ -34,7 +34,7 @@ export function jobCommand(program: Command): void {
     .description("submit a job: Groth16 proofs (the example circuit or yours) or hash work")
     .option("--node <url>", "bank node URL (default $DPN_NODE or http://127.0.0.1:7070)")
     .option("--keys <path>", "your key file")
-    .option("--type <type>", "zk-groth16, hash or sql-analytics", "zk-groth16")
+    .option("--type <type>", "zk-groth16, hash, sql-analytics or fl-train", "zk-groth16")
     .option("--circuit <name>", "example: the bundled Poseidon-chain circuit")
     .option("--proofs <n>", "proofs to generate with the example circuit", "16")
     .option("--seed <seed>", "seed for the example circuit's inputs")
@@ -49,7 +49,16 @@ export function jobCommand(program: Command): void {
     .option("--query <sql>", "sql-analytics: an aggregate query over the table `fragment`")
     .option("--data <files>", "sql-analytics: comma-separated .parquet or .csv fragments")
     .option("--example-data <n>", "sql-analytics: split the bundled flights into n fragments")
-    .option("--epsilon <ε>", "sql-analytics: release the result with Laplace noise at this ε")
+    .option(
+      "--epsilon <ε>",
+      "sql-analytics: Laplace noise on the released result; fl-train: local DP per update (ε < 1)",
+    )
+    .option("--partitions <names>", "fl-train: flights-regions/v1 partitions (US regions)")
+    .option("--model <name>", "fl-train: logistic or mlp", "logistic")
+    .option("--rounds <n>", "fl-train: FedAvg rounds (async: rounds × per-round updates)", "5")
+    .option("--per-round <n>", "fl-train: devices per round")
+    .option("--mode <mode>", "fl-train: sync (FedAvg) or async (FedAsync)", "sync")
+    .option("--aggregation <rule>", "fl-train: mean, median or trimmed-mean", "mean")
     .option("--budget <dpn>", "the most you will pay (default: twice the current quote)")
     .option("--deadline <duration>", "time allowed, e.g. 10m", "30m")
     .option("--wait", "follow the job until it ends, with a progress bar", false)
@@ -82,6 +91,17 @@ export function jobCommand(program: Command): void {
         const final = await dpn.waitForJob(submitted.jobId, (j) => bar.update(j));
         bar.stop();
         print(options, final, () => renderJob(final));
+        if (spec.type === "fl-train" && !options.json) {
+          // Progress per round: the validation accuracy of each global model version.
+          const { result } = (await dpn.jobResult(final.jobId)) as unknown as {
+            result?: { rounds: Array<{ round: number; accuracy: number | null; updates: number }> };
+          };
+          for (const r of result?.rounds ?? []) {
+            console.log(
+              `  round ${r.round}: validation accuracy ${r.accuracy === null ? "—" : `${(r.accuracy * 100).toFixed(1)}%`} (${r.updates} update(s))`,
+            );
+          }
+        }
         if (final.state !== "done") process.exitCode = 3;
       },
     );

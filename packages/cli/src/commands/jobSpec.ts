@@ -35,6 +35,12 @@ export interface JobSpecOptions {
   readonly data?: string;
   readonly exampleData?: string;
   readonly epsilon?: string;
+  readonly partitions?: string;
+  readonly model?: string;
+  readonly rounds?: string;
+  readonly perRound?: string;
+  readonly mode?: string;
+  readonly aggregation?: string;
 }
 
 function count(value: string | undefined, name: string, fallback: number, max: number): number {
@@ -64,9 +70,10 @@ export async function buildSpec(
     return { spec, cu: items * costCu({ type: "hash", iterations }) };
   }
   if (o.type === "sql-analytics") return analyticsSpec(client, o);
+  if (o.type === "fl-train") return flSpec(o);
   if (o.type !== "zk-groth16") {
     throw new DpnError("CLI_INVALID_OPTION", `Unknown job type ${o.type}.`, {
-      hint: "Use --type zk-groth16, hash or sql-analytics.",
+      hint: "Use --type zk-groth16, hash, sql-analytics or fl-train.",
     });
   }
   if (o.circuit === "example" || (o.circuit === undefined && o.wasm === undefined)) {
@@ -209,4 +216,69 @@ async function analyticsSpec(
   } as JobSubmit["spec"];
   // Each fragment runs twice (the quorum): the default budget covers both.
   return { spec, cu: cu * 2 };
+}
+
+const FL_MODELS: Readonly<Record<string, Record<string, unknown>>> = {
+  logistic: { kind: "logistic", inputs: 17, classes: 2 },
+  mlp: { kind: "mlp", inputs: 17, hidden: [16], classes: 2 },
+};
+
+/**
+ * A federated training job on the bundled flights-regions/v1 data (each device holds one US
+ * region's flights; see `dpn worker --fl-data`). The node validates everything else; a bad
+ * partition or model comes back with its FL_* code.
+ */
+function flSpec(o: JobSpecOptions): { spec: JobSubmit["spec"]; cu: number } {
+  const model = FL_MODELS[o.model ?? "logistic"];
+  if (model === undefined) {
+    throw new DpnError("CLI_INVALID_OPTION", `Unknown model ${o.model}.`, {
+      hint: `Use --model ${Object.keys(FL_MODELS).join(" or ")}.`,
+    });
+  }
+  const mode = o.mode ?? "sync";
+  if (mode !== "sync" && mode !== "async") {
+    throw new DpnError("CLI_INVALID_OPTION", `--mode must be sync or async, not ${mode}.`, {
+      hint: "sync: FedAvg rounds; async: FedAsync, updates mixed in as they arrive.",
+    });
+  }
+  const aggregation = o.aggregation ?? "mean";
+  if (!["mean", "median", "trimmed-mean"].includes(aggregation)) {
+    throw new DpnError("CLI_INVALID_OPTION", `Unknown aggregation ${aggregation}.`, {
+      hint: "Use mean, median or trimmed-mean (the last two resist poisoned updates).",
+    });
+  }
+  const partitions = (o.partitions ?? "pacific,south-atlantic,middle-atlantic,east-north-central")
+    .split(",")
+    .filter((p) => p !== "");
+  const rounds = count(o.rounds, "--rounds", 5, 100);
+  const perRound = count(o.perRound, "--per-round", Math.min(4, partitions.length), 64);
+  const epsilon = o.epsilon === undefined ? undefined : Number(o.epsilon);
+  if (epsilon !== undefined && !(epsilon > 0 && epsilon < 1)) {
+    throw new DpnError("CLI_INVALID_OPTION", "--epsilon for training must be in (0, 1).", {
+      hint: "Local DP on updates uses the Gaussian mechanism, which needs ε < 1 per update.",
+    });
+  }
+  const samplesPerTask = 1_500;
+  const spec: JobSubmit["spec"] = {
+    type: "fl-train",
+    dataset: "flights-regions/v1",
+    partitions,
+    model,
+    train: { learningRate: 0.3, batchSize: 32, epochs: 1 },
+    rounds,
+    devicesPerRound: perRound,
+    mode,
+    aggregation: aggregation as "mean" | "median" | "trimmed-mean",
+    topK: 0.25,
+    samplesPerTask,
+    ...(epsilon === undefined
+      ? {}
+      : { privacy: { epsilon, delta: 1e-8, clipNorm: 1 }, maxUpdateNorm: 1_000 }),
+  };
+  const parameters = model.kind === "mlp" ? 17 * 16 + 16 + 16 + 1 : 18;
+  const cu =
+    costCu({ type: "fl-train", parameters, samples: samplesPerTask, epochs: 1 }) *
+    rounds *
+    perRound;
+  return { spec, cu };
 }
