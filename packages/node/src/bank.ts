@@ -53,9 +53,14 @@ import {
   type FlSpec,
   flSchedule,
   initialGlobal,
+  MAX_SPOT_RUNS,
   mixAsync,
   planFl,
   requiredHolding,
+  SPOT_TOLERANCE,
+  selectedForSpotCheck,
+  spotOriginal,
+  updateDistance,
   weightsFromBase64,
   weightsToBase64,
 } from "./fl.ts";
@@ -578,7 +583,11 @@ export class Bank {
     if (round > spec.rounds) return;
     const tasks = this.o.store.tasksOf(job.id).filter((t) => this.flRoundOf(spec, t) === round);
     const out = tasks.filter(
-      (t) => t.state === "pending" || t.state === "leased" || t.state === "settling",
+      (t) =>
+        t.state === "pending" ||
+        t.state === "leased" ||
+        t.state === "settling" ||
+        t.state === "replicated",
     );
     if (out.length > 0 && !force) return;
     if (this.closingRounds.has(job.id)) return;
@@ -586,8 +595,18 @@ export class Bank {
     try {
       for (const task of out.filter((t) => t.state !== "settling")) this.withdraw(task);
       await this.releaseHolds(out.filter((t) => t.state !== "settling"));
+      // A confirmed update counts once: its original's, or (original outvoted) one re-execution's.
+      const doneIds = new Set(tasks.filter((t) => t.state === "done").map((t) => t.id));
+      const counted = new Set<string>();
       const contributions = tasks
         .filter((t) => t.state === "done" && t.output_json !== null)
+        .filter((t) => {
+          const key = spotOriginal(t.id) ?? t.id;
+          if (spotOriginal(t.id) !== undefined && doneIds.has(key)) return false;
+          if (counted.has(key)) return false;
+          counted.add(key);
+          return true;
+        })
         .map((t) => {
           const admitted = admitUpdate(spec, JSON.parse(t.output_json as string) as unknown[]);
           return admitted.ok
@@ -1004,7 +1023,8 @@ export class Bank {
       model: spec.model,
       train: spec.train,
       topK: spec.topK ?? 1,
-      seed: `${job.seed}:${task.id}`,
+      // A re-execution repeats its original exactly: the same seed (and the same base model).
+      seed: `${job.seed}:${spotOriginal(task.id) ?? task.id}`,
       ...(spec.privacy === undefined ? {} : { privacy: spec.privacy }),
     };
   }
@@ -1148,6 +1168,25 @@ export class Bank {
       }
       return { taskId: task.id, accepted: true, reward: formatDpn(outcome) };
     }
+    if (job.type === "fl-train") {
+      const spec = this.specOf(job) as FlSpec;
+      const original = spotOriginal(task.id);
+      const checkable = spec.mode !== "async" && spec.privacy === undefined;
+      if (checkable && (original !== undefined || this.needsSpotCheck(job, spec, task))) {
+        // Paid only once another holder's re-execution agrees (docs/protocol.md §Federated
+        // learning jobs, spot re-execution).
+        this.o.store.markReplicated(task.id, JSON.stringify(result.outputs));
+        const outcome = await this.decideSpot(job, spec, original ?? task.id);
+        const mine = outcome.get(task.id);
+        if (mine === "outvoted") {
+          return rejected("SPOT_CHECK_FAILED", "a re-execution of this task disagreed with it");
+        }
+        if (mine === undefined) {
+          return { taskId: task.id, accepted: true, code: "SPOT_CHECK_PENDING", reward: "0" };
+        }
+        return { taskId: task.id, accepted: true, reward: formatDpn(mine) };
+      }
+    }
     this.o.store.markSettling(task.id, JSON.stringify(result.outputs));
     const paid = await this.settle(task.id, session);
     return { taskId: task.id, accepted: true, reward: formatDpn(paid) };
@@ -1214,6 +1253,119 @@ export class Bank {
     const missing = decision.additionalReplicas - open.length;
     if (missing > 0) await this.addReplicas(job, siblings, missing);
     return outcome;
+  }
+
+  /** A synchronous update is re-executed when selected and another holder is online. */
+  private needsSpotCheck(job: JobRow, spec: FlSpec, task: TaskRow): boolean {
+    if (!selectedForSpotCheck(job.seed, task.id, spec)) return false;
+    const entry = flSchedule(job.seed, spec)[task.idx];
+    const holding = requiredHolding(spec, entry?.partition ?? "");
+    return [...this.sessions.values()].some(
+      (s) => s.deviceId !== task.device_id && s.datasets.includes(holding),
+    );
+  }
+
+  /**
+   * Decides a spot-checked update from the runs returned so far: the original and its
+   * re-executions (same base model, same seed, another holder of the partition). A re-execution
+   * within SPOT_TOLERANCE of the original confirms it: both are paid, the original's update
+   * counts. If the re-executions agree with each other but not the original, the original is
+   * outvoted (penalised, unpaid) and a re-execution's update counts instead. Otherwise another
+   * re-execution is placed, up to MAX_SPOT_RUNS; past that, every run is refused.
+   */
+  private async decideSpot(
+    job: JobRow,
+    spec: FlSpec,
+    originalId: string,
+  ): Promise<Map<string, bigint | "outvoted">> {
+    const outcome = new Map<string, bigint | "outvoted">();
+    const original = this.o.store.task(originalId);
+    if (original === undefined || original.state !== "replicated") return outcome;
+    const family = this.o.store.tasksOf(job.id).filter((t) => spotOriginal(t.id) === originalId);
+    const returned = family.filter((t) => t.state === "replicated");
+    const updateOf = (t: TaskRow): Float32Array | undefined => {
+      const admitted = admitUpdate(spec, JSON.parse(t.output_json ?? "[]") as unknown[]);
+      return admitted.ok ? admitted.update : undefined;
+    };
+    const base = updateOf(original);
+    const close = (a: Float32Array | undefined, b: Float32Array | undefined): boolean =>
+      a !== undefined && b !== undefined && updateDistance(a, b) <= SPOT_TOLERANCE;
+    const settle = async (t: TaskRow): Promise<void> => {
+      this.o.store.markSettling(t.id, t.output_json ?? "[]");
+      outcome.set(t.id, await this.settle(t.id, this.sessions.get(t.device_id ?? "")));
+    };
+    const refuse = async (t: TaskRow): Promise<void> => {
+      if (t.device_id !== null) this.penalise(t.device_id);
+      this.o.store.setTaskState(t.id, "outvoted");
+      await this.releaseHolds([t]);
+      outcome.set(t.id, "outvoted");
+      this.o.log("warn", "spot re-execution disagreed", { taskId: t.id, deviceId: t.device_id });
+    };
+    const confirming = returned.find((t) => close(base, updateOf(t)));
+    if (confirming !== undefined) {
+      for (const t of returned) if (t !== confirming) await refuse(t);
+      // The original first: its update is the one the round aggregates.
+      await settle(original);
+      await settle(confirming);
+      return outcome;
+    }
+    const [first, second] = returned;
+    if (first !== undefined && second !== undefined && close(updateOf(first), updateOf(second))) {
+      await refuse(original);
+      await settle(first);
+      await settle(second);
+      return outcome;
+    }
+    const open = family.filter((t) => t.state === "pending" || t.state === "leased");
+    if (open.length > 0) return outcome;
+    if (family.length >= MAX_SPOT_RUNS) {
+      for (const t of [original, ...returned]) await refuse(t);
+      await this.advanceFl(job);
+      return outcome;
+    }
+    await this.addSpotRun(job, original, family);
+    return outcome;
+  }
+
+  /** Places one more re-execution of `original` on a holder that has not run it yet. */
+  private async addSpotRun(
+    job: JobRow,
+    original: TaskRow,
+    family: readonly TaskRow[],
+  ): Promise<void> {
+    const economics = await this.economics();
+    const id = `${original.id}.spot${family.length + 1}`;
+    const excluded = [original, ...family]
+      .map((t) => t.device_id)
+      .filter((d): d is string => d !== null);
+    const run: TaskRow = {
+      ...original,
+      id,
+      state: "pending",
+      device_id: null,
+      attempt: 0,
+      lease_expires_ms: null,
+      hold_id: `hold:${id}`,
+      hold_amount: (priceDpn(original.cu, economics.rate) * 2n).toString(),
+      output_json: null,
+      price: null,
+      reward: null,
+      excluded_json: JSON.stringify(excluded),
+      done_ms: null,
+    };
+    try {
+      await this.fund(job, [run]);
+    } catch (error) {
+      if (!isDpnError(error, "LEDGER_INSUFFICIENT_FUNDS")) throw error;
+      // No funds to check it: the update stands unchecked rather than stalling the round.
+      await this.releaseHolds([run]);
+      this.o.store.markSettling(original.id, original.output_json ?? "[]");
+      await this.settle(original.id, this.sessions.get(original.device_id ?? ""));
+      return;
+    }
+    this.o.store.insertTasks([run]);
+    this.assign(job.id, [id]);
+    this.dispatch();
   }
 
   /** Places `count` more replicas of a fragment, each with a hold of twice its price now. */

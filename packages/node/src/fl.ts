@@ -267,3 +267,41 @@ export async function mixAsync(
     mixingWeight,
   };
 }
+
+/** Default share of synchronous updates that are spot re-executed. */
+export const DEFAULT_SPOT_CHECK = 0.1;
+/**
+ * Two honest runs of the same task agree bit for bit on one machine type; across machines tfjs
+ * may pick another wasm build and sum in another order, and 8-bit quantisation can then move a
+ * coordinate by a step. 5% of the update's norm absorbs that and still catches a forged update.
+ */
+export const SPOT_TOLERANCE = 0.05;
+/** Re-executions of one update, at most: the first to agree with the original decides. */
+export const MAX_SPOT_RUNS = 2;
+
+/** The task a spot re-execution repeats: `<task>.spot<n>` → `<task>`. */
+export function spotOriginal(taskId: string): string | undefined {
+  const match = /^(.*)\.spot\d+$/.exec(taskId);
+  return match?.[1];
+}
+
+/** Whether an update is selected for re-execution (seeded by the job and task: auditable). */
+export function selectedForSpotCheck(seed: string, taskId: string, spec: FlSpec): boolean {
+  const share = spec.spotCheck ?? DEFAULT_SPOT_CHECK;
+  return share > 0 && seededRng(`${seed}:spot:${taskId}`).nextFloat() < share;
+}
+
+/** Relative L2 distance of two updates, against the larger norm. */
+export function updateDistance(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    diff += (x - y) ** 2;
+    na += x * x;
+    nb += y * y;
+  }
+  return Math.sqrt(diff) / Math.max(Math.sqrt(Math.max(na, nb)), 1e-12);
+}

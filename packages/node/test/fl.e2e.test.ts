@@ -2,7 +2,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DeviceHandle, startDevice } from "@dpn/device";
-import { encodeUpdate } from "@dpn/fl";
+import {
+  encodeUpdate,
+  parseModelSpec,
+  parseTrainConfig,
+  regionalPartition,
+  trainLocal,
+} from "@dpn/fl";
 import { isDpnError } from "@dpn/protocol";
 import { DpnClient } from "@dpn/sdk";
 import { newIdentity } from "@dpn/wire";
@@ -141,6 +147,103 @@ describe("fl-train jobs", () => {
     expect(result.rounds.map((r) => r.round)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(result.rounds.slice(1).every((r) => r.updates === 1)).toBe(true);
     expect(result.rounds.at(-1)?.accuracy ?? 0).toBeGreaterThan(0.52);
+  }, 120_000);
+
+  it("re-executes a sampled update on another holder and outvotes a forged one", async () => {
+    const client = new DpnClient({ url: node.url, identity: requester });
+    await devicesOnline(client);
+    const holding = "flights-regions/v1:mountain";
+    // Honest holders train for real (inline tfjs, the same seed as the task): equal updates.
+    const honest = (): ProtocolDevice =>
+      new ProtocolDevice({
+        url: node.url,
+        owner: owner.id,
+        geohash: "9x0q",
+        deviceClass: "server",
+        slots: 1,
+        taskTypes: ["fl-train"],
+        datasets: [holding],
+        respond: async (lease) => {
+          const item = lease.items[0] as {
+            partition: string;
+            weights: string;
+            model: unknown;
+            train: unknown;
+            seed: string;
+          };
+          const bytes = Buffer.from(item.weights, "base64");
+          const weights = new Float32Array(new Uint8Array(bytes).buffer);
+          const result = await trainLocal({
+            spec: parseModelSpec(item.model),
+            config: parseTrainConfig(item.train),
+            weights,
+            data: await regionalPartition(item.partition),
+            seed: item.seed,
+          });
+          const encoded = encodeUpdate(result.update, { kind: "quantize8" });
+          return [
+            {
+              update: Buffer.from(encoded.bytes).toString("base64"),
+              samples: result.samples,
+              meanLoss: result.meanLoss,
+              bytesBefore: encoded.bytesBefore,
+              bytesAfter: encoded.bytesAfter,
+            },
+          ];
+        },
+      });
+    const forged = new Float32Array(18).map((_, i) => (i % 2 === 0 ? 0.2 : -0.2));
+    const liar = new ProtocolDevice({
+      url: node.url,
+      owner: owner.id,
+      geohash: "9x0q",
+      deviceClass: "server",
+      slots: 1,
+      taskTypes: ["fl-train"],
+      datasets: [holding],
+      respond: async () => [
+        {
+          update: Buffer.from(encodeUpdate(forged, { kind: "quantize8" }).bytes).toString("base64"),
+          samples: 500,
+          meanLoss: 0.6,
+          bytesBefore: 72,
+          bytesAfter: 34,
+        },
+      ],
+    });
+    const [h1, h2] = [honest(), honest()];
+    for (const d of [liar, h1, h2]) await d.connect();
+    const job = await client.submitJob({
+      spec: {
+        ...spec,
+        partitions: ["mountain"],
+        rounds: 1,
+        devicesPerRound: 1,
+        topK: 1,
+        spotCheck: 1,
+      },
+      budget: "1",
+      deadlineMs: Date.now() + 300_000,
+      clientRef: "spot-mountain",
+    });
+    // Only the liar asks for work first: it gets the task and sends a well-formed forgery.
+    const first = await liar.workOnce();
+    expect(first.verdicts[0]).toMatchObject({ accepted: true, code: "SPOT_CHECK_PENDING" });
+    // The re-execution goes to an honest holder and disagrees; a second one breaks the tie.
+    const runs = await Promise.all([h1.workOnce(), h2.workOnce()]);
+    expect(runs.map((r) => r.verdicts[0]?.accepted)).toEqual([true, true]);
+    const done = await client.waitForJob(job.jobId, undefined, 200);
+    expect(done.state).toBe("done");
+    const byDevice = new Map(done.fragments.map((f) => [f.deviceId, f]));
+    expect(byDevice.get(liar.identity.id)).toMatchObject({ state: "outvoted", reward: null });
+    expect(byDevice.get(h1.identity.id)?.state).toBe("done");
+    expect(byDevice.get(h2.identity.id)?.state).toBe("done");
+    const { result } = (await client.jobResult(job.jobId)) as unknown as {
+      result: { rounds: Array<{ round: number; updates: number }> };
+    };
+    // The round aggregated one update for the partition: the honest re-execution's.
+    expect(result.rounds.at(-1)?.updates).toBe(1);
+    for (const d of [liar, h1, h2]) d.close();
   }, 120_000);
 
   it("adds local DP noise on the device and refuses a device past its privacy budget", async () => {

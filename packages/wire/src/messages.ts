@@ -150,6 +150,11 @@ export const FlJobSpec = z.strictObject({
    * (versions since it started); rounds × devicesPerRound updates in all.
    */
   mode: z.optional(z.enum(["sync", "async"])),
+  /**
+   * Share of synchronous updates re-executed by another holder of the same partition with the
+   * same base model and seed before they are paid (default 0.1; 0 turns it off).
+   */
+  spotCheck: z.optional(z.number().min(0).max(1)),
   alpha: z.optional(z.number().positive().max(1)),
   aggregation: z.optional(z.enum(["mean", "median", "trimmed-mean"])),
   /** Updates with a larger L2 norm are refused (FL_UPDATE_NORM_EXCEEDED). Default 10. */
