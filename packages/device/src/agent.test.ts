@@ -250,7 +250,7 @@ describe("device agent against a node on loopback", () => {
       owner: OWNER,
       deviceClass: "pc",
       geohash: "u33d",
-      taskTypes: ["hash", "zk-groth16", "sql-analytics", "fl-train"],
+      taskTypes: ["hash", "zk-groth16", "sql-analytics", "fl-train", "fl-features"],
     });
     expect(connection.device?.id).toBe(DEVICE.id);
 

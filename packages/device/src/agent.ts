@@ -70,6 +70,7 @@ export const SUPPORTED_TASK_TYPES: readonly TaskTypeName[] = [
   "zk-groth16",
   "sql-analytics",
   "fl-train",
+  "fl-features",
 ];
 
 export interface DeviceOptions {
@@ -692,7 +693,11 @@ class DeviceAgent implements DeviceHandle {
       items: lease.items.length,
     });
     this.emit({ type: "task-started", lease });
-    runLease(lease, { pool: this.pool, cache: this.cache }, task.controller.signal).then(
+    runLease(
+      lease,
+      { pool: this.pool, cache: this.cache, deviceId: this.options.identity.id },
+      task.controller.signal,
+    ).then(
       (result) => this.onTaskDone(task, result),
       (error: unknown) => this.onTaskFailed(task, error),
     );

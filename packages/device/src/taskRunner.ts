@@ -1,9 +1,14 @@
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { runFragmentQuery } from "@dpn/analytics";
 import {
   createTrainerPool,
+  type Dataset,
+  decodeFeatureSet,
+  encodeFeatureSet,
   encodeUpdate,
+  extractPrivateFeatures,
   PrivacyAccountant,
   parseModelSpec,
   parseTrainConfig,
@@ -17,6 +22,7 @@ import {
   AnalyticsOutput,
   CircuitInput,
   DataFragment,
+  FeatureSetOutput,
   FlOutput,
   HashItem,
   HashOutput,
@@ -34,6 +40,8 @@ import type { WorkerTask } from "./executors/worker.ts";
 export interface LeaseRunner {
   readonly pool: ExecutorPool;
   readonly cache: ArtifactCache;
+  /** Whose privacy budget a DP release is charged to (agents in one process keep apart). */
+  readonly deviceId?: string;
 }
 
 function parseItem<T>(
@@ -103,6 +111,7 @@ async function prepare(
     }
     case "sql-analytics":
     case "fl-train":
+    case "fl-features":
       throw new DpnError(DEVICE_TASK_INVALID, `${lease.type} leases do not run on the pool.`, {
         hint: "This is a device agent bug.",
       });
@@ -139,7 +148,13 @@ export async function closeFlTrainer(): Promise<void> {
  * Trains the round's global model on the partition this device holds (its data stays here), in
  * a tfjs-wasm worker thread, and returns the compressed update: top-k, 8-bit quantised.
  */
-async function runTraining(lease: Lease, signal: AbortSignal): Promise<unknown[]> {
+async function runTraining(
+  lease: Lease,
+  cache: ArtifactCache,
+  handles: ArtifactHandle[],
+  signal: AbortSignal,
+  deviceId: string,
+): Promise<unknown[]> {
   if (lease.items.length !== 1) {
     throw new DpnError(DEVICE_TASK_INVALID, "A training lease carries exactly one item.", {
       hint: "This is a node bug; the lease is dropped and will expire.",
@@ -151,7 +166,21 @@ async function runTraining(lease: Lease, signal: AbortSignal): Promise<unknown[]
       hint: "The node should lease training only to devices that registered the partition.",
     });
   }
-  const data = await regionalPartition(item.partition);
+  // Released (privatized) features arrive as an artifact; otherwise the partition held here.
+  const released = lease.artifacts.featureSet;
+  let data: Dataset;
+  if (released !== undefined) {
+    const file = await cache.acquire(released);
+    handles.push(file);
+    const set = parseItem(
+      FeatureSetOutput,
+      JSON.parse(await readFile(file.path, "utf8")) as unknown,
+      "released feature set",
+    );
+    data = decodeFeatureSet(set);
+  } else {
+    data = await regionalPartition(item.partition);
+  }
   const spec = parseModelSpec(item.model);
   const weightBytes = Buffer.from(item.weights, "base64");
   const copy = new Uint8Array(weightBytes.length);
@@ -174,7 +203,7 @@ async function runTraining(lease: Lease, signal: AbortSignal): Promise<unknown[]
       ? result.update
       : privatizeUpdate(result.update, item.privacy, {
           accountant,
-          deviceId: "self",
+          deviceId,
           datasetId: item.dataset,
           // Fresh randomness: noise derived from the job's seed could be subtracted by the node.
           rng: seededRng(randomBytes(32).toString("hex")),
@@ -191,6 +220,43 @@ async function runTraining(lease: Lease, signal: AbortSignal): Promise<unknown[]
       bytesBefore: encoded.bytesBefore,
       bytesAfter: encoded.bytesAfter,
     }),
+  ];
+}
+
+const FeaturesItem = z.strictObject({
+  dataset: z.string(),
+  partition: z.string(),
+  featureEpsilon: z.number().positive(),
+  labelEpsilon: z.optional(z.number().positive()),
+});
+
+/**
+ * The light layer's part of training: clean the partition held here, extract its features and
+ * release them under local DP (Laplace on clipped features, randomised response on labels),
+ * charged to this device's own budget first; raw rows never leave.
+ */
+async function runFeatures(lease: Lease, deviceId: string): Promise<unknown[]> {
+  const item = parseItem(FeaturesItem, lease.items[0], "feature task");
+  if (item.dataset !== REGIONAL_FLIGHTS) {
+    throw new DpnError(DEVICE_TASK_INVALID, `This agent does not hold data set ${item.dataset}.`, {
+      hint: "The node should lease feature tasks only to devices that registered the partition.",
+    });
+  }
+  const release = extractPrivateFeatures(
+    await regionalPartition(item.partition),
+    {
+      featureEpsilon: item.featureEpsilon,
+      ...(item.labelEpsilon === undefined ? {} : { labelEpsilon: item.labelEpsilon }),
+    },
+    {
+      accountant,
+      deviceId,
+      datasetId: item.dataset,
+      rng: seededRng(randomBytes(32).toString("hex")),
+    },
+  );
+  return [
+    checkOutput(FeatureSetOutput, { ...encodeFeatureSet(release.data), dropped: release.dropped }),
   ];
 }
 
@@ -248,12 +314,18 @@ export async function runLease(
 ): Promise<TaskResult> {
   const handles: ArtifactHandle[] = [];
   try {
-    if (lease.type === "sql-analytics" || lease.type === "fl-train") {
+    if (
+      lease.type === "sql-analytics" ||
+      lease.type === "fl-train" ||
+      lease.type === "fl-features"
+    ) {
       const startMs = performance.now();
       const outputs =
         lease.type === "fl-train"
-          ? await runTraining(lease, signal)
-          : await runAnalytics(lease, runner.cache, handles);
+          ? await runTraining(lease, runner.cache, handles, signal, runner.deviceId ?? "self")
+          : lease.type === "fl-features"
+            ? await runFeatures(lease, runner.deviceId ?? "self")
+            : await runAnalytics(lease, runner.cache, handles);
       signal.throwIfAborted();
       return { taskId: lease.taskId, outputs, elapsedMs: performance.now() - startMs };
     }

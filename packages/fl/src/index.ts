@@ -9,6 +9,7 @@ export * from "./data/regionalFlights.ts";
 export * from "./dataset.ts";
 export * from "./errors.ts";
 export * from "./executors/pool.ts";
+export * from "./featureSet.ts";
 export * from "./localDp.ts";
 export * from "./model.ts";
 export * from "./modelSpec.ts";

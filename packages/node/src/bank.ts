@@ -44,18 +44,23 @@ import {
 import type { EconomicsSnapshot, RateService } from "./economics/rateService.ts";
 import type { ReserveDesk } from "./economics/reserve.ts";
 import {
+  admitFeatureSet,
   admitUpdate,
   afterRelease,
   budgetFromJson,
   budgetToJson,
   closeRound,
   DEFAULT_ROUND_DEADLINE_MS,
+  type FeaturesSpec,
   type FlSpec,
+  featureSetBytes,
   flSchedule,
   initialGlobal,
   MAX_SPOT_RUNS,
   mixAsync,
+  planFeatures,
   planFl,
+  releaseOf,
   requiredHolding,
   SPOT_TOLERANCE,
   selectedForSpotCheck,
@@ -266,6 +271,8 @@ export class Bank {
     const spec = submit.spec;
     const budget = parseDpn(submit.budget);
     if (spec.type === "fl-train") return this.submitFl(requester, submit, spec, budget, now);
+    if (spec.type === "fl-features")
+      return this.submitFeatures(requester, submit, spec, budget, now);
     if (submit.deadlineMs <= now) {
       throw new DpnError("JOB_DEADLINE_PASSED", "The job's deadline is in the past.", {
         hint: "Set deadlineMs to a future time (milliseconds since 1970).",
@@ -393,6 +400,11 @@ export class Bank {
    * the seeded schedule; rounds after the first wait until the previous one closes. Round 0 is
    * the initial global model.
    */
+  /**
+   * An fl-train job: every task of every round is created (and its hold placed) up front, from
+   * the seeded schedule; rounds after the first wait until the previous one closes (async: all
+   * open at once). Round 0 is the initial global model, evaluated as a baseline.
+   */
   private async submitFl(
     requester: string,
     submit: JobSubmit,
@@ -400,31 +412,102 @@ export class Bank {
     budget: bigint,
     now: number,
   ): Promise<JobView> {
+    this.requireFutureDeadline(submit, now);
+    const plan = await planFl(spec, this.o.params.costModel, (id) => this.o.store.job(id));
+    this.refuseExhaustedHolders(spec);
+    return this.createPlannedJob(requester, submit, spec, budget, now, {
+      taskCu: plan.taskCu,
+      states: (seed) =>
+        flSchedule(seed, spec).map((entry) =>
+          entry.round === 1 || spec.mode === "async" ? "pending" : "waiting",
+        ),
+      beforeFunding: async (jobId, seed) => {
+        const initial = await closeRound(spec, initialGlobal(spec, seed), []);
+        this.o.store.recordFlRound({
+          job_id: jobId,
+          round: 0,
+          weights: weightsToBase64(initial.weights),
+          accuracy: initial.accuracy,
+          loss: initial.loss,
+          updates: 0,
+          closed_ms: now,
+        });
+      },
+      afterOpen: (jobId) => {
+        if (spec.mode !== "async") this.roundOpenedAt.set(jobId, now);
+      },
+    });
+  }
+
+  /**
+   * An fl-features job: one light-layer task per partition, each releasing the partition's
+   * cleaned features under local DP (docs/protocol.md §Federated learning jobs).
+   */
+  private async submitFeatures(
+    requester: string,
+    submit: JobSubmit,
+    spec: FeaturesSpec,
+    budget: bigint,
+    now: number,
+  ): Promise<JobView> {
+    this.requireFutureDeadline(submit, now);
+    const taskCu = await planFeatures(spec, this.o.params.costModel);
+    this.refuseExhaustedHolders(spec);
+    return this.createPlannedJob(requester, submit, spec, budget, now, {
+      taskCu,
+      states: () => spec.partitions.map(() => "pending"),
+    });
+  }
+
+  private requireFutureDeadline(submit: JobSubmit, now: number): void {
     if (submit.deadlineMs <= now) {
       throw new DpnError("JOB_DEADLINE_PASSED", "The job's deadline is in the past.", {
         hint: "Set deadlineMs to a future time (milliseconds since 1970).",
       });
     }
-    const plan = await planFl(spec, this.o.params.costModel);
-    if (spec.privacy !== undefined) {
-      // Refuse work no holder could do without exceeding its budget (the devices online now).
-      for (const partition of spec.partitions) {
-        const holding = requiredHolding(spec, partition);
-        const holders = [...this.sessions.values()].filter((s) => s.datasets.includes(holding));
-        if (holders.length > 0 && !holders.some((s) => this.canRelease(s.deviceId, spec))) {
-          throw new DpnError(
-            "DP_BUDGET_EXCEEDED",
-            `Every device holding ${holding} has spent its privacy budget on ${spec.dataset}.`,
-            {
-              hint: `Each device may release at most ε = ${this.o.params.privacy.totalEpsilon} about a data set in its lifetime; train without privacy, on other partitions, or with a smaller ε per update.`,
-              details: { partition, holders: holders.length },
-            },
-          );
-        }
+  }
+
+  /** Refuse DP work no online holder could do without exceeding its privacy budget. */
+  private refuseExhaustedHolders(spec: FlSpec | FeaturesSpec): void {
+    if (releaseOf(spec) === undefined || (spec.type === "fl-train" && spec.features !== undefined))
+      return;
+    for (const partition of spec.partitions) {
+      const holding = requiredHolding(spec, partition);
+      const holders = [...this.sessions.values()].filter((s) => s.datasets.includes(holding));
+      if (holders.length > 0 && !holders.some((s) => this.canRelease(s.deviceId, spec))) {
+        throw new DpnError(
+          "DP_BUDGET_EXCEEDED",
+          `Every device holding ${holding} has spent its privacy budget on ${spec.dataset}.`,
+          {
+            hint: `Each device may release at most ε = ${this.o.params.privacy.totalEpsilon} about a data set in its lifetime; use other partitions or a smaller ε per release.`,
+            details: { partition, holders: holders.length },
+          },
+        );
       }
     }
-    const tasksTotal = spec.rounds * spec.devicesPerRound;
-    const totalCu = plan.taskCu * tasksTotal;
+  }
+
+  /**
+   * Creates a job whose tasks are planned up front (one item each), quotes it, holds its budget
+   * in equal shares per task, and opens it: the shared path of fl-train and fl-features.
+   */
+  private async createPlannedJob(
+    requester: string,
+    submit: JobSubmit,
+    spec: FlSpec | FeaturesSpec,
+    budget: bigint,
+    now: number,
+    plan: {
+      readonly taskCu: number;
+      readonly states: (seed: string) => TaskRow["state"][];
+      readonly beforeFunding?: (jobId: string, seed: string) => Promise<void>;
+      readonly afterOpen?: (jobId: string) => void;
+    },
+  ): Promise<JobView> {
+    const jobId = `job_${randomBytes(8).toString("hex")}`;
+    const seed = createHash("sha256").update(`${jobId}:${now}`).digest("hex");
+    const states = plan.states(seed);
+    const totalCu = plan.taskCu * states.length;
     const economics = await this.economics();
     const quote = priceDpn(totalCu, economics.rate);
     if (budget < quote) {
@@ -445,13 +528,9 @@ export class Bank {
         { hint: "Lower the budget or fund the account first." },
       );
     }
-    const jobId = `job_${randomBytes(8).toString("hex")}`;
-    const seed = createHash("sha256").update(`${jobId}:${now}`).digest("hex");
-    const schedule = flSchedule(seed, spec);
     let held = 0n;
-    const tasks: TaskRow[] = schedule.map((entry, idx) => {
-      const holdAmount =
-        idx === schedule.length - 1 ? budget - held : budget / BigInt(schedule.length);
+    const tasks: TaskRow[] = states.map((state, idx) => {
+      const holdAmount = idx === states.length - 1 ? budget - held : budget / BigInt(states.length);
       held += holdAmount;
       const id = `${jobId}.${idx}`;
       return {
@@ -461,7 +540,7 @@ export class Bank {
         item_from: idx,
         item_to: idx + 1,
         cu: plan.taskCu,
-        state: entry.round === 1 || spec.mode === "async" ? "pending" : "waiting",
+        state,
         device_id: null,
         attempt: 0,
         lease_expires_ms: null,
@@ -493,18 +572,8 @@ export class Bank {
       finished_ms: null,
     };
     this.o.store.insertJob(job, tasks);
-    // Round 0: the initial model, evaluated like every round so progress has a baseline.
-    const initial = await closeRound(spec, initialGlobal(spec, seed), []);
-    this.o.store.recordFlRound({
-      job_id: jobId,
-      round: 0,
-      weights: weightsToBase64(initial.weights),
-      accuracy: initial.accuracy,
-      loss: initial.loss,
-      updates: 0,
-      closed_ms: now,
-    });
     try {
+      await plan.beforeFunding?.(jobId, seed);
       await this.fund(job, tasks);
     } catch (error) {
       await this.releaseHolds(tasks);
@@ -517,7 +586,7 @@ export class Bank {
     }
     this.o.store.setJobState(jobId, "open");
     this.jobEvents.emit("job", jobId);
-    if (spec.mode !== "async") this.roundOpenedAt.set(jobId, now);
+    plan.afterOpen?.(jobId);
     this.assign(
       jobId,
       tasks.filter((t) => t.state === "pending").map((t) => t.id),
@@ -530,27 +599,29 @@ export class Bank {
   private readonly roundOpenedAt = new Map<string, number>();
 
   /** Whether a device's privacy budget on the job's data set covers one more DP update. */
-  private canRelease(deviceId: string, spec: FlSpec): boolean {
-    if (spec.privacy === undefined) return true;
+  private canRelease(deviceId: string, spec: FlSpec | FeaturesSpec): boolean {
+    const release = releaseOf(spec);
+    if (release === undefined) return true;
     const budget = budgetFromJson(
       this.o.store.privacyBudget(deviceId, spec.dataset),
       deviceId,
       spec.dataset,
       this.o.params.privacy,
     );
-    return afterRelease(budget, spec.privacy, this.o.params.privacy) !== undefined;
+    return afterRelease(budget, release, this.o.params.privacy) !== undefined;
   }
 
   /** Charges one DP update to the device leasing it (before the device computes it). */
-  private chargeRelease(deviceId: string, spec: FlSpec): void {
-    if (spec.privacy === undefined) return;
+  private chargeRelease(deviceId: string, spec: FlSpec | FeaturesSpec): void {
+    const release = releaseOf(spec);
+    if (release === undefined) return;
     const budget = budgetFromJson(
       this.o.store.privacyBudget(deviceId, spec.dataset),
       deviceId,
       spec.dataset,
       this.o.params.privacy,
     );
-    const next = afterRelease(budget, spec.privacy, this.o.params.privacy);
+    const next = afterRelease(budget, release, this.o.params.privacy);
     if (next !== undefined)
       this.o.store.setPrivacyBudget(deviceId, spec.dataset, budgetToJson(next));
   }
@@ -729,7 +800,8 @@ export class Bank {
     const spec = submit.spec;
     if (spec.type === "hash")
       return spec.items.map((item) => costCu({ type: "hash", iterations: item.iterations }));
-    if (spec.type === "fl-train") throw new Error("fl-train jobs are priced by submitFl");
+    if (spec.type === "fl-train" || spec.type === "fl-features")
+      throw new Error("federated jobs are priced by createPlannedJob");
     if (spec.type === "sql-analytics") {
       const query = analyticsQuery(spec);
       for (const item of spec.items) this.requireArtifact(item.sha256, "data fragment");
@@ -884,6 +956,29 @@ export class Bank {
     const spec = this.specOf(job);
     if (spec.type === "sql-analytics") return this.analyticsResult(job, spec);
     if (spec.type === "fl-train") return this.flResult(job, spec);
+    if (spec.type === "fl-features") {
+      return {
+        jobId: job.id,
+        state: job.state,
+        outputs: this.o.store.tasksOf(job.id).map((t) => ({
+          partition: spec.partitions[t.idx],
+          state: t.state,
+          // The released set (noisy features and labels); the raw rows never left the device.
+          released:
+            t.output_json === null
+              ? null
+              : (JSON.parse(t.output_json) as Array<{ rows: number; dropped: number }>).map(
+                  (o) => ({
+                    rows: o.rows,
+                    dropped: o.dropped,
+                    sha256: createHash("sha256")
+                      .update(featureSetBytes(t.output_json as string))
+                      .digest("hex"),
+                  }),
+                )[0],
+        })),
+      };
+    }
     for (const task of this.o.store.tasksOf(jobId)) {
       const taskOutputs: unknown[] =
         task.output_json === null ? [] : (JSON.parse(task.output_json) as unknown[]);
@@ -942,7 +1037,10 @@ export class Bank {
    */
   private assign(jobId: string, taskIds: readonly string[]): void {
     const job = this.requireJob(jobId);
-    if ((job.type === "sql-analytics" || job.type === "fl-train") && taskIds.length > 1) {
+    if (
+      (job.type === "sql-analytics" || job.type === "fl-train" || job.type === "fl-features") &&
+      taskIds.length > 1
+    ) {
       // Replicas of a fragment must run on different devices: assign them one at a time, each
       // excluding the devices its siblings went to.
       for (const id of taskIds) this.assign(jobId, [id]);
@@ -964,13 +1062,18 @@ export class Bank {
         .map((t) => t.device_id as string),
     );
     let candidates = this.eligibleSessions(job.type, excluded);
-    if (job.type === "fl-train") {
-      // Training goes to the data: only devices holding the task's partition may take it.
-      const spec = this.specOf(job) as FlSpec;
-      const entry = flSchedule(job.seed, spec)[tasks[0]?.idx ?? 0];
-      const holding = requiredHolding(spec, entry?.partition ?? "");
+    if (job.type === "fl-train" || job.type === "fl-features") {
+      // Work on private data goes to the data: only devices holding the task's partition may
+      // take it (training on released features may run on any heavy device).
+      const spec = this.specOf(job) as FlSpec | FeaturesSpec;
+      const partition =
+        spec.type === "fl-train"
+          ? flSchedule(job.seed, spec)[tasks[0]?.idx ?? 0]?.partition
+          : spec.partitions[tasks[0]?.idx ?? 0];
+      const holding = requiredHolding(spec, partition ?? "");
+      const anyHolder = spec.type === "fl-train" && spec.features !== undefined;
       candidates = candidates.filter(
-        (s) => s.datasets.includes(holding) && this.canRelease(s.deviceId, spec),
+        (s) => (anyHolder || s.datasets.includes(holding)) && this.canRelease(s.deviceId, spec),
       );
     }
     // Devices that have asked for work come first; busy ones only if no one is waiting for work.
@@ -1029,6 +1132,24 @@ export class Bank {
     };
   }
 
+  /**
+   * The artifact of the released feature set a training task on `features` trains on: the
+   * fl-features job's accepted output for the task's partition, stored when it was verified.
+   */
+  private featureSetArtifact(spec: FlSpec, job: JobRow, task: TaskRow): string {
+    const partition = flSchedule(job.seed, spec)[task.idx]?.partition;
+    const source = this.o.store.job(spec.features ?? "");
+    if (source === undefined || partition === undefined) return "";
+    const sourceSpec = JSON.parse(source.spec_json) as FeaturesSpec;
+    const idx = sourceSpec.partitions.indexOf(partition);
+    const released = this.o.store
+      .tasksOf(source.id)
+      .find((t) => t.idx === idx && t.state === "done" && t.output_json !== null);
+    if (released === undefined) return "";
+    const bytes = featureSetBytes(released.output_json as string);
+    return createHash("sha256").update(bytes).digest("hex");
+  }
+
   /** Devices that hold, ran, or are queued for another replica of the task's fragment. */
   private replicaDevices(task: TaskRow): Set<string> {
     const devices = new Set<string>();
@@ -1057,7 +1178,10 @@ export class Bank {
           if (task === undefined || task.state !== "pending") continue;
           const job = this.requireJob(task.job_id);
           const spec = this.specOf(job);
-          if (spec.type === "fl-train" && spec.privacy !== undefined) {
+          if (
+            (spec.type === "fl-train" || spec.type === "fl-features") &&
+            releaseOf(spec) !== undefined
+          ) {
             // The budget may have been spent since the task was queued here: refuse, re-place.
             if (!this.canRelease(session.deviceId, spec)) {
               this.o.log("warn", "privacy budget exhausted; DP training task refused", {
@@ -1086,15 +1210,28 @@ export class Bank {
                 ? { ...spec.artifacts }
                 : spec.type === "sql-analytics"
                   ? { fragment: spec.items[task.item_from]?.sha256 ?? "" }
-                  : {},
+                  : spec.type === "fl-train" && spec.features !== undefined
+                    ? { featureSet: this.featureSetArtifact(spec, job, task) }
+                    : {},
             items:
-              spec.type === "fl-train"
-                ? [this.flLeaseItem(job, spec, task)]
-                : spec.type === "sql-analytics"
-                  ? spec.items
-                      .slice(task.item_from, task.item_to)
-                      .map((item) => ({ ...item, query: analyticsQuery(spec) }))
-                  : spec.items.slice(task.item_from, task.item_to),
+              spec.type === "fl-features"
+                ? [
+                    {
+                      dataset: spec.dataset,
+                      partition: spec.partitions[task.idx] ?? "",
+                      featureEpsilon: spec.featureEpsilon,
+                      ...(spec.labelEpsilon === undefined
+                        ? {}
+                        : { labelEpsilon: spec.labelEpsilon }),
+                    },
+                  ]
+                : spec.type === "fl-train"
+                  ? [this.flLeaseItem(job, spec, task)]
+                  : spec.type === "sql-analytics"
+                    ? spec.items
+                        .slice(task.item_from, task.item_to)
+                        .map((item) => ({ ...item, query: analyticsQuery(spec) }))
+                    : spec.items.slice(task.item_from, task.item_to),
           });
         }
       });
@@ -1457,6 +1594,18 @@ export class Bank {
     if (spec.type === "fl-train") {
       const admitted = admitUpdate(spec, outputs);
       return admitted.ok ? { ok: true } : admitted;
+    }
+    if (spec.type === "fl-features") {
+      const admitted = admitFeatureSet(outputs);
+      if (!admitted.ok) return admitted;
+      // Stored as an artifact so training jobs can lease it by content hash.
+      const bytes = featureSetBytes(JSON.stringify(outputs));
+      const sha = createHash("sha256").update(bytes).digest("hex");
+      if (!this.o.artifacts.has(sha)) {
+        this.o.artifacts.put(bytes, sha);
+        this.o.store.recordArtifact(sha, bytes.length, "node", this.o.now());
+      }
+      return { ok: true };
     }
     if (spec.type === "hash")
       return this.o.verifier.verifyHash(spec.items.slice(task.item_from, task.item_to), outputs);

@@ -3,6 +3,7 @@ import {
   aggregateUpdates,
   boundUpdateNorm,
   checkUpdate,
+  decodeFeatureSet,
   decodeUpdate,
   evaluate,
   fedAsyncAlpha,
@@ -27,7 +28,7 @@ import {
   seededRng,
   spendPrivacyBudget,
 } from "@dpn/protocol";
-import { FlOutput, type JobSubmit, parseMessage } from "@dpn/wire";
+import { FeatureSetOutput, FlOutput, type JobSubmit, parseMessage } from "@dpn/wire";
 import type { Verdict } from "./verify/verifier.ts";
 
 /**
@@ -41,6 +42,19 @@ import type { Verdict } from "./verify/verifier.ts";
  * set and opens the next round. All maths is @dpn/fl's.
  */
 export type FlSpec = Extract<JobSubmit["spec"], { type: "fl-train" }>;
+export type FeaturesSpec = Extract<JobSubmit["spec"], { type: "fl-features" }>;
+
+/** What one task of a job releases about its device's data set under DP, if anything. */
+export function releaseOf(
+  spec: FlSpec | FeaturesSpec,
+): { readonly epsilon: number; readonly delta: number } | undefined {
+  if (spec.type === "fl-features") {
+    return { epsilon: spec.featureEpsilon + (spec.labelEpsilon ?? 0), delta: 0 };
+  }
+  return spec.privacy === undefined
+    ? undefined
+    : { epsilon: spec.privacy.epsilon, delta: spec.privacy.delta };
+}
 
 /** Default bound on an update's L2 norm: generous for the small models of the examples. */
 export const DEFAULT_MAX_UPDATE_NORM = 10;
@@ -55,11 +69,39 @@ export interface FlPlan {
   readonly taskCu: number;
 }
 
-/** Validates a spec against the fl package and the data set; coded errors name the field. */
-export async function planFl(spec: FlSpec, costModel: CostModelParams): Promise<FlPlan> {
+/**
+ * Validates a spec against the fl package and the data set; coded errors name the field. With
+ * `features`, that fl-features job must be done and must have released every partition named.
+ */
+export async function planFl(
+  spec: FlSpec,
+  costModel: CostModelParams,
+  jobOf: (
+    id: string,
+  ) => { readonly type: string; readonly state: string; readonly spec_json: string } | undefined,
+): Promise<FlPlan> {
   const model = parseModelSpec(spec.model);
   const train = parseTrainConfig(spec.train);
   const data = await loadRegionalFlights();
+  if (spec.features !== undefined) {
+    const source = jobOf(spec.features);
+    if (source === undefined || source.type !== "fl-features" || source.state !== "done") {
+      throw new DpnError(
+        "FL_INVALID_DATASET",
+        `features ${spec.features} is not a finished fl-features job.`,
+        { hint: "Run an fl-features job first and pass its id once it is done." },
+      );
+    }
+    const released = (JSON.parse(source.spec_json) as FeaturesSpec).partitions;
+    const missing = spec.partitions.filter((p) => !released.includes(p));
+    if (missing.length > 0) {
+      throw new DpnError(
+        "FL_INVALID_DATASET",
+        `fl-features job ${spec.features} released no features for ${missing.join(", ")}.`,
+        { hint: `Train on its partitions: ${released.join(", ")}.` },
+      );
+    }
+  }
   for (const partition of spec.partitions) {
     if (!data.partitions.has(partition)) {
       throw new DpnError("FL_INVALID_DATASET", `${spec.dataset} has no partition "${partition}".`, {
@@ -102,7 +144,7 @@ export function flSchedule(
   return schedule;
 }
 
-export function requiredHolding(spec: FlSpec, partition: string): string {
+export function requiredHolding(spec: FlSpec | FeaturesSpec, partition: string): string {
   return holdingId(spec.dataset, partition);
 }
 
@@ -225,7 +267,7 @@ export function budgetToJson(budget: PrivacyBudget): string {
 /** The budget after one more release, or undefined when it would be exceeded. */
 export function afterRelease(
   budget: PrivacyBudget,
-  privacy: NonNullable<FlSpec["privacy"]>,
+  privacy: { readonly epsilon: number; readonly delta: number },
   params: PrivacyParams,
 ): PrivacyBudget | undefined {
   try {
@@ -304,4 +346,46 @@ export function updateDistance(a: Float32Array, b: Float32Array): number {
     nb += y * y;
   }
   return Math.sqrt(diff) / Math.max(Math.sqrt(Math.max(na, nb)), 1e-12);
+}
+
+/** CU of one fl-features task: a scan of the partition's rows × features cells. */
+export async function planFeatures(
+  spec: FeaturesSpec,
+  costModel: CostModelParams,
+): Promise<number> {
+  const data = await loadRegionalFlights();
+  for (const partition of spec.partitions) {
+    if (!data.partitions.has(partition)) {
+      throw new DpnError("FL_INVALID_DATASET", `${spec.dataset} has no partition "${partition}".`, {
+        hint: `Use partitions of ${[...data.partitions.keys()].join(", ")}.`,
+      });
+    }
+  }
+  return costCu(
+    { type: "sql-analytics", rows: spec.samplesPerTask, columns: data.test.features },
+    costModel,
+  );
+}
+
+/** Checks a released feature set: the wire shape, then sizes, finiteness and labels. */
+export function admitFeatureSet(
+  outputs: readonly unknown[],
+): (Verdict & { ok: false }) | { ok: true; output: FeatureSetOutput } {
+  try {
+    if (outputs.length !== 1) {
+      throw new DpnError("FL_INVALID_DATASET", "A feature task returns exactly one output.");
+    }
+    const output = parseMessage(FeatureSetOutput, outputs[0], "feature set");
+    decodeFeatureSet(output);
+    return { ok: true, output };
+  } catch (error) {
+    if (!isDpnError(error)) throw error;
+    return { ok: false, code: error.code, reason: error.message };
+  }
+}
+
+/** The artifact bytes of a released feature set, from a task's stored outputs (JSON array). */
+export function featureSetBytes(outputsJson: string): Buffer {
+  const [output] = JSON.parse(outputsJson) as unknown[];
+  return Buffer.from(JSON.stringify(output));
 }

@@ -246,6 +246,77 @@ describe("fl-train jobs", () => {
     for (const d of [liar, h1, h2]) d.close();
   }, 120_000);
 
+  it("releases features under local DP on the light layer and trains on them anywhere", async () => {
+    const client = new DpnClient({ url: node.url, identity: requester });
+    await devicesOnline(client);
+    const partitions = ["south-atlantic", "middle-atlantic"];
+    const features = {
+      type: "fl-features" as const,
+      dataset: "flights-regions/v1" as const,
+      partitions,
+      featureEpsilon: 2.5, // ε 4 per release in all: the most one release may spend
+      labelEpsilon: 1.5,
+      samplesPerTask: 1_500,
+    };
+    const released = await client.submitJob({
+      spec: features,
+      budget: "1",
+      deadlineMs: Date.now() + 120_000,
+      clientRef: "features-east",
+    });
+    const doneFeatures = await client.waitForJob(released.jobId, undefined, 200);
+    expect(doneFeatures.state).toBe("done");
+    const sets = (await client.jobResult(released.jobId)).outputs as Array<{
+      partition: string;
+      released: { rows: number; sha256: string };
+    }>;
+    expect(sets.map((o) => o.partition)).toEqual(partitions);
+    for (const set of sets) expect(set.released.rows).toBeGreaterThan(500);
+
+    // Training on the released sets: any heavy device may take it, the holders' budgets are untouched.
+    const job = await client.submitJob({
+      spec: { ...spec, partitions, rounds: 2, devicesPerRound: 2, features: released.jobId },
+      budget: "10",
+      deadlineMs: Date.now() + 120_000,
+      clientRef: "train-on-features",
+    });
+    const trained = await client.waitForJob(job.jobId, undefined, 200);
+    expect(trained.state).toBe("done");
+    const { result } = (await client.jobResult(job.jobId)) as unknown as {
+      result: { rounds: Array<{ updates: number; accuracy: number }> };
+    };
+    expect(result.rounds.slice(1).map((r) => r.updates)).toEqual([2, 2]);
+
+    // Each release costs its holder ε = 4 of its lifetime 8 on this data set: a second one
+    // fits, a third is refused at submission.
+    const second = await client.submitJob({
+      spec: features,
+      budget: "1",
+      deadlineMs: Date.now() + 60_000,
+      clientRef: "again",
+    });
+    expect((await client.waitForJob(second.jobId, undefined, 200)).state).toBe("done");
+    const refused = await client
+      .submitJob({
+        spec: features,
+        budget: "1",
+        deadlineMs: Date.now() + 60_000,
+        clientRef: "third",
+      })
+      .catch((e: unknown) => e);
+    expect(isDpnError(refused) ? refused.code : refused).toBe("DP_BUDGET_EXCEEDED");
+    // And training on a job that is not a finished fl-features job is refused with its code.
+    const bogus = await client
+      .submitJob({
+        spec: { ...spec, partitions, features: job.jobId },
+        budget: "1",
+        deadlineMs: Date.now() + 60_000,
+        clientRef: "bogus-features",
+      })
+      .catch((e: unknown) => e);
+    expect(isDpnError(bogus) ? bogus.code : bogus).toBe("FL_INVALID_DATASET");
+  }, 120_000);
+
   it("adds local DP noise on the device and refuses a device past its privacy budget", async () => {
     const client = new DpnClient({ url: node.url, identity: requester });
     await devicesOnline(client);

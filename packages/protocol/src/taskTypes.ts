@@ -7,7 +7,14 @@ import { oneOf } from "./validate.ts";
  * and ordinary devices are given priority in allocating high-value tasks (such as ZK proofs)."
  * §3.5: low-density work goes to the light layer, model training and ZK proofs to the heavy one.
  */
-export const TASK_TYPES = ["zk-groth16", "fl-train", "sql-analytics", "render", "hash"] as const;
+export const TASK_TYPES = [
+  "zk-groth16",
+  "fl-train",
+  "fl-features",
+  "sql-analytics",
+  "render",
+  "hash",
+] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 export type TaskValue = "high" | "low";
 
@@ -29,6 +36,13 @@ export const TASK_TYPE_SPECS: Readonly<Record<TaskType, TaskTypeSpec>> = {
     layer: "heavy",
     value: "high",
     verification: "update-norm bound, robust aggregation, seeded spot re-execution",
+  },
+  // §3.5: light nodes clean data and extract features (under local DP) for the heavy ones to
+  // train on. High value: it is training data, so rigs do not take it.
+  "fl-features": {
+    layer: "light",
+    value: "high",
+    verification: "shape, finiteness and label range; the device's privacy budget",
   },
   "sql-analytics": {
     layer: "light",

@@ -32,7 +32,13 @@ export const Geohash4 = z
 export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64");
 const Decimal = z.string().regex(/^\d{1,78}$/, "a decimal field element");
 
-export const TaskTypeName = z.enum(["zk-groth16", "hash", "sql-analytics", "fl-train"]);
+export const TaskTypeName = z.enum([
+  "zk-groth16",
+  "hash",
+  "sql-analytics",
+  "fl-train",
+  "fl-features",
+]);
 export type TaskTypeName = z.infer<typeof TaskTypeName>;
 
 /** Inputs of one `hash` item: SHA-256 iterated `iterations` times from `seed`. */
@@ -151,6 +157,11 @@ export const FlJobSpec = z.strictObject({
    */
   mode: z.optional(z.enum(["sync", "async"])),
   /**
+   * Train on the released feature sets of a finished fl-features job instead of raw partitions:
+   * every partition of that job becomes a training partition any heavy device may take.
+   */
+  features: z.optional(z.string().min(1).max(64)),
+  /**
    * Share of synchronous updates re-executed by another holder of the same partition with the
    * same base model and seed before they are paid (default 0.1; 0 turns it off).
    */
@@ -178,6 +189,40 @@ export const FlJobSpec = z.strictObject({
   ),
 });
 
+/**
+ * Light-layer preparation for training (docs/protocol.md §Federated learning jobs): each device
+ * holding a partition cleans it, extracts its features, and releases them only under local
+ * differential privacy (Laplace on clipped features, randomised response on labels), charged to
+ * its privacy budget on the data set. The released sets become the training data of an fl-train
+ * job (`features`), which then may run on any heavy device: the raw rows never left their holders.
+ */
+export const FlFeaturesJobSpec = z.strictObject({
+  type: z.literal("fl-features"),
+  dataset: z.literal("flights-regions/v1"),
+  partitions: z
+    .array(z.string().regex(/^[a-z0-9._-]{1,64}$/))
+    .min(1)
+    .max(64),
+  /** ε of the Laplace mechanism on the features (sensitivity Σ(hi − lo) of the clip bounds). */
+  featureEpsilon: z.number().positive().max(100),
+  /** ε of randomised response on the labels; absent: labels are released as they are. */
+  labelEpsilon: z.optional(z.number().positive().max(100)),
+  /** Rows each partition holds, roughly: for the price. */
+  samplesPerTask: z.number().int().min(1).max(1_000_000),
+});
+
+/** A released (privatized) data set: features float32 and labels int32, little-endian, base64. */
+export const FeatureSetOutput = z.strictObject({
+  rows: z.number().int().min(1).max(1_000_000),
+  features: z.number().int().min(1).max(4096),
+  classes: z.number().int().min(2).max(1000),
+  x: Base64,
+  y: Base64,
+  /** Rows dropped by cleaning (non-finite values). */
+  dropped: z.number().int().min(0),
+});
+export type FeatureSetOutput = z.infer<typeof FeatureSetOutput>;
+
 /** One device's training result: the compressed update, base64, and what it trained on. */
 export const FlOutput = z.strictObject({
   update: Base64,
@@ -189,7 +234,13 @@ export const FlOutput = z.strictObject({
 export type FlOutput = z.infer<typeof FlOutput>;
 
 export const JobSubmit = z.strictObject({
-  spec: z.discriminatedUnion("type", [ZkJobSpec, HashJobSpec, AnalyticsJobSpec, FlJobSpec]),
+  spec: z.discriminatedUnion("type", [
+    ZkJobSpec,
+    HashJobSpec,
+    AnalyticsJobSpec,
+    FlJobSpec,
+    FlFeaturesJobSpec,
+  ]),
   /** The most the requester will pay; the node holds it and releases what is not spent. */
   budget: DpnAmount,
   /** When the job must be done (ms since epoch); unfinished work is then cancelled. */

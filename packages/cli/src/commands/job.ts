@@ -34,7 +34,11 @@ export function jobCommand(program: Command): void {
     .description("submit a job: Groth16 proofs (the example circuit or yours) or hash work")
     .option("--node <url>", "bank node URL (default $DPN_NODE or http://127.0.0.1:7070)")
     .option("--keys <path>", "your key file")
-    .option("--type <type>", "zk-groth16, hash, sql-analytics or fl-train", "zk-groth16")
+    .option(
+      "--type <type>",
+      "zk-groth16, hash, sql-analytics, fl-train or fl-features",
+      "zk-groth16",
+    )
     .option("--circuit <name>", "example: the bundled Poseidon-chain circuit")
     .option("--proofs <n>", "proofs to generate with the example circuit", "16")
     .option("--seed <seed>", "seed for the example circuit's inputs")
@@ -59,6 +63,8 @@ export function jobCommand(program: Command): void {
     .option("--per-round <n>", "fl-train: devices per round")
     .option("--mode <mode>", "fl-train: sync (FedAvg) or async (FedAsync)", "sync")
     .option("--aggregation <rule>", "fl-train: mean, median or trimmed-mean", "mean")
+    .option("--features <jobId>", "fl-train: train on the sets a finished fl-features job released")
+    .option("--label-epsilon <ε>", "fl-features: randomised response on the labels at this ε")
     .option("--budget <dpn>", "the most you will pay (default: twice the current quote)")
     .option("--deadline <duration>", "time allowed, e.g. 10m", "30m")
     .option("--wait", "follow the job until it ends, with a progress bar", false)

@@ -41,6 +41,8 @@ export interface JobSpecOptions {
   readonly perRound?: string;
   readonly mode?: string;
   readonly aggregation?: string;
+  readonly features?: string;
+  readonly labelEpsilon?: string;
 }
 
 function count(value: string | undefined, name: string, fallback: number, max: number): number {
@@ -71,9 +73,10 @@ export async function buildSpec(
   }
   if (o.type === "sql-analytics") return analyticsSpec(client, o);
   if (o.type === "fl-train") return flSpec(o);
+  if (o.type === "fl-features") return featuresSpec(o);
   if (o.type !== "zk-groth16") {
     throw new DpnError("CLI_INVALID_OPTION", `Unknown job type ${o.type}.`, {
-      hint: "Use --type zk-groth16, hash, sql-analytics or fl-train.",
+      hint: "Use --type zk-groth16, hash, sql-analytics, fl-train or fl-features.",
     });
   }
   if (o.circuit === "example" || (o.circuit === undefined && o.wasm === undefined)) {
@@ -271,6 +274,7 @@ function flSpec(o: JobSpecOptions): { spec: JobSubmit["spec"]; cu: number } {
     aggregation: aggregation as "mean" | "median" | "trimmed-mean",
     topK: 0.25,
     samplesPerTask,
+    ...(o.features === undefined ? {} : { features: o.features }),
     ...(epsilon === undefined
       ? {}
       : { privacy: { epsilon, delta: 1e-8, clipNorm: 1 }, maxUpdateNorm: 1_000 }),
@@ -281,4 +285,35 @@ function flSpec(o: JobSpecOptions): { spec: JobSubmit["spec"]; cu: number } {
     rounds *
     perRound;
   return { spec, cu };
+}
+
+/** Light-layer feature release under local DP (the input of `fl-train --features <job>`). */
+function featuresSpec(o: JobSpecOptions): { spec: JobSubmit["spec"]; cu: number } {
+  const featureEpsilon = Number(o.epsilon ?? "2.5");
+  const labelEpsilon = o.labelEpsilon === undefined ? undefined : Number(o.labelEpsilon);
+  for (const [name, value] of [
+    ["--epsilon", featureEpsilon],
+    ["--label-epsilon", labelEpsilon],
+  ] as const) {
+    if (value !== undefined && !(value > 0 && value <= 4)) {
+      throw new DpnError("CLI_INVALID_OPTION", `${name} must be in (0, 4].`, {
+        hint: "One release may spend at most ε = 4 (features and labels together).",
+      });
+    }
+  }
+  const partitions = (o.partitions ?? "pacific,south-atlantic,middle-atlantic,east-north-central")
+    .split(",")
+    .filter((p) => p !== "");
+  const spec: JobSubmit["spec"] = {
+    type: "fl-features",
+    dataset: "flights-regions/v1",
+    partitions,
+    featureEpsilon,
+    ...(labelEpsilon === undefined ? {} : { labelEpsilon }),
+    samplesPerTask: 1_500,
+  };
+  return {
+    spec,
+    cu: partitions.length * costCu({ type: "sql-analytics", rows: 1_500, columns: 17 }),
+  };
 }
