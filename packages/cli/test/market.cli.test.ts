@@ -44,13 +44,23 @@ afterAll(async () => {
 describe("dpn market", () => {
   it("shows the pool, quotes, swaps, and refuses bad arguments with a code before sending anything", async () => {
     const common = ["--node", node.url];
-    const [pool, quote, swap, side, slippage, amount] = await Promise.all([
+    // Reads and refusals first (in parallel), then the swap: the reads must see the seeded pool.
+    const [pool, quote, side, slippage, amount] = await Promise.all([
       dpn(["market", "pool", ...common, "--json"]),
       dpn(["market", "quote", "sell-dpn", "100", ...common]),
-      dpn(["market", "swap", "sell-dpn", "100", "--keys", keys, ...common, "--json"]),
       dpn(["market", "swap", "sideways", "1", "--keys", keys, ...common]),
       dpn(["market", "swap", "sell-dpn", "1", "--max-slippage", "95", "--keys", keys, ...common]),
       dpn(["market", "quote", "buy-dpn", "-3", ...common]),
+    ]);
+    const swap = await dpn([
+      "market",
+      "swap",
+      "sell-dpn",
+      "100",
+      "--keys",
+      keys,
+      ...common,
+      "--json",
     ]);
     expect(pool.code).toBe(0);
     expect(JSON.parse(pool.out)).toMatchObject({ spotPrice: "0.15", reserveDpn: "5000000" });
