@@ -6,15 +6,15 @@ import {
   createTrainerPool,
   type Dataset,
   decodeFeatureSet,
+  EXAMPLE_DATASETS,
   encodeFeatureSet,
   encodeUpdate,
+  examplePartition,
   extractPrivateFeatures,
   PrivacyAccountant,
   parseModelSpec,
   parseTrainConfig,
   privatizeUpdate,
-  REGIONAL_FLIGHTS,
-  regionalPartition,
   type Trainer,
 } from "@dpn/fl";
 import { DpnError, isDpnError, seededRng } from "@dpn/protocol";
@@ -161,7 +161,7 @@ async function runTraining(
     });
   }
   const item = parseItem(TrainingItem, lease.items[0], "training item");
-  if (item.dataset !== REGIONAL_FLIGHTS) {
+  if (!(EXAMPLE_DATASETS as readonly string[]).includes(item.dataset)) {
     throw new DpnError(DEVICE_TASK_INVALID, `This agent does not hold data set ${item.dataset}.`, {
       hint: "The node should lease training only to devices that registered the partition.",
     });
@@ -179,7 +179,7 @@ async function runTraining(
     );
     data = decodeFeatureSet(set);
   } else {
-    data = await regionalPartition(item.partition);
+    data = await examplePartition(item.dataset, item.partition);
   }
   const spec = parseModelSpec(item.model);
   const weightBytes = Buffer.from(item.weights, "base64");
@@ -237,13 +237,13 @@ const FeaturesItem = z.strictObject({
  */
 async function runFeatures(lease: Lease, deviceId: string): Promise<unknown[]> {
   const item = parseItem(FeaturesItem, lease.items[0], "feature task");
-  if (item.dataset !== REGIONAL_FLIGHTS) {
+  if (!(EXAMPLE_DATASETS as readonly string[]).includes(item.dataset)) {
     throw new DpnError(DEVICE_TASK_INVALID, `This agent does not hold data set ${item.dataset}.`, {
       hint: "The node should lease feature tasks only to devices that registered the partition.",
     });
   }
   const release = extractPrivateFeatures(
-    await regionalPartition(item.partition),
+    await examplePartition(item.dataset, item.partition),
     {
       featureEpsilon: item.featureEpsilon,
       ...(item.labelEpsilon === undefined ? {} : { labelEpsilon: item.labelEpsilon }),

@@ -18,6 +18,16 @@ export const FLIGHT_FEATURE_BOUNDS: ReadonlyArray<readonly [number, number]> = F
   (_, j): readonly [number, number] => (j >= 8 && j < 12 ? [-1, 1] : [0, 1]),
 );
 
+/** Clip bounds per example data set: penguin measurements are centred and scaled, within ±4. */
+export function featureBounds(
+  dataset: string,
+  features: number,
+): ReadonlyArray<readonly [number, number]> {
+  return dataset === "penguins-islands/v1"
+    ? Array.from({ length: features }, (): readonly [number, number] => [-4, 4])
+    : FLIGHT_FEATURE_BOUNDS;
+}
+
 export interface FeatureRelease {
   readonly data: Dataset;
   readonly dropped: number;
@@ -61,7 +71,9 @@ export function extractPrivateFeatures(
     {
       featureEpsilon: privacy.featureEpsilon,
       ...(privacy.labelEpsilon === undefined ? {} : { labelEpsilon: privacy.labelEpsilon }),
-      bounds: FLIGHT_FEATURE_BOUNDS.map(([lo, hi]) => [lo, hi] as [number, number]),
+      bounds: featureBounds(context.datasetId, data.features).map(
+        ([lo, hi]) => [lo, hi] as [number, number],
+      ),
     },
     context,
   );

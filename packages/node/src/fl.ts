@@ -10,7 +10,7 @@ import {
   fedAsyncMix,
   holdingId,
   initialWeights,
-  loadRegionalFlights,
+  loadExampleDataset,
   type ModelSpec,
   parameterCount,
   parseModelSpec,
@@ -82,7 +82,7 @@ export async function planFl(
 ): Promise<FlPlan> {
   const model = parseModelSpec(spec.model);
   const train = parseTrainConfig(spec.train);
-  const data = await loadRegionalFlights();
+  const data = await loadExampleDataset(spec.dataset);
   if (spec.features !== undefined) {
     const source = jobOf(spec.features);
     if (source === undefined || source.type !== "fl-features" || source.state !== "done") {
@@ -208,7 +208,7 @@ export async function closeRound(
     const step = aggregateUpdates(rule(spec), contributions);
     weights = Float32Array.from(global, (w, i) => w + (step[i] ?? 0));
   }
-  const { test } = await loadRegionalFlights();
+  const { test } = await loadExampleDataset(spec.dataset);
   const evaluation = await evaluate(parseModelSpec(spec.model), weights, test);
   return {
     weights,
@@ -299,7 +299,7 @@ export async function mixAsync(
   );
   const deviceModel = Float32Array.from(base, (w, i) => w + (update[i] ?? 0));
   const weights = fedAsyncMix(latest, deviceModel, mixingWeight);
-  const { test } = await loadRegionalFlights();
+  const { test } = await loadExampleDataset(spec.dataset);
   const evaluation = await evaluate(parseModelSpec(spec.model), weights, test);
   return {
     weights,
@@ -353,7 +353,7 @@ export async function planFeatures(
   spec: FeaturesSpec,
   costModel: CostModelParams,
 ): Promise<number> {
-  const data = await loadRegionalFlights();
+  const data = await loadExampleDataset(spec.dataset);
   for (const partition of spec.partitions) {
     if (!data.partitions.has(partition)) {
       throw new DpnError("FL_INVALID_DATASET", `${spec.dataset} has no partition "${partition}".`, {

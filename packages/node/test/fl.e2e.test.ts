@@ -353,6 +353,54 @@ describe("fl-train jobs", () => {
     expect(isDpnError(refused) ? refused.message : "").toContain("flights-regions/v1:pacific");
   }, 120_000);
 
+  it("trains a three-class model on the penguins of three islands, each held by its own device", async () => {
+    const client = new DpnClient({ url: node.url, identity: requester });
+    const islands = ["biscoe", "dream", "torgersen"];
+    const agents = islands.map((island, i) =>
+      startDevice({
+        nodeUrl: node.url,
+        identity: newIdentity(),
+        owner: owner.id,
+        deviceClass: "server",
+        geohash: ["4tq2", "4tq3", "4tq4"][i] as string,
+        cacheDir: join(dir, "cache"),
+        slots: 1,
+        datasets: [`penguins-islands/v1:${island}`],
+      }),
+    );
+    try {
+      for (let i = 0; i < 300; i++) {
+        const { devices: list } = await client.devices();
+        if (list.filter((d) => d.online === true).length >= PARTITIONS.length + 3) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const job = await client.submitJob({
+        spec: {
+          ...spec,
+          dataset: "penguins-islands/v1",
+          partitions: islands,
+          model: { kind: "logistic", inputs: 4, classes: 3 },
+          train: { learningRate: 0.3, batchSize: 16, epochs: 5 },
+          rounds: 5,
+          devicesPerRound: 3,
+          samplesPerTask: 100,
+        },
+        budget: "10",
+        deadlineMs: Date.now() + 120_000,
+        clientRef: "penguins",
+      });
+      const done = await client.waitForJob(job.jobId, undefined, 200);
+      expect(done.state).toBe("done");
+      const { result } = (await client.jobResult(job.jobId)) as unknown as {
+        result: { rounds: Array<{ accuracy: number }> };
+      };
+      // Non-IID (Gentoos live on Biscoe only), yet FedAvg separates the species: chance is ≤ 44%.
+      expect(result.rounds.at(-1)?.accuracy ?? 0).toBeGreaterThan(0.8);
+    } finally {
+      await Promise.all(agents.map((a) => a.stop()));
+    }
+  }, 120_000);
+
   it("refuses malformed, wrongly shaped and out-of-bound updates with codes, and keeps the round open", async () => {
     const client = new DpnClient({ url: node.url, identity: requester });
     const job = await client.submitJob({

@@ -139,7 +139,7 @@ export type AnalyticsOutput = z.infer<typeof AnalyticsOutput>;
  */
 export const FlJobSpec = z.strictObject({
   type: z.literal("fl-train"),
-  dataset: z.literal("flights-regions/v1"),
+  dataset: z.enum(["flights-regions/v1", "penguins-islands/v1"]),
   partitions: z
     .array(z.string().regex(/^[a-z0-9._-]{1,64}$/))
     .min(1)
@@ -198,7 +198,7 @@ export const FlJobSpec = z.strictObject({
  */
 export const FlFeaturesJobSpec = z.strictObject({
   type: z.literal("fl-features"),
-  dataset: z.literal("flights-regions/v1"),
+  dataset: z.enum(["flights-regions/v1", "penguins-islands/v1"]),
   partitions: z
     .array(z.string().regex(/^[a-z0-9._-]{1,64}$/))
     .min(1)

@@ -23,6 +23,7 @@ export const PENGUIN_FEATURES = [
 
 interface PenguinRecord {
   readonly Species?: unknown;
+  readonly Island?: unknown;
   readonly "Beak Length (mm)"?: unknown;
   readonly "Beak Depth (mm)"?: unknown;
   readonly "Flipper Length (mm)"?: unknown;
@@ -38,6 +39,11 @@ const SCALE: readonly (readonly [keyof PenguinRecord, number, number])[] = [
 ];
 
 export function loadPenguins(): Dataset {
+  return loadPenguinsWithIslands().dataset;
+}
+
+/** The penguins and the island each was measured on (Biscoe, Dream, Torgersen). */
+export function loadPenguinsWithIslands(): { dataset: Dataset; island: string[] } {
   let records: PenguinRecord[];
   try {
     records = JSON.parse(readFileSync(PENGUINS_JSON, "utf8")) as PenguinRecord[];
@@ -49,6 +55,7 @@ export function loadPenguins(): Dataset {
   }
   const x: number[] = [];
   const y: number[] = [];
+  const island: string[] = [];
   for (const record of records) {
     const species = PENGUIN_SPECIES.indexOf(record.Species as (typeof PENGUIN_SPECIES)[number]);
     const values = SCALE.map(([field, centre, scale]) => {
@@ -58,12 +65,16 @@ export function loadPenguins(): Dataset {
     if (species < 0 || values.some((v) => !Number.isFinite(v))) continue;
     x.push(...values);
     y.push(species);
+    island.push(typeof record.Island === "string" ? record.Island : "unknown");
   }
-  return checkDataset({
-    rows: y.length,
-    features: SCALE.length,
-    classes: PENGUIN_SPECIES.length,
-    x: Float32Array.from(x),
-    y: Int32Array.from(y),
-  });
+  return {
+    dataset: checkDataset({
+      rows: y.length,
+      features: SCALE.length,
+      classes: PENGUIN_SPECIES.length,
+      x: Float32Array.from(x),
+      y: Int32Array.from(y),
+    }),
+    island,
+  };
 }

@@ -2,6 +2,7 @@ import { DpnError, seededRng } from "@dpn/protocol";
 import { type Dataset, selectRows, shuffledIndices } from "../dataset.ts";
 import { FL_INVALID_DATASET } from "../errors.ts";
 import { loadFlights, partitionByRegion, REGIONS, type Region } from "./flights.ts";
+import { loadPenguinsWithIslands } from "./penguins.ts";
 
 /**
  * The example data set of `fl-train` jobs, `flights-regions/v1`: a fixed, balanced sample of
@@ -45,6 +46,59 @@ export function loadRegionalFlights(): Promise<RegionalFlights> {
     return { test, partitions };
   })();
   return loaded;
+}
+
+/**
+ * The second example data set, `penguins-islands/v1`: the Palmer penguins partitioned by the
+ * island they were measured on (Biscoe, Dream, Torgersen: strongly non-IID, Gentoos live on
+ * Biscoe only), a quarter of the birds held out as the validation set.
+ */
+export const PENGUIN_ISLANDS = "penguins-islands/v1";
+
+let penguins: RegionalFlights | undefined;
+
+function loadPenguinIslands(): RegionalFlights {
+  if (penguins !== undefined) return penguins;
+  const { dataset, island } = loadPenguinsWithIslands();
+  const order = shuffledIndices(dataset.rows, seededRng("dpn/penguins-islands/v1/split"));
+  const testRows = Math.floor(dataset.rows / 4);
+  const test = selectRows(dataset, order.subarray(0, testRows));
+  const byIsland = new Map<string, number[]>();
+  for (const row of order.subarray(testRows)) {
+    const id = (island[row] ?? "unknown").toLowerCase();
+    byIsland.set(id, [...(byIsland.get(id) ?? []), row]);
+  }
+  const partitions = new Map<string, Dataset>();
+  for (const [id, rows] of [...byIsland].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    partitions.set(id, selectRows(dataset, rows));
+  }
+  penguins = { test, partitions };
+  return penguins;
+}
+
+/** The example data sets a device may hold and a job may name. */
+export const EXAMPLE_DATASETS = [REGIONAL_FLIGHTS, PENGUIN_ISLANDS] as const;
+export type ExampleDataset = (typeof EXAMPLE_DATASETS)[number];
+
+/** An example data set's validation set and partitions, by id. */
+export async function loadExampleDataset(id: string): Promise<RegionalFlights> {
+  if (id === REGIONAL_FLIGHTS) return loadRegionalFlights();
+  if (id === PENGUIN_ISLANDS) return loadPenguinIslands();
+  throw new DpnError(FL_INVALID_DATASET, `There is no example data set "${id}".`, {
+    hint: `Use one of ${EXAMPLE_DATASETS.join(", ")}.`,
+  });
+}
+
+/** One partition of an example data set, or a coded error naming the valid ones. */
+export async function examplePartition(id: string, partition: string): Promise<Dataset> {
+  const data = await loadExampleDataset(id);
+  const found = data.partitions.get(partition);
+  if (found === undefined) {
+    throw new DpnError(FL_INVALID_DATASET, `${id} has no partition "${partition}".`, {
+      hint: `Use one of ${[...data.partitions.keys()].join(", ")}.`,
+    });
+  }
+  return found;
 }
 
 /** A data-holding claim as devices register it: `flights-regions/v1:south`. */
