@@ -40,7 +40,41 @@ export interface FeedContext {
   readonly market: Market;
 }
 
+export const FEED_KINDS: readonly FeedConfig["kind"][] = [
+  "http-json",
+  "governed",
+  "simulated",
+  "amm-twap",
+];
+
+/** Builds a feed from its configuration; an unknown kind or a bad field is a coded error. */
 export function createFeed(config: FeedConfig, context: FeedContext): Feed {
+  const kind = (config as { kind?: unknown }).kind;
+  if (!(FEED_KINDS as readonly unknown[]).includes(kind)) {
+    throw new DpnError("ORACLE_FEED_UNKNOWN", `Unknown feed kind ${JSON.stringify(kind)}.`, {
+      hint: `Configure feeds of kind ${FEED_KINDS.join(", ")}.`,
+      details: { id: (config as { id?: unknown }).id ?? null },
+    });
+  }
+  if (typeof config.id !== "string" || !/^[a-z0-9._-]{1,64}$/.test(config.id)) {
+    throw new DpnError(
+      "ORACLE_FEED_INVALID",
+      `Feed id ${JSON.stringify(config.id)} is not valid.`,
+      {
+        hint: "Name feeds with 1 to 64 lower-case letters, digits, dots, dashes or underscores.",
+      },
+    );
+  }
+  if (config.kind === "http-json" && !/^https?:\/\//.test(config.url)) {
+    throw new DpnError("ORACLE_FEED_INVALID", `Feed ${config.id} needs an http(s) URL.`, {
+      hint: "Give the JSON document's URL and the path of keys to the price in it.",
+    });
+  }
+  if (config.kind === "governed" && !(Number.isFinite(config.value) && config.value > 0)) {
+    throw new DpnError("ORACLE_FEED_INVALID", `Feed ${config.id} needs a positive value.`, {
+      hint: "A governed feed publishes the price governance set, in USD.",
+    });
+  }
   switch (config.kind) {
     case "amm-twap":
       return ammTwapFeed(config.id, context.market);
