@@ -273,35 +273,10 @@ export class Bank {
     if (spec.type === "fl-train") return this.submitFl(requester, submit, spec, budget, now);
     if (spec.type === "fl-features")
       return this.submitFeatures(requester, submit, spec, budget, now);
-    if (submit.deadlineMs <= now) {
-      throw new DpnError("JOB_DEADLINE_PASSED", "The job's deadline is in the past.", {
-        hint: "Set deadlineMs to a future time (milliseconds since 1970).",
-      });
-    }
+    this.requireFutureDeadline(submit, now);
     const itemCu = this.itemCosts(submit);
     const totalCu = itemCu.reduce((a, b) => a + b, 0);
-    const economics = await this.economics();
-    const quote = priceDpn(totalCu, economics.rate);
-    if (budget < quote) {
-      throw new DpnError(
-        "JOB_BUDGET_TOO_LOW",
-        `The budget ${submit.budget} DPN is below the quote of ${formatDpn(quote)} DPN.`,
-        {
-          hint: `Raise the budget to at least ${formatDpn(quote)} DPN (${totalCu.toFixed(3)} CU at ${economics.rate.cuPerDpn.toFixed(2)} CU/DPN).`,
-          details: { quote: formatDpn(quote), cu: totalCu },
-        },
-      );
-    }
-    const balance = await balanceOf(this.o.ledger, requester);
-    if (balance < budget) {
-      throw new DpnError(
-        "LEDGER_INSUFFICIENT_FUNDS",
-        `The account holds ${formatDpn(balance)} DPN; the budget is ${submit.budget} DPN.`,
-        {
-          hint: "Lower the budget or fund the account first.",
-        },
-      );
-    }
+    const { economics, quote } = await this.quoteWithin(requester, submit, budget, totalCu);
 
     const jobId = `job_${randomBytes(8).toString("hex")}`;
     const seed = createHash("sha256").update(`${jobId}:${now}`).digest("hex");
@@ -459,6 +434,39 @@ export class Bank {
     });
   }
 
+  /**
+   * The quote of `totalCu` at the rate in force; refuses a budget below it
+   * (JOB_BUDGET_TOO_LOW, with the quote) or above what the requester holds.
+   */
+  private async quoteWithin(
+    requester: string,
+    submit: JobSubmit,
+    budget: bigint,
+    totalCu: number,
+  ): Promise<{ economics: EconomicsSnapshot; quote: bigint }> {
+    const economics = await this.economics();
+    const quote = priceDpn(totalCu, economics.rate);
+    if (budget < quote) {
+      throw new DpnError(
+        "JOB_BUDGET_TOO_LOW",
+        `The budget ${submit.budget} DPN is below the quote of ${formatDpn(quote)} DPN.`,
+        {
+          hint: `Raise the budget to at least ${formatDpn(quote)} DPN (${totalCu.toFixed(3)} CU at ${economics.rate.cuPerDpn.toFixed(2)} CU/DPN).`,
+          details: { quote: formatDpn(quote), cu: totalCu },
+        },
+      );
+    }
+    const balance = await balanceOf(this.o.ledger, requester);
+    if (balance < budget) {
+      throw new DpnError(
+        "LEDGER_INSUFFICIENT_FUNDS",
+        `The account holds ${formatDpn(balance)} DPN; the budget is ${submit.budget} DPN.`,
+        { hint: "Lower the budget or fund the account first." },
+      );
+    }
+    return { economics, quote };
+  }
+
   private requireFutureDeadline(submit: JobSubmit, now: number): void {
     if (submit.deadlineMs <= now) {
       throw new DpnError("JOB_DEADLINE_PASSED", "The job's deadline is in the past.", {
@@ -508,26 +516,7 @@ export class Bank {
     const seed = createHash("sha256").update(`${jobId}:${now}`).digest("hex");
     const states = plan.states(seed);
     const totalCu = plan.taskCu * states.length;
-    const economics = await this.economics();
-    const quote = priceDpn(totalCu, economics.rate);
-    if (budget < quote) {
-      throw new DpnError(
-        "JOB_BUDGET_TOO_LOW",
-        `The budget ${submit.budget} DPN is below the quote of ${formatDpn(quote)} DPN.`,
-        {
-          hint: `Raise the budget to at least ${formatDpn(quote)} DPN (${totalCu.toFixed(3)} CU at ${economics.rate.cuPerDpn.toFixed(2)} CU/DPN).`,
-          details: { quote: formatDpn(quote), cu: totalCu },
-        },
-      );
-    }
-    const balance = await balanceOf(this.o.ledger, requester);
-    if (balance < budget) {
-      throw new DpnError(
-        "LEDGER_INSUFFICIENT_FUNDS",
-        `The account holds ${formatDpn(balance)} DPN; the budget is ${submit.budget} DPN.`,
-        { hint: "Lower the budget or fund the account first." },
-      );
-    }
+    const { economics, quote } = await this.quoteWithin(requester, submit, budget, totalCu);
     let held = 0n;
     const tasks: TaskRow[] = states.map((state, idx) => {
       const holdAmount = idx === states.length - 1 ? budget - held : budget / BigInt(states.length);
@@ -757,11 +746,15 @@ export class Bank {
         });
       }
     }
+    // Done when nothing runs and every paid update has been mixed in: a concurrent settle may
+    // have marked its task done while its mix still waits its turn in the chain.
     const tasks = this.o.store.tasksOf(job.id);
     const running = tasks.some(
       (t) => t.state === "pending" || t.state === "leased" || t.state === "settling",
     );
-    if (!running) this.o.store.setJobState(job.id, "done", this.o.now());
+    const mixed = this.o.store.flRounds(job.id).length - 1;
+    const paid = tasks.filter((t) => t.state === "done").length;
+    if (!running && mixed >= paid) this.o.store.setJobState(job.id, "done", this.o.now());
     this.jobEvents.emit("job", job.id);
   }
 
