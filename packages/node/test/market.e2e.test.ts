@@ -249,4 +249,23 @@ describe("the market in a running node", () => {
     expect(economics.prices.source).toContain("amm-twap(amm-twap)");
     expect((await client.ledgerVerify()).ok).toBe(true);
   });
+
+  it("keeps the reserve's TWAP window across a restart", async () => {
+    const clock = { t: 1_700_000_000_000 };
+    const dataDir = mkdtempSync(join(tmpdir(), "dpn-market-restart-"));
+    const { client, node: first } = await start(clock, { dataDir });
+    await first.bank.economics(); // epoch 0 observes the pool at the anchor
+    await client.swap({ side: "sell-dpn", amountIn: "50000", maxSlippageBps: 600, clientRef: "d" });
+    await first.close();
+    node = undefined;
+    // Half an epoch later the node restarts; at the next epoch the window still spans the dump
+    // from the observation recorded before the restart, so the desk sees the moved TWAP.
+    clock.t += EPOCH_MS / 2;
+    const { node: second } = await start(clock, { dataDir });
+    clock.t += EPOCH_MS;
+    await second.bank.economics();
+    const { operations } = await new DpnClient({ url: second.url }).reserve();
+    expect(operations[0]?.note).toContain("TWAP over the epoch");
+    expect(operations[0]?.action).toBe("buy-dpn");
+  });
 });

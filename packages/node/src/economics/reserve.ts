@@ -36,11 +36,33 @@ export class ReserveDesk {
       readonly antiDecoupling: AntiDecouplingParams;
       readonly amm: AmmParams;
     },
-  ) {}
+  ) {
+    // The epoch's TWAP starts where the last decision observed the pool, across restarts too.
+    const [last] = store.reserveOperations(1) as Array<{
+      observation?: { priceCumulative: string; timestampMs: number };
+    }>;
+    if (last?.observation !== undefined) {
+      this.previous = {
+        priceCumulative: BigInt(last.observation.priceCumulative),
+        timestampMs: last.observation.timestampMs,
+      };
+    }
+  }
 
   async defend(nowMs: number): Promise<ReserveOperationView> {
     const operation = await this.decide(nowMs);
-    this.store.recordReserveOperation(nowMs, operation.action, JSON.stringify(operation));
+    const observation =
+      this.previous === undefined
+        ? undefined
+        : {
+            priceCumulative: this.previous.priceCumulative.toString(),
+            timestampMs: this.previous.timestampMs,
+          };
+    this.store.recordReserveOperation(
+      nowMs,
+      operation.action,
+      JSON.stringify({ ...operation, ...(observation === undefined ? {} : { observation }) }),
+    );
     return operation;
   }
 
