@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -63,5 +63,51 @@ describe("runLease for sql-analytics", () => {
       new AbortController().signal,
     ).catch((e: unknown) => e);
     expect(isDpnError(error) ? error.code : error).toBe("DEVICE_TASK_INVALID");
+  }, 60_000);
+
+  it("keeps the device's privacy account on disk: a restarted device cannot release past it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dpn-device-privacy-"));
+    const cache = new ArtifactCache({
+      dir: join(dir, "cache"),
+      source: async function* () {
+        yield new Uint8Array();
+      },
+    });
+    const lease = (taskId: string): Lease => ({
+      taskId,
+      jobId: "job_f",
+      type: "fl-features",
+      leaseExpiresAtMs: Date.now() + 60_000,
+      artifacts: {},
+      items: [
+        {
+          dataset: "penguins-islands/v1",
+          partition: "dream",
+          featureEpsilon: 3,
+          labelEpsilon: 1,
+        },
+      ],
+    });
+    const runner = { pool: {} as ExecutorPool, cache, deviceId: "dpn_a", stateDir: dir };
+    const signal = new AbortController().signal;
+    const [released] = (await runLease(lease("t1"), runner, signal)).outputs as Array<{
+      rows: number;
+    }>;
+    expect(released?.rows).toBeGreaterThan(50);
+    const saved = JSON.parse(readFileSync(join(dir, "privacy-dpn_a.json"), "utf8")) as Array<{
+      spentEpsilonUnits: string;
+    }>;
+    expect(saved[0]?.spentEpsilonUnits).toBe((4n * 10n ** 18n).toString());
+    // Another device whose saved account is already spent (as after a restart) refuses.
+    writeFileSync(
+      join(dir, "privacy-dpn_b.json"),
+      JSON.stringify([
+        { ...saved[0], deviceId: "dpn_b", spentEpsilonUnits: (8n * 10n ** 18n).toString() },
+      ]),
+    );
+    const refused = await runLease(lease("t2"), { ...runner, deviceId: "dpn_b" }, signal).catch(
+      (e: unknown) => e,
+    );
+    expect(isDpnError(refused) ? refused.code : refused).toBe("DP_BUDGET_EXCEEDED");
   }, 60_000);
 });

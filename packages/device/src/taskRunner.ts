@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { runFragmentQuery } from "@dpn/analytics";
 import {
@@ -42,6 +44,8 @@ export interface LeaseRunner {
   readonly cache: ArtifactCache;
   /** Whose privacy budget a DP release is charged to (agents in one process keep apart). */
   readonly deviceId?: string;
+  /** Where the device keeps its privacy account across restarts (default: memory only). */
+  readonly stateDir?: string;
 }
 
 function parseItem<T>(
@@ -134,6 +138,52 @@ const TrainingItem = z.strictObject({
 
 /** This device's own account of what it released about each data set it holds. */
 const accountant = new PrivacyAccountant();
+const loadedAccounts = new Set<string>();
+
+function accountFile(stateDir: string, deviceId: string): string {
+  return join(stateDir, `privacy-${deviceId}.json`);
+}
+
+/** Loads the device's saved budgets once, so a restart cannot reset what it has released. */
+function loadAccount(stateDir: string | undefined, deviceId: string): void {
+  if (stateDir === undefined || loadedAccounts.has(deviceId)) return;
+  loadedAccounts.add(deviceId);
+  let saved: Array<Record<string, string | number>>;
+  try {
+    saved = JSON.parse(readFileSync(accountFile(stateDir, deviceId), "utf8")) as typeof saved;
+  } catch {
+    return; // nothing released yet
+  }
+  for (const b of saved) {
+    accountant.restore({
+      deviceId: String(b.deviceId),
+      datasetId: String(b.datasetId),
+      totalEpsilonUnits: BigInt(b.totalEpsilonUnits as string),
+      totalDeltaUnits: BigInt(b.totalDeltaUnits as string),
+      spentEpsilonUnits: BigInt(b.spentEpsilonUnits as string),
+      spentDeltaUnits: BigInt(b.spentDeltaUnits as string),
+      releases: Number(b.releases),
+    });
+  }
+}
+
+/** Saves the device's budgets (write then rename: a crash leaves the old or the new file). */
+function saveAccount(stateDir: string | undefined, deviceId: string): void {
+  if (stateDir === undefined) return;
+  const mine = accountant
+    .budgets()
+    .filter((b) => b.deviceId === deviceId)
+    .map((b) => ({
+      ...b,
+      totalEpsilonUnits: b.totalEpsilonUnits.toString(),
+      totalDeltaUnits: b.totalDeltaUnits.toString(),
+      spentEpsilonUnits: b.spentEpsilonUnits.toString(),
+      spentDeltaUnits: b.spentDeltaUnits.toString(),
+    }));
+  const file = accountFile(stateDir, deviceId);
+  writeFileSync(`${file}.tmp`, JSON.stringify(mine));
+  renameSync(`${file}.tmp`, file);
+}
 
 let trainer: Trainer | undefined;
 
@@ -154,6 +204,7 @@ async function runTraining(
   handles: ArtifactHandle[],
   signal: AbortSignal,
   deviceId: string,
+  stateDir?: string,
 ): Promise<unknown[]> {
   if (lease.items.length !== 1) {
     throw new DpnError(DEVICE_TASK_INVALID, "A training lease carries exactly one item.", {
@@ -198,16 +249,18 @@ async function runTraining(
   );
   // Local DP: clip and add Gaussian noise here, on the device, charged to its own budget
   // (DP_BUDGET_EXCEEDED, and nothing released, when it would be exceeded).
-  const update =
-    item.privacy === undefined
-      ? result.update
-      : privatizeUpdate(result.update, item.privacy, {
-          accountant,
-          deviceId,
-          datasetId: item.dataset,
-          // Fresh randomness: noise derived from the job's seed could be subtracted by the node.
-          rng: seededRng(randomBytes(32).toString("hex")),
-        }).update;
+  let update = result.update;
+  if (item.privacy !== undefined) {
+    loadAccount(stateDir, deviceId);
+    update = privatizeUpdate(result.update, item.privacy, {
+      accountant,
+      deviceId,
+      datasetId: item.dataset,
+      // Fresh randomness: noise derived from the job's seed could be subtracted by the node.
+      rng: seededRng(randomBytes(32).toString("hex")),
+    }).update;
+    saveAccount(stateDir, deviceId);
+  }
   const encoded = encodeUpdate(
     update,
     item.topK >= 1 ? { kind: "quantize8" } : { kind: "topk+quantize8", fraction: item.topK },
@@ -235,13 +288,14 @@ const FeaturesItem = z.strictObject({
  * release them under local DP (Laplace on clipped features, randomised response on labels),
  * charged to this device's own budget first; raw rows never leave.
  */
-async function runFeatures(lease: Lease, deviceId: string): Promise<unknown[]> {
+async function runFeatures(lease: Lease, deviceId: string, stateDir?: string): Promise<unknown[]> {
   const item = parseItem(FeaturesItem, lease.items[0], "feature task");
   if (!(EXAMPLE_DATASETS as readonly string[]).includes(item.dataset)) {
     throw new DpnError(DEVICE_TASK_INVALID, `This agent does not hold data set ${item.dataset}.`, {
       hint: "The node should lease feature tasks only to devices that registered the partition.",
     });
   }
+  loadAccount(stateDir, deviceId);
   const release = extractPrivateFeatures(
     await examplePartition(item.dataset, item.partition),
     {
@@ -255,6 +309,7 @@ async function runFeatures(lease: Lease, deviceId: string): Promise<unknown[]> {
       rng: seededRng(randomBytes(32).toString("hex")),
     },
   );
+  saveAccount(stateDir, deviceId);
   return [
     checkOutput(FeatureSetOutput, { ...encodeFeatureSet(release.data), dropped: release.dropped }),
   ];
@@ -322,9 +377,16 @@ export async function runLease(
       const startMs = performance.now();
       const outputs =
         lease.type === "fl-train"
-          ? await runTraining(lease, runner.cache, handles, signal, runner.deviceId ?? "self")
+          ? await runTraining(
+              lease,
+              runner.cache,
+              handles,
+              signal,
+              runner.deviceId ?? "self",
+              runner.stateDir,
+            )
           : lease.type === "fl-features"
-            ? await runFeatures(lease, runner.deviceId ?? "self")
+            ? await runFeatures(lease, runner.deviceId ?? "self", runner.stateDir)
             : await runAnalytics(lease, runner.cache, handles);
       signal.throwIfAborted();
       return { taskId: lease.taskId, outputs, elapsedMs: performance.now() - startMs };

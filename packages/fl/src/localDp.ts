@@ -61,6 +61,17 @@ export class PrivacyAccountant {
   remaining(deviceId: string, datasetId: string): { epsilon: number; delta: number } {
     return remainingPrivacyBudget(this.budget(deviceId, datasetId));
   }
+
+  /** Every budget charged so far (to persist them). */
+  budgets(): PrivacyBudget[] {
+    return [...this.#budgets.values()];
+  }
+
+  /** Puts back a budget read from storage (what was spent before a restart stays spent). */
+  restore(budget: PrivacyBudget): void {
+    remainingPrivacyBudget(budget); // validates it
+    this.#budgets.set(key(budget.deviceId, budget.datasetId), budget);
+  }
 }
 
 function key(deviceId: string, datasetId: string): string {
