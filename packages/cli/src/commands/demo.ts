@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { SYSTEM_ACCOUNTS } from "@dpn/ledger";
 import { type RunningNode, startNode } from "@dpn/node";
 import { formatDpn } from "@dpn/protocol";
@@ -13,6 +12,7 @@ import type { Command } from "commander";
 import { jobProgress } from "../progress.ts";
 import { runFlDemo } from "./demoFl.ts";
 import { buildSpec } from "./jobSpec.ts";
+import { spawnWorker, stopProcesses } from "./workerProcess.ts";
 
 /**
  * `dpn demo`: the computing power bank end to end on one machine. A bank node on the embedded
@@ -40,9 +40,6 @@ const FLEET: ReadonlyArray<Pick<DemoDevice, "name" | "deviceClass" | "geohash" |
   { name: "sydney-phone", deviceClass: "phone", geohash: "r3gx", place: "Sydney" },
 ];
 
-const BIN = fileURLToPath(new URL("../bin.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
-
 export interface DemoOptions {
   readonly proofs: string;
   readonly hashJobs: string;
@@ -59,34 +56,18 @@ function spawnDevice(
 ): void {
   const keys = join(dir, `${device.name}.json`);
   writeKeyFile(keys, device.device);
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      TSX,
-      BIN,
-      "worker",
-      "--node",
-      url,
-      "--keys",
-      keys,
-      "--owner",
-      device.owner.id,
-      "--class",
-      device.deviceClass,
-      "--geohash",
-      device.geohash,
-      "--slots",
-      "1",
-      "--cache-dir",
-      join(dir, "cache"),
-      "--log-level",
-      "warn",
-      "--events",
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
+  const child = spawnWorker({
+    nodeUrl: url,
+    keys,
+    owner: device.owner.id,
+    deviceClass: device.deviceClass,
+    geohash: device.geohash,
+    cacheDir: join(dir, "cache"),
+    extra: ["--events"],
+    stdout: "pipe",
+  });
   device.process = child;
+  if (child.stdout === null) return;
   createInterface({ input: child.stdout }).on("line", (line) => {
     try {
       onEvent(device, JSON.parse(line) as Record<string, unknown>);
@@ -97,21 +78,7 @@ function spawnDevice(
 }
 
 async function stopDevices(devices: readonly DemoDevice[]): Promise<void> {
-  await Promise.all(
-    devices.map(
-      (d) =>
-        new Promise<void>((resolve) => {
-          const child = d.process;
-          if (child === undefined || child.exitCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-          child.once("exit", () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill("SIGTERM");
-        }),
-    ),
-  );
+  await stopProcesses(devices.map((d) => d.process));
 }
 
 export async function runDemo(options: DemoOptions): Promise<void> {

@@ -1,13 +1,13 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type RunningNode, startNode } from "@dpn/node";
 import { formatDpn } from "@dpn/protocol";
 import { DpnClient } from "@dpn/sdk";
 import { newIdentity, writeKeyFile } from "@dpn/wire";
 import { jobProgress } from "../progress.ts";
+import { spawnWorker, stopProcesses } from "./workerProcess.ts";
 
 /**
  * `dpn demo --fl`: federated learning end to end. A node on SQLite in a temp directory, four
@@ -16,8 +16,6 @@ import { jobProgress } from "../progress.ts";
  * Prints each round's validation accuracy, the bytes the compressed updates saved, what each
  * device earned, the ledger audit and the wall time.
  */
-const BIN = fileURLToPath(new URL("../bin.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
 const REGIONS = [
   ["pacific", "9q8y"],
   ["south-atlantic", "dhwf"],
@@ -53,34 +51,16 @@ export async function runFlDemo(options: FlDemoOptions): Promise<void> {
       const identity = newIdentity();
       writeKeyFile(keys, identity);
       children.push(
-        spawn(
-          process.execPath,
-          [
-            "--import",
-            TSX,
-            BIN,
-            "worker",
-            "--node",
-            node.url,
-            "--keys",
-            keys,
-            "--owner",
-            owner.id,
-            "--class",
-            "server",
-            "--geohash",
-            geohash,
-            "--slots",
-            "1",
-            "--cache-dir",
-            join(dir, "cache"),
-            "--log-level",
-            "warn",
-            "--fl-data",
-            `flights-regions/v1:${partition}`,
-          ],
-          { stdio: ["ignore", "ignore", "inherit"] },
-        ),
+        spawnWorker({
+          nodeUrl: node.url,
+          keys,
+          owner: owner.id,
+          deviceClass: "server",
+          geohash,
+          cacheDir: join(dir, "cache"),
+          extra: ["--fl-data", `flights-regions/v1:${partition}`],
+          stdout: "ignore",
+        }),
       );
       say(`device ${identity.id.slice(0, 14)}… holds the ${partition} flights`);
     }
@@ -152,20 +132,7 @@ export async function runFlDemo(options: FlDemoOptions): Promise<void> {
     if (done.state !== "done" || !audit.ok) process.exitCode = 3;
   } finally {
     // Devices first, so none reports the node going away.
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-            child.once("exit", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            child.kill("SIGTERM");
-          }),
-      ),
-    );
+    await stopProcesses(children);
     await node?.close();
     rmSync(dir, { recursive: true, force: true });
   }
