@@ -307,65 +307,23 @@ export class Bank {
           ? budget - held
           : (budget * BigInt(size)) / BigInt(spec.items.length * replicas);
         held += holdAmount;
-        tasks.push({
-          id: taskId,
-          job_id: jobId,
-          idx: index,
-          item_from: from,
-          item_to: from + size,
-          cu: itemCu.slice(from, from + size).reduce((a, b) => a + b, 0) / replicas,
-          state: "pending",
-          device_id: null,
-          attempt: 0,
-          lease_expires_ms: null,
-          hold_id: `hold:${taskId}`,
-          hold_amount: holdAmount.toString(),
-          output_json: null,
-          price: null,
-          reward: null,
-          excluded_json: "[]",
-          done_ms: null,
-        });
+        tasks.push(
+          newTask({
+            id: taskId,
+            jobId,
+            idx: index,
+            items: [from, from + size],
+            cu: itemCu.slice(from, from + size).reduce((a, b) => a + b, 0) / replicas,
+            holdAmount,
+          }),
+        );
       }
       from += size;
     }
-    const job: JobRow = {
-      id: jobId,
-      requester,
-      client_ref: submit.clientRef,
-      type: spec.type,
-      spec_json: JSON.stringify(spec),
-      budget: submit.budget,
-      deadline_ms: submit.deadlineMs,
-      state: "funding",
-      created_ms: now,
-      cu: totalCu,
-      quote: quote.toString(),
-      cu_per_dpn: economics.rate.cuPerDpn,
-      fragments,
-      seed,
-      assignment_json: "[]",
-      finished_ms: null,
-    };
-    this.o.store.insertJob(job, tasks);
-    try {
-      await this.fund(job, tasks);
-    } catch (error) {
-      // Never acknowledged: undo the holds that were placed and forget the job.
-      await this.releaseHolds(tasks);
-      this.o.store.transaction(() => {
-        this.o.store.db.prepare("DELETE FROM tasks WHERE job_id = ?").run(jobId);
-        this.o.store.db.prepare("DELETE FROM jobs WHERE id = ?").run(jobId);
-      });
-      throw error;
-    }
-    this.o.store.setJobState(jobId, "open");
-    this.jobEvents.emit("job", jobId);
-    this.assign(
-      jobId,
-      tasks.map((t) => t.id),
+    await this.openJob(
+      newJob({ jobId, requester, submit, now, totalCu, quote, economics, tasks: fragments, seed }),
+      tasks,
     );
-    this.dispatch();
     this.o.log("info", "job accepted", { jobId, items: spec.items.length, fragments, cu: totalCu });
     return this.jobView(jobId);
   }
@@ -390,13 +348,13 @@ export class Bank {
     this.requireFutureDeadline(submit, now);
     const plan = await planFl(spec, this.o.params.costModel, (id) => this.o.store.job(id));
     this.refuseExhaustedHolders(spec);
-    return this.createPlannedJob(requester, submit, spec, budget, now, {
+    return this.createPlannedJob(requester, submit, budget, now, {
       taskCu: plan.taskCu,
       states: (seed) =>
         flSchedule(seed, spec).map((entry) =>
           entry.round === 1 || spec.mode === "async" ? "pending" : "waiting",
         ),
-      beforeFunding: async (jobId, seed) => {
+      prepare: async (jobId, seed) => {
         const initial = await closeRound(spec, initialGlobal(spec, seed), []);
         this.o.store.recordFlRound({
           job_id: jobId,
@@ -428,7 +386,7 @@ export class Bank {
     this.requireFutureDeadline(submit, now);
     const taskCu = await planFeatures(spec, this.o.params.costModel);
     this.refuseExhaustedHolders(spec);
-    return this.createPlannedJob(requester, submit, spec, budget, now, {
+    return this.createPlannedJob(requester, submit, budget, now, {
       taskCu,
       states: () => spec.partitions.map(() => "pending"),
     });
@@ -502,13 +460,13 @@ export class Bank {
   private async createPlannedJob(
     requester: string,
     submit: JobSubmit,
-    spec: FlSpec | FeaturesSpec,
     budget: bigint,
     now: number,
     plan: {
       readonly taskCu: number;
       readonly states: (seed: string) => TaskRow["state"][];
-      readonly beforeFunding?: (jobId: string, seed: string) => Promise<void>;
+      /** Runs before the job's rows are written (see openJob). */
+      readonly prepare?: (jobId: string, seed: string) => Promise<void>;
       readonly afterOpen?: (jobId: string) => void;
     },
   ): Promise<JobView> {
@@ -521,67 +479,63 @@ export class Bank {
     const tasks: TaskRow[] = states.map((state, idx) => {
       const holdAmount = idx === states.length - 1 ? budget - held : budget / BigInt(states.length);
       held += holdAmount;
-      const id = `${jobId}.${idx}`;
-      return {
-        id,
-        job_id: jobId,
+      return newTask({
+        id: `${jobId}.${idx}`,
+        jobId,
         idx,
-        item_from: idx,
-        item_to: idx + 1,
+        items: [idx, idx + 1],
         cu: plan.taskCu,
+        holdAmount,
         state,
-        device_id: null,
-        attempt: 0,
-        lease_expires_ms: null,
-        hold_id: `hold:${id}`,
-        hold_amount: holdAmount.toString(),
-        output_json: null,
-        price: null,
-        reward: null,
-        excluded_json: "[]",
-        done_ms: null,
-      };
+      });
     });
-    const job: JobRow = {
-      id: jobId,
+    const job = newJob({
+      jobId,
       requester,
-      client_ref: submit.clientRef,
-      type: spec.type,
-      spec_json: JSON.stringify(spec),
-      budget: submit.budget,
-      deadline_ms: submit.deadlineMs,
-      state: "funding",
-      created_ms: now,
-      cu: totalCu,
-      quote: quote.toString(),
-      cu_per_dpn: economics.rate.cuPerDpn,
-      fragments: tasks.length,
+      submit,
+      now,
+      totalCu,
+      quote,
+      economics,
+      tasks: tasks.length,
       seed,
-      assignment_json: "[]",
-      finished_ms: null,
-    };
-    this.o.store.insertJob(job, tasks);
+    });
+    await this.openJob(job, tasks, () => plan.prepare?.(jobId, seed) ?? Promise.resolve());
+    plan.afterOpen?.(jobId);
+    return this.jobView(jobId);
+  }
+
+  /**
+   * Acknowledges a job: `prepare` (state the job needs before anyone can work on it, such as an
+   * FL job's round 0), then its rows, then its holds; if anything fails, everything is undone
+   * and the job was never accepted. Then it opens and its pending tasks are assigned. A crash
+   * after the rows are written leaves the job in `funding`, which recover() completes.
+   */
+  private async openJob(
+    job: JobRow,
+    tasks: readonly TaskRow[],
+    prepare: () => Promise<void> = async () => {},
+  ): Promise<void> {
     try {
-      await plan.beforeFunding?.(jobId, seed);
+      await prepare();
+      this.o.store.insertJob(job, tasks);
       await this.fund(job, tasks);
     } catch (error) {
       await this.releaseHolds(tasks);
       this.o.store.transaction(() => {
-        this.o.store.db.prepare("DELETE FROM tasks WHERE job_id = ?").run(jobId);
-        this.o.store.db.prepare("DELETE FROM fl_rounds WHERE job_id = ?").run(jobId);
-        this.o.store.db.prepare("DELETE FROM jobs WHERE id = ?").run(jobId);
+        this.o.store.db.prepare("DELETE FROM tasks WHERE job_id = ?").run(job.id);
+        this.o.store.db.prepare("DELETE FROM fl_rounds WHERE job_id = ?").run(job.id);
+        this.o.store.db.prepare("DELETE FROM jobs WHERE id = ?").run(job.id);
       });
       throw error;
     }
-    this.o.store.setJobState(jobId, "open");
-    this.jobEvents.emit("job", jobId);
-    plan.afterOpen?.(jobId);
+    this.o.store.setJobState(job.id, "open");
+    this.jobEvents.emit("job", job.id);
     this.assign(
-      jobId,
+      job.id,
       tasks.filter((t) => t.state === "pending").map((t) => t.id),
     );
     this.dispatch();
-    return this.jobView(jobId);
   }
 
   /** When each fl-train job's current round opened (for its deadline). */
@@ -1468,21 +1422,15 @@ export class Bank {
     const excluded = [original, ...family]
       .map((t) => t.device_id)
       .filter((d): d is string => d !== null);
-    const run: TaskRow = {
-      ...original,
+    const run = newTask({
       id,
-      state: "pending",
-      device_id: null,
-      attempt: 0,
-      lease_expires_ms: null,
-      hold_id: `hold:${id}`,
-      hold_amount: (priceDpn(original.cu, economics.rate) * 2n).toString(),
-      output_json: null,
-      price: null,
-      reward: null,
-      excluded_json: JSON.stringify(excluded),
-      done_ms: null,
-    };
+      jobId: job.id,
+      idx: original.idx,
+      items: [original.item_from, original.item_to],
+      cu: original.cu,
+      holdAmount: priceDpn(original.cu, economics.rate) * 2n,
+      excluded,
+    });
     try {
       await this.fund(job, [run]);
     } catch (error) {
@@ -1511,21 +1459,16 @@ export class Bank {
     const created: TaskRow[] = [];
     for (let n = 0; n < count; n++) {
       const id = `${job.id}.${template.idx}.r${siblings.length + n}`;
-      created.push({
-        ...template,
-        id,
-        state: "pending",
-        device_id: null,
-        attempt: 0,
-        lease_expires_ms: null,
-        hold_id: `hold:${id}`,
-        hold_amount: amount.toString(),
-        output_json: null,
-        price: null,
-        reward: null,
-        excluded_json: "[]",
-        done_ms: null,
-      });
+      created.push(
+        newTask({
+          id,
+          jobId: job.id,
+          idx: template.idx,
+          items: [template.item_from, template.item_to],
+          cu: template.cu,
+          holdAmount: amount,
+        }),
+      );
     }
     try {
       await this.fund(job, created);
@@ -1905,4 +1848,69 @@ export class Bank {
   deviceReputation(deviceId: string): number {
     return this.o.store.device(deviceId)?.reputation ?? INITIAL_REPUTATION;
   }
+}
+
+/** A task not yet run: its own hold, no device, no output. */
+function newTask(t: {
+  readonly id: string;
+  readonly jobId: string;
+  readonly idx: number;
+  /** Item range [from, to) of the job's items. */
+  readonly items: readonly [number, number];
+  readonly cu: number;
+  readonly holdAmount: bigint;
+  readonly state?: TaskRow["state"];
+  readonly excluded?: readonly string[];
+}): TaskRow {
+  return {
+    id: t.id,
+    job_id: t.jobId,
+    idx: t.idx,
+    item_from: t.items[0],
+    item_to: t.items[1],
+    cu: t.cu,
+    state: t.state ?? "pending",
+    device_id: null,
+    attempt: 0,
+    lease_expires_ms: null,
+    hold_id: `hold:${t.id}`,
+    hold_amount: t.holdAmount.toString(),
+    output_json: null,
+    price: null,
+    reward: null,
+    excluded_json: JSON.stringify(t.excluded ?? []),
+    done_ms: null,
+  };
+}
+
+/** A job's row as accepted: funding until its holds are placed. */
+function newJob(j: {
+  readonly jobId: string;
+  readonly requester: string;
+  readonly submit: JobSubmit;
+  readonly now: number;
+  readonly totalCu: number;
+  readonly quote: bigint;
+  readonly economics: EconomicsSnapshot;
+  readonly tasks: number;
+  readonly seed: string;
+}): JobRow {
+  return {
+    id: j.jobId,
+    requester: j.requester,
+    client_ref: j.submit.clientRef,
+    type: j.submit.spec.type,
+    spec_json: JSON.stringify(j.submit.spec),
+    budget: j.submit.budget,
+    deadline_ms: j.submit.deadlineMs,
+    state: "funding",
+    created_ms: j.now,
+    cu: j.totalCu,
+    quote: j.quote.toString(),
+    cu_per_dpn: j.economics.rate.cuPerDpn,
+    fragments: j.tasks,
+    seed: j.seed,
+    assignment_json: "[]",
+    finished_ms: null,
+  };
 }
