@@ -58,6 +58,9 @@ function marketChanges(result: MarketResult): { dpn: string; stable: string; sha
 
 const ArtifactPut = z.strictObject({ sha256: Sha256Hex, bytes: z.number().int().positive() });
 const AccountParam = z.strictObject({ id: z.string().regex(/^dpn_[0-9a-f]{40}$/, "a DPN id") });
+const JobParam = z.strictObject({ id: z.string().max(64) });
+/** `?limit=` of the listing endpoints: 1 to 1,000, default per endpoint. */
+const LimitQuery = z.strictObject({ limit: z.optional(z.coerce.number().int().min(1).max(1000)) });
 const HistoryQuery = z.strictObject({
   cursor: z.optional(z.string().max(64)),
   limit: z.optional(z.coerce.number().int().min(1).max(1000)),
@@ -190,9 +193,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     summary: "A job's state, fragments, devices and spend.",
   });
   app.get("/v1/jobs/:id", async (request) =>
-    deps.bank.jobView(
-      parse(z.strictObject({ id: z.string().max(64) }), request.params, "job id").id,
-    ),
+    deps.bank.jobView(parse(JobParam, request.params, "job id").id),
   );
   openapi.add({
     method: "get",
@@ -200,9 +201,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     summary: "The outputs of a job's finished fragments, in item order.",
   });
   app.get("/v1/jobs/:id/result", async (request) =>
-    deps.bank.jobResult(
-      parse(z.strictObject({ id: z.string().max(64) }), request.params, "job id").id,
-    ),
+    deps.bank.jobResult(parse(JobParam, request.params, "job id").id),
   );
   openapi.add({
     method: "post",
@@ -218,7 +217,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       "Server-sent events: `event: job` with the job's view now and on every change of state or progress; the stream ends when the job does.",
   });
   app.get("/v1/jobs/:id/events", async (request, reply) => {
-    const { id } = parse(z.strictObject({ id: z.string().max(64) }), request.params, "job id");
+    const { id } = parse(JobParam, request.params, "job id");
     const first = deps.bank.jobView(id); // an unknown job is a JSON 404 before the stream starts
     reply.hijack();
     const raw = reply.raw;
@@ -256,7 +255,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.post("/v1/jobs/:id/cancel", async (request) => {
-    const { id } = parse(z.strictObject({ id: z.string().max(64) }), request.params, "job id");
+    const { id } = parse(JobParam, request.params, "job id");
     const { sender, body } = readSigned(request.body, "job.cancel", JobCancel, signed());
     if (body.jobId !== id)
       throw new DpnError("MESSAGE_INVALID", "The signed job id differs from the path.", {
@@ -417,11 +416,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       "The reserve's holdings and its anti-decoupling decisions, newest first (?limit, default 100).",
   });
   app.get("/v1/market/reserve", async (request) => {
-    const { limit } = parse(
-      z.strictObject({ limit: z.optional(z.coerce.number().int().min(1).max(1000)) }),
-      request.query,
-      "reserve query",
-    );
+    const { limit } = parse(LimitQuery, request.query, "reserve query");
     return {
       dpn: formatDpn(await deps.ledger.balance(SYSTEM_ACCOUNTS.reservePool)),
       stable: formatDpn(await deps.ledger.balance(MARKET_ACCOUNTS.reserveStable)),
@@ -454,11 +449,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     summary: "The recorded epochs of the exchange rate, newest first (?limit, default 100).",
   });
   app.get("/v1/economics/rates", async (request) => {
-    const { limit } = parse(
-      z.strictObject({ limit: z.optional(z.coerce.number().int().min(1).max(1000)) }),
-      request.query,
-      "rates query",
-    );
+    const { limit } = parse(LimitQuery, request.query, "rates query");
     return { epochs: deps.store.rates(limit ?? 100).map((r) => JSON.parse(r.json) as unknown) };
   });
   openapi.add({
@@ -468,11 +459,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       "The DPN/USD oracle's recent rounds: published value, median, fallbacks, live and rejected feeds.",
   });
   app.get("/v1/economics/oracle", async (request) => {
-    const { limit } = parse(
-      z.strictObject({ limit: z.optional(z.coerce.number().int().min(1).max(1000)) }),
-      request.query,
-      "oracle query",
-    );
+    const { limit } = parse(LimitQuery, request.query, "oracle query");
     return { rounds: deps.store.oracleRounds("dpn-usd", limit ?? 100) };
   });
   openapi.add({
