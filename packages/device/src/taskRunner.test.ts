@@ -44,7 +44,14 @@ describe("runLease for sql-analytics", () => {
       type: "sql-analytics",
       leaseExpiresAtMs: Date.now() + 60_000,
       artifacts: { fragment: sha256 },
-      items: [{ sha256, format: "parquet", rows: rows[0], query }],
+      items: [
+        {
+          sha256,
+          format: "parquet",
+          rows: rows[0] ?? 1,
+          query: query as unknown as Record<string, unknown>,
+        },
+      ],
     };
     // Analytics never touches the proving pool.
     const runner = { pool: {} as ExecutorPool, cache };

@@ -116,6 +116,7 @@ async function prepare(
     case "sql-analytics":
     case "fl-train":
     case "fl-features":
+    case "render":
       throw new DpnError(DEVICE_TASK_INVALID, `${lease.type} leases do not run on the pool.`, {
         hint: "This is a device agent bug.",
       });

@@ -269,6 +269,7 @@ export class Bank {
       return this.jobView(existing.id);
     }
     const spec = submit.spec;
+    if (spec.type === "render") throw notServed(spec.type);
     const budget = parseDpn(submit.budget);
     if (spec.type === "fl-train") return this.submitFl(requester, submit, spec, budget, now);
     if (spec.type === "fl-features")
@@ -749,6 +750,7 @@ export class Bank {
       return spec.items.map((item) => costCu({ type: "hash", iterations: item.iterations }));
     if (spec.type === "fl-train" || spec.type === "fl-features")
       throw new Error("federated jobs are priced by createPlannedJob");
+    if (spec.type === "render") throw notServed(spec.type);
     if (spec.type === "sql-analytics") {
       const query = analyticsQuery(spec);
       for (const item of spec.items) this.requireArtifact(item.sha256, "data fragment");
@@ -1125,6 +1127,7 @@ export class Bank {
           if (task === undefined || task.state !== "pending") continue;
           const job = this.requireJob(task.job_id);
           const spec = this.specOf(job);
+          if (spec.type === "render") continue;
           if (
             (spec.type === "fl-train" || spec.type === "fl-features") &&
             releaseOf(spec) !== undefined
@@ -1147,7 +1150,8 @@ export class Bank {
           this.o.store.leaseTask(taskId, session.deviceId, leaseExpiresAtMs);
           session.leased.add(taskId);
           session.credit -= 1;
-          leases.push({
+          // Interim: the kernel's kinds build typed leases; until then the shape is checked by the device.
+          leases.push(<Lease>{
             taskId,
             jobId: job.id,
             type: spec.type,
@@ -1543,6 +1547,7 @@ export class Bank {
       }
       return { ok: true };
     }
+    if (spec.type === "render") return { ok: false, code: "JOB_INVALID", reason: "not served" };
     if (spec.type === "hash")
       return this.o.verifier.verifyHash(spec.items.slice(task.item_from, task.item_to), outputs);
     return this.o.verifier.verifyGroth16(
@@ -1848,6 +1853,12 @@ export class Bank {
   deviceReputation(deviceId: string): number {
     return this.o.store.device(deviceId)?.reputation ?? INITIAL_REPUTATION;
   }
+}
+
+function notServed(type: string): DpnError {
+  return new DpnError("JOB_INVALID", `This node does not serve ${type} jobs yet.`, {
+    hint: "Use another task type.",
+  });
 }
 
 /** A task not yet run: its own hold, no device, no output. */

@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { AccountId, ClientRef, DpnAmount } from "./schemas.ts";
+
+/** Transfers and the market (§4.5) over HTTP. */
+
+export const Transfer = z.strictObject({
+  to: AccountId,
+  amount: DpnAmount,
+  clientRef: ClientRef,
+});
+
+// ---- market (§4.5) ------------------------------------------------------------------------
+
+export const SwapSideName = z.enum(["sell-dpn", "buy-dpn"]);
+
+/** A swap through the AMM pool; amountIn is DPN for sell-dpn, stable units for buy-dpn. */
+export const MarketSwap = z.strictObject({
+  side: SwapSideName,
+  amountIn: DpnAmount,
+  /** Price-impact guard; default the pool's 70 bps (§4.5's 0.7%). */
+  maxSlippageBps: z.optional(z.number().int().min(0).max(9_000)),
+  minAmountOut: z.optional(DpnAmount),
+  clientRef: ClientRef,
+});
+
+/** Adds both tokens to the pool, or burns shares for them. */
+export const MarketLiquidity = z.discriminatedUnion("action", [
+  z.strictObject({
+    action: z.literal("add"),
+    dpnAmount: DpnAmount,
+    stableAmount: DpnAmount,
+    clientRef: ClientRef,
+  }),
+  z.strictObject({
+    action: z.literal("remove"),
+    shares: z.string().regex(/^\d{1,78}$/, "a whole number of share base units"),
+    clientRef: ClientRef,
+  }),
+]);
+
+export type MarketSwapBody = z.infer<typeof MarketSwap>;
+export type MarketLiquidityBody = z.infer<typeof MarketLiquidity>;
+
+/** GET /v1/market/pool. Prices are stable units (USD) per DPN as decimal strings. */
+export interface PoolView {
+  readonly reserveDpn: string;
+  readonly reserveStable: string;
+  readonly totalShares: string;
+  readonly spotPrice: string | null;
+  /** Time-weighted mean price over the last `twapWindowMs` (null until a window exists). */
+  readonly twapPrice: string | null;
+  readonly twapWindowMs: number;
+  readonly feeBps: number;
+  readonly slippageBps: number;
+  readonly maxSlippageBps: number;
+  readonly anchorPriceUsd: number;
+}
+
+/** One decision of the reserve's anti-decoupling desk (§4.3), traded or not. */
+export interface ReserveOperationView {
+  readonly atMs: number;
+  readonly marketPrice: number | null;
+  readonly anchorPrice: number;
+  readonly deviation: number | null;
+  readonly action: "none" | "sell-dpn" | "buy-dpn";
+  /** What §4.3's formula asked for, in DPN. */
+  readonly formulaDpn: string;
+  readonly amountIn: string;
+  readonly amountOut: string;
+  readonly priceBefore: string | null;
+  readonly priceAfter: string | null;
+  /** Why no trade, or why the trade was smaller than the formula. */
+  readonly note: string;
+}
