@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import {
   compileReferenceQuery,
-  decideQuorum,
   FLIGHTS_3M_PARQUET,
   FLIGHTS_3M_ROWS,
   mergePartials,
@@ -14,6 +13,7 @@ import {
   runFragmentQuery,
   splitDataset,
 } from "@dpn/analytics";
+import { decideQuorum } from "@dpn/protocol";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { FragmentReply, FragmentTask } from "./analyticsWorker.ts";
 import { type Benchmark, type BenchRow, median, repeat } from "./harness.ts";

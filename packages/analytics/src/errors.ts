@@ -17,8 +17,6 @@ export const ANALYTICS_EXECUTION_FAILED = "ANALYTICS_EXECUTION_FAILED";
 export const ANALYTICS_TOO_MANY_GROUPS = "ANALYTICS_TOO_MANY_GROUPS";
 /** Partials cannot be merged: malformed, for another query, or with different column types. */
 export const ANALYTICS_PARTIAL_INVALID = "ANALYTICS_PARTIAL_INVALID";
-/** Replica reports or reputations given to the quorum are malformed. */
-export const ANALYTICS_REPLICAS_INVALID = "ANALYTICS_REPLICAS_INVALID";
 /** Noise was requested for an aggregate whose sensitivity is unknown or unbounded. */
 export const ANALYTICS_NOISE_UNSUPPORTED = "ANALYTICS_NOISE_UNSUPPORTED";
 /** The dataset splitter was given unusable options. */

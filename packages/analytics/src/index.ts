@@ -8,6 +8,5 @@ export * from "./merge.ts";
 export * from "./noise.ts";
 export * from "./partial.ts";
 export * from "./querySpec.ts";
-export * from "./quorum.ts";
 export * from "./split.ts";
 export * from "./sqlQuery.ts";

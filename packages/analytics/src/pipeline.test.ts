@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { decideJobQuorum } from "@dpn/protocol";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, sha256Hex } from "./canonical.ts";
@@ -8,7 +9,6 @@ import { AIRPORTS_CSV, FLIGHTS_3M_PARQUET } from "./exampleData.ts";
 import { type FragmentResult, runFragmentQuery } from "./execute.ts";
 import { mergePartials } from "./merge.ts";
 import type { Partial } from "./partial.ts";
-import { decideJobQuorum } from "./quorum.ts";
 import { splitDataset } from "./split.ts";
 import { parseSqlQuery } from "./sqlQuery.ts";
 import { referenceRows, tempDir } from "./testing.ts";

@@ -1,17 +1,14 @@
 import {
   canonicalJson,
   combinePartials,
-  decideQuorum,
   finalizeResult,
   type NoisyResult,
   type Partial,
   parsePartial,
   parseQuerySpec,
   parseSqlQuery,
-  planReplication,
   type QueryResult,
   type QuerySpec,
-  type QuorumDecision,
   releaseWithLaplace,
   sha256Hex,
 } from "@dpn/analytics";
@@ -20,7 +17,10 @@ import {
   costCu,
   createPrivacyBudget,
   DpnError,
+  decideQuorum,
   isDpnError,
+  planReplication,
+  type QuorumDecision,
   seededRng,
 } from "@dpn/protocol";
 import { AnalyticsOutput, type JobSubmit, parseMessage } from "@dpn/wire";

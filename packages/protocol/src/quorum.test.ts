@@ -1,15 +1,15 @@
-import { seededRng } from "@dpn/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ANALYTICS_REPLICAS_INVALID } from "./errors.ts";
 import {
   baseQuorum,
   DEFAULT_QUORUM_POLICY,
   decideJobQuorum,
   decideQuorum,
   planReplication,
+  QUORUM_INVALID,
   type Replica,
 } from "./quorum.ts";
+import { seededRng } from "./rng.ts";
 import { errorCode } from "./testing.ts";
 
 const HONEST = "a".repeat(64);
@@ -225,9 +225,7 @@ describe("decideQuorum", () => {
       {},
     ],
   ])("refuses %s", (_name, replicas, reputations) => {
-    expect(errorCode(() => decideQuorum({ replicas, reputations }))).toBe(
-      ANALYTICS_REPLICAS_INVALID,
-    );
+    expect(errorCode(() => decideQuorum({ replicas, reputations }))).toBe(QUORUM_INVALID);
   });
 });
 

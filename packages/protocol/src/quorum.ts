@@ -1,10 +1,14 @@
-import { DpnError, type Rng } from "@dpn/protocol";
-import { ANALYTICS_REPLICAS_INVALID } from "./errors.ts";
+import { DpnError } from "./errors.ts";
+import type { Rng } from "./rng.ts";
+
+/** A replica report or a quorum policy out of range. */
+export const QUORUM_INVALID = "PROTOCOL_QUORUM_INVALID";
 
 /**
- * k-of-n replication quorum for `sql-analytics` (docs DESIGN: "k-of-n replication quorum,
- * adaptive to reputation (BOINC style)"). Light tasks cannot carry proofs, so a fragment's result
- * is trusted when enough devices independently return the same digest. As in BOINC's adaptive
+ * k-of-n replication quorum (docs/protocol.md §Replication quorum): "adaptive to reputation
+ * (BOINC style)". Work that cannot carry a proof is trusted when enough devices independently
+ * return the same result, compared by digest (a kind that compares with a tolerance names each
+ * class of agreeing results by a digest of its own). As in BOINC's adaptive
  * replication, a reputable device's result may stand alone (k = 1) but is spot-checked at
  * random; others need 2 or 3 agreeing replicas.
  *
@@ -79,7 +83,7 @@ const DIGEST = /^[0-9a-f]{64}$/;
 const MAX_DEVICE_ID_LENGTH = 256;
 
 function invalid(message: string, details: Record<string, unknown> = {}): DpnError {
-  return new DpnError(ANALYTICS_REPLICAS_INVALID, message, {
+  return new DpnError(QUORUM_INVALID, message, {
     hint: "Pass one report per device with a SHA-256 hex digest, and every device's reputation in [0, 1].",
     details,
   });
@@ -98,7 +102,7 @@ export function checkQuorumPolicy(policy: QuorumPolicy): QuorumPolicy {
     policy.maxReplicas >= Math.max(3, policy.disputeQuorum) &&
     policy.maxReplicas <= 64;
   if (!ok) {
-    throw new DpnError(ANALYTICS_REPLICAS_INVALID, "The quorum policy is out of range.", {
+    throw new DpnError(QUORUM_INVALID, "The quorum policy is out of range.", {
       hint: "Reputations and the spot-check probability lie in [0, 1], low ≤ trusted, 2 ≤ disputeQuorum, 3 ≤ maxReplicas ≤ 64.",
       details: { ...policy },
     });
