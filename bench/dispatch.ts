@@ -234,28 +234,47 @@ async function runPhase(
   const ledger1 = node.ledger.store.stats();
   // Throughput over the window after a 20% warm-up, from the node's own records.
   const from = t0 + Math.round(0.2 * (t1 - t0));
-  const window = node.store.db
-    .prepare(
-      "SELECT count(*) AS tasks, coalesce(sum(item_to - item_from), 0) AS items FROM tasks WHERE state = 'done' AND done_ms >= ? AND done_ms < ?",
-    )
-    .get(from, t1) as { tasks: number; items: number };
-  const jobsDone = node.store.db
-    .prepare(
-      "SELECT count(*) AS n FROM jobs WHERE state = 'done' AND finished_ms >= ? AND finished_ms < ?",
-    )
-    .get(from, t1) as { n: number };
-  const tasksInPhase = node.store.db
-    .prepare(
-      "SELECT count(*) AS n FROM tasks WHERE state = 'done' AND done_ms >= ? AND done_ms < ?",
-    )
-    .get(t0, t1) as { n: number };
+  const db = node.store.db;
+  const window = await db
+    .selectFrom("tasks")
+    .select((eb) => [
+      eb.fn.countAll<number>().as("tasks"),
+      eb.fn
+        .coalesce(eb.fn.sum<number>(eb("item_to", "-", eb.ref("item_from"))), eb.lit(0))
+        .as("items"),
+    ])
+    .where("state", "=", "done")
+    .where("done_ms", ">=", from)
+    .where("done_ms", "<", t1)
+    .executeTakeFirstOrThrow();
+  const jobsDone = await db
+    .selectFrom("jobs")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("state", "=", "done")
+    .where("finished_ms", ">=", from)
+    .where("finished_ms", "<", t1)
+    .executeTakeFirstOrThrow();
+  const tasksInPhase = await db
+    .selectFrom("tasks")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("state", "=", "done")
+    .where("done_ms", ">=", t0)
+    .where("done_ms", "<", t1)
+    .executeTakeFirstOrThrow();
   // Let the submitted jobs finish, then read their end-to-end times.
   const ids = report.jobs.map((j) => j.jobId);
-  const finished = node.store.db.prepare("SELECT state, finished_ms FROM jobs WHERE id = ?");
   const drainUntil = Date.now() + 30_000;
   let rows: Array<{ state: string; finished_ms: number | null } | undefined> = [];
   for (;;) {
-    rows = ids.map((id) => finished.get(id) as { state: string; finished_ms: number | null });
+    rows = await Promise.all(
+      ids.map((id) =>
+        db
+          .selectFrom("jobs")
+          .select(["state", "finished_ms"])
+          .where("id", "=", id)
+          .executeTakeFirst(),
+      ),
+    );
     if (rows.every((r) => r?.state === "done") || Date.now() > drainUntil) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -121,7 +121,9 @@ interface BankRun {
 async function waitDone(node: RunningNode, jobIds: readonly string[]): Promise<void> {
   const deadline = Date.now() + 600_000;
   for (;;) {
-    const states = jobIds.map((id) => node.bank.jobView(id).state);
+    const states = (await Promise.all(jobIds.map((id) => node.bank.jobView(id)))).map(
+      (v) => v.state,
+    );
     if (states.every((s) => s !== "open" && s !== "funding")) {
       if (states.some((s) => s !== "done")) throw new Error(`a job ended ${states.join(",")}`);
       return;

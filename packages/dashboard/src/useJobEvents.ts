@@ -2,7 +2,8 @@ import { useEffect, useState } from "react";
 import { ApiError, api, type Job } from "./api.ts";
 import type { Polled } from "./usePoll.ts";
 
-const FINAL_STATES = new Set(["done", "cancelled", "expired", "budget-exhausted"]);
+/** States a job never leaves (as @dpn/wire's FINAL_JOB_STATES). */
+const FINAL_STATES = new Set(["done", "cancelled", "expired", "budget-exhausted", "failed"]);
 
 /**
  * A job, live: the node's server-sent events (GET /v1/jobs/:id/events) push its view on every

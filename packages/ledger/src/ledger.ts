@@ -413,6 +413,22 @@ export class Ledger {
     return rows.map(holdFromRow);
   }
 
+  /**
+   * Open holds whose time has passed, soonest first, at most `limit`: what a sweep expires
+   * (expireHold), so funds held for work that will never settle return to their payers.
+   */
+  async expiredHolds(nowMs: number, limit = 100): Promise<readonly HoldState[]> {
+    const rows = await this.db()
+      .selectFrom("holds")
+      .selectAll()
+      .where("status", "=", "open")
+      .where("expires_at_ms", "<=", nowMs)
+      .orderBy("expires_at_ms")
+      .limit(Math.max(1, Math.min(limit, 1_000)))
+      .execute();
+    return rows.map(holdFromRow);
+  }
+
   async stakeOf(id: string): Promise<StakePosition> {
     const account = checkUserAccountId("account", id);
     return this.store.readConsistent(async (db) => {

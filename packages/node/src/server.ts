@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Ledger, openLedger, SYSTEM_ACCOUNTS, sqliteStore } from "@dpn/ledger";
+import { type Ledger, openLedger, postgresStore, SYSTEM_ACCOUNTS, sqliteStore } from "@dpn/ledger";
 import {
   DpnError,
   type ProtocolParams,
@@ -20,15 +20,16 @@ import { OpenApi } from "./api/openapi.ts";
 import { registerRoutes } from "./api/routes.ts";
 import { ArtifactStore, MAX_ARTIFACT_BYTES } from "./artifactStore.ts";
 import { Bank } from "./bank.ts";
-import { DeviceChannel } from "./deviceChannel.ts";
+import { DeviceChannel } from "./channel/deviceChannel.ts";
 import { createFeed, defaultDpnFeeds, type FeedConfig } from "./economics/feeds.ts";
 import { Market } from "./economics/market.ts";
 import { Oracle, oraclePriceSource } from "./economics/oracle.ts";
 import type { PriceSource } from "./economics/priceSource.ts";
 import { RateService } from "./economics/rateService.ts";
 import { ReserveDesk } from "./economics/reserve.ts";
-import { NodeStore } from "./store/nodeStore.ts";
-import { Verifier } from "./verify/verifier.ts";
+import type { KindOverrides } from "./kinds/registry.ts";
+import { type NodeStore, openNodeStore } from "./store/open.ts";
+import { VerifyPool } from "./verify/pool.ts";
 
 /**
  * Starts a bank node: the ledger (SQLite in the data directory), the node store, the verifier
@@ -36,6 +37,11 @@ import { Verifier } from "./verify/verifier.ts";
  */
 export interface NodeOptions {
   readonly dataDir: string;
+  /**
+   * Where the ledger and the node's tables live: the embedded SQLite in dataDir (default), or a
+   * PostgreSQL URL (postgres://…), with the ledger and the node in schemas of their own.
+   */
+  readonly store?: StoreChoice;
   readonly host?: string;
   /** 0 lets the OS choose (tests). */
   readonly port?: number;
@@ -66,9 +72,22 @@ export interface NodeOptions {
   readonly logLevel?: string;
   /** Period of the lease and deadline sweep. */
   readonly sweepMs?: number;
+  /** Kinds replacing the registry's for some types (tests: hold a verification, say). */
+  readonly kinds?: KindOverrides;
+  /** How often device sockets are pinged (default DEVICE_PING_MS). */
+  readonly pingMs?: number;
   /** The built web dashboard served at / (default: packages/dashboard/dist, if it was built). */
   readonly dashboardDir?: string;
 }
+
+export type StoreChoice =
+  | { readonly kind: "sqlite" }
+  | {
+      readonly kind: "postgres";
+      readonly connectionString: string;
+      /** Schema prefix: the ledger uses <prefix>_ledger, the node <prefix>_node. Default "dpn". */
+      readonly schemaPrefix?: string;
+    };
 
 export interface MarketSeed {
   /** DPN moved from the liquidity allocation (§4.1) into the pool. */
@@ -118,14 +137,23 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     logger[level](data, message);
   mkdirSync(options.dataDir, { recursive: true });
 
+  const choice = options.store ?? { kind: "sqlite" };
+  const prefix = choice.kind === "postgres" ? (choice.schemaPrefix ?? "dpn") : "";
   const ledger = await openLedger({
-    store: sqliteStore({ path: join(options.dataDir, "ledger.db") }),
+    store:
+      choice.kind === "postgres"
+        ? postgresStore({ connectionString: choice.connectionString, schema: `${prefix}_ledger` })
+        : sqliteStore({ path: join(options.dataDir, "ledger.db") }),
     clock: now,
     amm: params.amm,
   });
-  const store = new NodeStore(join(options.dataDir, "node.db"));
+  const store = await openNodeStore(
+    choice.kind === "postgres"
+      ? { kind: "postgres", connectionString: choice.connectionString, schema: `${prefix}_node` }
+      : { kind: "sqlite", path: join(options.dataDir, "node.db") },
+  );
   const artifacts = new ArtifactStore(options.dataDir);
-  const verifier = new Verifier(options.verifyThreads ?? 1);
+  const verifyPool = new VerifyPool(options.verifyThreads ?? 1);
   const market = new Market(ledger, {
     anchorPriceUsd: params.rate.basePriceUsdPerDpn,
     amm: params.amm,
@@ -156,12 +184,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     ledger,
     artifacts,
     rates,
-    verifier,
+    verifyPool,
     params,
     now,
     leaseMs: options.leaseMs ?? 120_000,
     log,
     reserve,
+    ...(options.kinds === undefined ? {} : { kinds: options.kinds }),
   });
 
   await ledger.genesis({ idempotencyKey: "genesis", cap: TOTAL_SUPPLY_CAP });
@@ -254,13 +283,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const channel = new DeviceChannel({
     bank,
     store,
-    verifier,
+    verifyPool,
     identity,
     params,
     now,
     startedAtMs,
     policy,
     log,
+    ...(options.pingMs === undefined ? {} : { pingMs: options.pingMs }),
   });
   app.server.on("upgrade", (request, socket, head) => channel.handleUpgrade(request, socket, head));
 
@@ -282,8 +312,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       bank.close();
       await channel.close();
       await app.close();
-      await verifier.close();
-      store.close();
+      await bank.idle();
+      await verifyPool.close();
+      await store.close();
       await ledger.close();
     },
   };

@@ -31,6 +31,8 @@ export interface ProtocolDeviceOptions {
   readonly taskTypes?: string[];
   /** Data held for fl-train ("dataset:partition"). */
   readonly datasets?: string[];
+  /** Connect as this identity (default: a fresh one), e.g. to reconnect as the same device. */
+  readonly identity?: Identity;
 }
 
 export interface Frame {
@@ -45,13 +47,15 @@ export function iterate(seedHex: string, iterations: number): string {
 }
 
 export class ProtocolDevice {
-  readonly identity: Identity = newIdentity();
+  readonly identity: Identity;
   readonly frames: Frame[] = [];
   socket!: WebSocket;
   private node!: PublicIdentity;
   private waiters: Array<{ kind: string; resolve: (f: Frame) => void }> = [];
 
-  constructor(private readonly o: ProtocolDeviceOptions) {}
+  constructor(private readonly o: ProtocolDeviceOptions) {
+    this.identity = o.identity ?? newIdentity();
+  }
 
   async connect(): Promise<Frame> {
     const info = (await (await fetch(`${this.o.url}/v1/node`)).json()) as {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { DpnError } from "@dpn/protocol";
 import {
+  FINAL_JOB_STATES,
   type Identity,
   type JobSubmit,
   type JobView,
@@ -41,7 +42,8 @@ export interface ClientOptions {
   readonly now?: () => number;
 }
 
-const FINAL_STATES = new Set(["done", "cancelled", "expired", "budget-exhausted"]);
+/** States a job never leaves. */
+const FINAL_STATES: ReadonlySet<string> = FINAL_JOB_STATES;
 
 export class DpnClient {
   private readonly url: string;

@@ -58,6 +58,7 @@ export const DeviceChallengeAnswer = z.strictObject({
   digest: Sha256Hex,
   elapsedMs: z.number().nonnegative().max(600_000),
 });
+export type DeviceChallengeAnswer = z.infer<typeof DeviceChallengeAnswer>;
 export const NodeRegistered = z.strictObject({
   deviceId: AccountId,
   deviceClass: z.enum(DEVICE_CLASSES),

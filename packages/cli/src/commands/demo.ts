@@ -174,10 +174,21 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const audit = await ledger.verify();
     const economics = await node.bank.economics();
     const pool = await ledger.pool();
-    const reserveOperations = node.store.reserveOperations(1_000) as Array<{ action: string }>;
+    const reserveOperations = (
+      await node.store.db
+        .selectFrom("reserve_operations")
+        .select("json")
+        .orderBy("at_ms", "desc")
+        .limit(1_000)
+        .execute()
+    ).map((r) => JSON.parse(r.json) as { action: string });
     const rows = await Promise.all(
       devices.map(async (d) => {
-        const row = node?.store.device(d.device.id);
+        const row = await node?.store.db
+          .selectFrom("devices")
+          .selectAll()
+          .where("id", "=", d.device.id)
+          .executeTakeFirst();
         const minted = BigInt(row?.earned ?? "0");
         return {
           name: d.name,

@@ -91,8 +91,13 @@ export async function runFlDemo(options: FlDemoOptions): Promise<void> {
     const { result } = (await client.jobResult(job.jobId)) as unknown as {
       result: { rounds: Array<{ round: number; accuracy: number | null; updates: number }> };
     };
-    const bytes = node.store
-      .tasksOf(job.jobId)
+    const bytes = (
+      await node.store.db
+        .selectFrom("tasks")
+        .select("output_json")
+        .where("job_id", "=", job.jobId)
+        .execute()
+    )
       .flatMap(
         (t) =>
           JSON.parse(t.output_json ?? "[]") as Array<{ bytesBefore: number; bytesAfter: number }>,

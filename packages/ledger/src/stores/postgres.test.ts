@@ -23,7 +23,7 @@ describe.skipIf(PG_URL === undefined)("postgresStore (set DPN_TEST_PG_URL to run
     const { rows } = await sql<{
       name: string;
     }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
-    expect(rows.map((r) => r.name)).toEqual(["0001_ledger", "0002_market"]);
+    expect(rows.map((r) => r.name)).toEqual(["0001_ledger", "0002_market", "0003_hold_expiry"]);
     const types = await sql<{ column_name: string; type: string }>`
       select column_name, format_type(atttypid, atttypmod) as type
       from information_schema.columns c

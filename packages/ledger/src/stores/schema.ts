@@ -232,6 +232,16 @@ export function ledgerMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0003_hold_expiry": {
+      // The node's sweep expires holds whose time passed: open holds by expiry.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createIndex("holds_open_expiry")
+          .on("holds")
+          .columns(["status", "expires_at_ms"])
+          .execute();
+      },
+    },
   };
 }
 

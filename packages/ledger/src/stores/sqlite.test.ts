@@ -26,7 +26,11 @@ describe("sqliteStore", () => {
     const db = new Database(file, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     const migrations = db.prepare(`select name from ${MIGRATION_TABLE}`).all();
-    expect(migrations).toEqual([{ name: "0001_ledger" }, { name: "0002_market" }]);
+    expect(migrations).toEqual([
+      { name: "0001_ledger" },
+      { name: "0002_market" },
+      { name: "0003_hold_expiry" },
+    ]);
     db.close();
     // synchronous is per connection; open() asserts the writer's is FULL (2).
     await ledger.close();
@@ -41,7 +45,8 @@ describe("sqliteStore", () => {
     const db = new Database(file);
     db.exec(`delete from accounts where id in (${ADDED.map((id) => `'${id}'`).join(",")})`);
     db.exec("delete from meta where key like 'amm_%'");
-    db.exec(`delete from ${MIGRATION_TABLE} where name = '0002_market'`);
+    db.exec(`delete from ${MIGRATION_TABLE} where name in ('0002_market', '0003_hold_expiry')`);
+    db.exec("drop index holds_open_expiry");
     db.close();
     const ledger = await openLedger({ store: sqliteStore({ path: file }) });
     expect((await ledger.verify()).ok).toBe(true);

@@ -4,6 +4,7 @@ import { accountIn, checkUserAccountId, MARKET_ACCOUNTS, SYSTEM_ACCOUNTS } from 
 import { DpnError, formatDpn, parseDpn } from "@dpn/protocol";
 import {
   DpnAmount,
+  FINAL_JOB_STATES,
   JobCancel,
   JobSubmit,
   MarketLiquidity,
@@ -21,7 +22,10 @@ import type { ArtifactStore } from "../artifactStore.ts";
 import type { Bank } from "../bank.ts";
 import type { Market } from "../economics/market.ts";
 import { jsonSafe } from "../json.ts";
-import type { NodeStore } from "../store/nodeStore.ts";
+import * as devices from "../store/devices.ts";
+import * as jobs from "../store/jobs.ts";
+import type { NodeStore } from "../store/open.ts";
+import * as records from "../store/records.ts";
 import type { OpenApi } from "./openapi.ts";
 import { readSigned, SignedRequest } from "./signedRequest.ts";
 
@@ -37,14 +41,6 @@ export interface RouteDeps {
   readonly nodeInfo: () => Record<string, unknown>;
   readonly market: Market;
 }
-
-/** States a job never leaves: its event stream ends with them. */
-const FINAL_JOB_STATES: ReadonlySet<string> = new Set([
-  "done",
-  "cancelled",
-  "expired",
-  "budget-exhausted",
-]);
 
 /** A market posting's effect on the caller, as decimal strings (shares in base units). */
 function marketChanges(result: MarketResult): { dpn: string; stable: string; shares: string } {
@@ -144,7 +140,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       );
     }
     deps.artifacts.put(request.body, sha256);
-    deps.store.recordArtifact(sha256, request.body.length, sender, deps.now());
+    await records.recordArtifact(deps.store.db, sha256, request.body.length, sender, deps.now());
     reply.code(201);
     return { sha256, bytes: request.body.length };
   });
@@ -185,7 +181,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
   openapi.add({ method: "get", path: "/v1/jobs", summary: "Recent jobs." });
   app.get("/v1/jobs", async () => ({
-    jobs: deps.store.recentJobs(100).map((j) => deps.bank.jobView(j.id)),
+    jobs: await Promise.all(
+      (await jobs.recentJobs(deps.store.db, 100)).map((j) => deps.bank.jobView(j.id)),
+    ),
   }));
   openapi.add({
     method: "get",
@@ -218,7 +216,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
   app.get("/v1/jobs/:id/events", async (request, reply) => {
     const { id } = parse(JobParam, request.params, "job id");
-    const first = deps.bank.jobView(id); // an unknown job is a JSON 404 before the stream starts
+    const first = await deps.bank.jobView(id); // an unknown job is a JSON 404 before the stream starts
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
@@ -234,16 +232,26 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       raw.write(`event: job\ndata: ${data}\n\n`);
     };
     const heartbeat = setInterval(() => raw.write(": keep-alive\n\n"), 15_000);
+    let stopped = false;
     const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
       clearInterval(heartbeat);
       deps.bank.jobEvents.off("job", onChange);
       raw.end();
     };
+    // Views are read one at a time, in order, so a stream never sends an older view last.
+    let reading = Promise.resolve();
     const onChange = (jobId: string): void => {
       if (jobId !== id) return;
-      const view = deps.bank.jobView(id);
-      send(view);
-      if (FINAL_JOB_STATES.has(view.state)) stop();
+      reading = reading
+        .then(async () => {
+          if (stopped) return;
+          const view = await deps.bank.jobView(id);
+          send(view);
+          if (FINAL_JOB_STATES.has(view.state)) stop();
+        })
+        .catch(() => stop());
     };
     send(first);
     if (FINAL_JOB_STATES.has(first.state)) {
@@ -420,7 +428,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return {
       dpn: formatDpn(await deps.ledger.balance(SYSTEM_ACCOUNTS.reservePool)),
       stable: formatDpn(await deps.ledger.balance(MARKET_ACCOUNTS.reserveStable)),
-      operations: deps.store.reserveOperations(limit ?? 100),
+      operations: await records.reserveOperations(deps.store.db, limit ?? 100),
     };
   });
 
@@ -450,7 +458,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
   app.get("/v1/economics/rates", async (request) => {
     const { limit } = parse(LimitQuery, request.query, "rates query");
-    return { epochs: deps.store.rates(limit ?? 100).map((r) => JSON.parse(r.json) as unknown) };
+    const rows = await records.rates(deps.store.db, limit ?? 100);
+    return { epochs: rows.map((r) => JSON.parse(r.json) as unknown) };
   });
   openapi.add({
     method: "get",
@@ -460,7 +469,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
   app.get("/v1/economics/oracle", async (request) => {
     const { limit } = parse(LimitQuery, request.query, "oracle query");
-    return { rounds: deps.store.oracleRounds("dpn-usd", limit ?? 100) };
+    return { rounds: await records.oracleRounds(deps.store.db, "dpn-usd", limit ?? 100) };
   });
   openapi.add({
     method: "get",
@@ -477,7 +486,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     summary: "Registered devices, their class, layer, reputation and earnings.",
   });
   app.get("/v1/devices", async () => ({
-    devices: deps.store.devices().map((d) => ({
+    devices: (await devices.devices(deps.store.db)).map((d) => ({
       deviceId: d.id,
       owner: d.owner,
       deviceClass: d.device_class,

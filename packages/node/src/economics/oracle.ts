@@ -8,7 +8,8 @@ import {
   type OracleRound,
   pruneHistory,
 } from "@dpn/protocol";
-import type { NodeStore } from "../store/nodeStore.ts";
+import type { NodeStore } from "../store/open.ts";
+import * as records from "../store/records.ts";
 import type { Feed } from "./feeds.ts";
 import type { PriceSource, Prices } from "./priceSource.ts";
 
@@ -39,12 +40,24 @@ export class Oracle {
     readonly feeds: readonly Feed[],
     private readonly params: OracleParams,
     private readonly store: NodeStore,
-  ) {
-    this.history = store.oracleHistory(name, params.fallbackWindowMs);
-    this.last = store.lastOracleValue(name);
+  ) {}
+
+  private loaded = false;
+
+  /** The history the fallback needs, read once from the store (it survives restarts). */
+  private async load(): Promise<void> {
+    if (this.loaded) return;
+    this.history = await records.oracleHistory(
+      this.store.db,
+      this.name,
+      this.params.fallbackWindowMs,
+    );
+    this.last = await records.lastOracleValue(this.store.db, this.name);
+    this.loaded = true;
   }
 
   async round(nowMs: number): Promise<number> {
+    await this.load();
     const readings: FeedReading[] = [];
     const failed: Array<{ feedId: string; reason: string }> = [];
     await Promise.all(
@@ -61,7 +74,7 @@ export class Oracle {
       const result = aggregateOracle(readings, this.history, nowMs, this.params);
       this.history = pruneHistory([...this.history, result.round], nowMs, this.params);
       this.last = result.value;
-      this.record({
+      await this.record({
         oracle: this.name,
         atMs: nowMs,
         value: result.value,
@@ -74,7 +87,7 @@ export class Oracle {
       return result.value;
     } catch (error) {
       if (!isDpnError(error)) throw error;
-      this.record({
+      await this.record({
         oracle: this.name,
         atMs: nowMs,
         value: this.last ?? null,
@@ -99,8 +112,8 @@ export class Oracle {
     }
   }
 
-  private record(round: RoundRecord): void {
-    this.store.recordOracleRound(round);
+  private record(round: RoundRecord): Promise<void> {
+    return records.recordOracleRound(this.store.db, round);
   }
 }
 

@@ -9,7 +9,9 @@ import {
   type ProtocolParams,
 } from "@dpn/protocol";
 import { stringify } from "../json.ts";
-import type { NodeStore } from "../store/nodeStore.ts";
+import * as jobs from "../store/jobs.ts";
+import type { NodeStore } from "../store/open.ts";
+import * as records from "../store/records.ts";
 import type { PriceSource, Prices } from "./priceSource.ts";
 
 /**
@@ -76,17 +78,20 @@ export class RateService {
   }
 
   /** The snapshot in force; recomputed when an epoch has passed. */
-  async snapshot(nowMs: number, metrics: () => NetworkMetrics): Promise<EconomicsSnapshot> {
+  async snapshot(
+    nowMs: number,
+    metrics: () => Promise<NetworkMetrics>,
+  ): Promise<EconomicsSnapshot> {
     // One computation at a time: callers that arrive while an epoch is being computed share it.
     while (this.computing !== undefined) await this.computing;
     if (this.current === undefined || nowMs - this.current.atMs >= this.epochMs) {
-      this.computing = this.compute(nowMs, metrics());
+      this.computing = metrics().then((m) => this.compute(nowMs, m));
       try {
         this.current = await this.computing;
       } finally {
         this.computing = undefined;
       }
-      this.store.recordRate(nowMs, stringify(this.current));
+      await records.recordRate(this.store.db, nowMs, stringify(this.current));
     }
     return this.current;
   }
@@ -116,7 +121,7 @@ export class RateService {
     const capacity = online.reduce((sum, d) => sum + d.cuPerSec, 0);
     const rigCapacity = online.reduce((sum, d) => sum + (d.rig ? d.cuPerSec : 0), 0);
     const rigShare = capacity > 0 ? rigCapacity / capacity : 0;
-    const demandCu = this.store.demandCu(nowMs - DEMAND_HORIZON_MS);
+    const demandCu = await jobs.demandCu(this.store.db, nowMs - DEMAND_HORIZON_MS);
     const prices = await this.prices.read(nowMs);
     const rate = exchangeRate(
       {

@@ -13,7 +13,8 @@ import {
   twap,
 } from "@dpn/protocol";
 import type { ReserveOperationView } from "@dpn/wire";
-import type { NodeStore } from "../store/nodeStore.ts";
+import type { NodeStore } from "../store/open.ts";
+import * as records from "../store/records.ts";
 
 /**
  * The reserve's anti-decoupling desk (docs/protocol.md §Anti-decoupling, §4.3). Once per epoch
@@ -36,9 +37,14 @@ export class ReserveDesk {
       readonly antiDecoupling: AntiDecouplingParams;
       readonly amm: AmmParams;
     },
-  ) {
-    // The epoch's TWAP starts where the last decision observed the pool, across restarts too.
-    const [last] = store.reserveOperations(1) as Array<{
+  ) {}
+
+  private loaded = false;
+
+  /** The epoch's TWAP starts where the last decision observed the pool, across restarts too. */
+  private async load(): Promise<void> {
+    if (this.loaded) return;
+    const [last] = (await records.reserveOperations(this.store.db, 1)) as Array<{
       observation?: { priceCumulative: string; timestampMs: number };
     }>;
     if (last?.observation !== undefined) {
@@ -47,9 +53,11 @@ export class ReserveDesk {
         timestampMs: last.observation.timestampMs,
       };
     }
+    this.loaded = true;
   }
 
   async defend(nowMs: number): Promise<ReserveOperationView> {
+    await this.load();
     const operation = await this.decide(nowMs);
     const observation =
       this.previous === undefined
@@ -58,7 +66,8 @@ export class ReserveDesk {
             priceCumulative: this.previous.priceCumulative.toString(),
             timestampMs: this.previous.timestampMs,
           };
-    this.store.recordReserveOperation(
+    await records.recordReserveOperation(
+      this.store.db,
       nowMs,
       operation.action,
       JSON.stringify({ ...operation, ...(observation === undefined ? {} : { observation }) }),

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { classifyDevice, DpnError, isDpnError, type ProtocolParams } from "@dpn/protocol";
+import { DpnError, isDpnError, type ProtocolParams } from "@dpn/protocol";
 import {
   DeviceChallengeAnswer,
   DeviceHeartbeat,
@@ -21,27 +21,33 @@ import {
   seal,
 } from "@dpn/wire";
 import { WebSocket, WebSocketServer } from "ws";
-import { type Bank, type DeviceSession, MAX_DEVICES_PER_FINGERPRINT } from "./bank.ts";
-import { type Challenge, measuredCapability, newChallenge } from "./devices/challenge.ts";
-import type { NodeStore } from "./store/nodeStore.ts";
-import type { Verifier } from "./verify/verifier.ts";
+import type { Bank } from "../bank.ts";
+import { DEVICE_PING_MS } from "../limits.ts";
+import type { DeviceSession } from "../scheduler/session.ts";
+import type { NodeStore } from "../store/open.ts";
+import type { VerifyPool } from "../verify/pool.ts";
+import { type Challenge, newChallenge } from "./challenge.ts";
+import { checkFingerprintQuota, completeRegistration } from "./register.ts";
 
 /**
  * The device channel (docs/protocol.md §Messages): one WebSocket per device, every frame a
  * signed envelope. register → challenge → answer → registered, then ready / leases / results /
  * verdicts / heartbeat. A bad frame gets a `node.error` with a code; it never crashes the node
- * and never changes state.
+ * and never changes state. The node pings every socket (DEVICE_PING_MS) and closes one that does
+ * not answer, so a device that vanished without a close frame loses its leases in time.
  */
 export interface DeviceChannelOptions {
   readonly bank: Bank;
   readonly store: NodeStore;
-  readonly verifier: Verifier;
+  readonly verifyPool: VerifyPool;
   readonly identity: Identity;
   readonly params: ProtocolParams;
   readonly now: () => number;
   /** Messages issued before this instant are refused (the node's start). */
   readonly startedAtMs: number;
   readonly policy: SignaturePolicy;
+  /** How often sockets are pinged (default DEVICE_PING_MS; tests pass less). */
+  readonly pingMs?: number;
   readonly log: (level: "info" | "warn", message: string, data?: Record<string, unknown>) => void;
 }
 
@@ -62,9 +68,25 @@ type Phase =
 export class DeviceChannel {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly replay = new ReplayGuard();
+  private readonly alive = new WeakSet<WebSocket>();
+  private readonly pinger: NodeJS.Timeout;
 
   constructor(private readonly o: DeviceChannelOptions) {
     this.wss.on("connection", (socket) => this.accept(socket));
+    this.pinger = setInterval(() => this.ping(), o.pingMs ?? DEVICE_PING_MS);
+    this.pinger.unref();
+  }
+
+  /** A socket that has not answered the previous ping is gone: close it; ping the others. */
+  private ping(): void {
+    for (const socket of this.wss.clients) {
+      if (!this.alive.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      this.alive.delete(socket);
+      socket.ping();
+    }
   }
 
   /** Hook for the HTTP server's `upgrade` event. */
@@ -77,12 +99,15 @@ export class DeviceChannel {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.pinger);
     for (const client of this.wss.clients) client.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
   private accept(socket: WebSocket): void {
     let phase: Phase = { name: "new" };
+    this.alive.add(socket);
+    socket.on("pong", () => this.alive.add(socket));
     // Frames are handled one at a time per device, in order.
     let queue: Promise<void> = Promise.resolve();
     const sendNow = (kind: string, body: unknown): void => {
@@ -136,6 +161,7 @@ export class DeviceChannel {
               hint: "Send envelopes as text frames.",
             });
           phase = await this.onFrame(phase, data.toString(), send, socket);
+          this.alive.add(socket);
         } catch (error) {
           fail(error);
           if (phase.name !== "active") socket.close(4000, "registration failed");
@@ -143,7 +169,15 @@ export class DeviceChannel {
       });
     });
     socket.on("close", () => {
-      if (phase.name === "active") this.o.bank.disconnect(phase.session.deviceId);
+      // Only this connection's session: a newer one of the same device stays connected.
+      if (phase.name === "active") {
+        const { session } = phase;
+        queue = queue
+          .then(() => this.o.bank.disconnect(session))
+          .catch((error: unknown) =>
+            this.o.log("warn", "disconnect failed", { error: String(error) }),
+          );
+      }
     });
     socket.on("error", () => socket.terminate());
   }
@@ -202,19 +236,7 @@ export class DeviceChannel {
       case "new": {
         if (envelope.kind !== "device.register") throw unexpected(envelope.kind, "device.register");
         const register = parseMessage(DeviceRegister, body, "device.register");
-        const known = this.o.store.device(identity.id);
-        if (
-          known?.fingerprint !== register.fingerprint &&
-          this.o.store.devicesWithFingerprint(register.fingerprint) >= MAX_DEVICES_PER_FINGERPRINT
-        ) {
-          throw new DpnError(
-            "DEVICE_TOO_MANY_ON_HARDWARE",
-            `${MAX_DEVICES_PER_FINGERPRINT} devices are already registered on this hardware.`,
-            {
-              hint: "Run one agent per machine with more slots instead of many agents.",
-            },
-          );
-        }
+        await checkFingerprintQuota(this.o, identity, register);
         const challenge = newChallenge(this.o.now());
         send("node.challenge", {
           challengeId: challenge.challengeId,
@@ -227,81 +249,26 @@ export class DeviceChannel {
         if (envelope.kind !== "device.challenge-answer")
           throw unexpected(envelope.kind, "device.challenge-answer");
         const answer = parseMessage(DeviceChallengeAnswer, body, "device.challenge-answer");
-        const answeredAt = this.o.now();
-        const { challenge, register } = phase;
-        if (answer.challengeId !== challenge.challengeId) {
-          throw new DpnError("DEVICE_CHALLENGE_WRONG", "The answer is for another challenge.", {
-            hint: "Answer the challenge you were sent.",
-          });
-        }
-        const check = await this.o.verifier.verifyHash(
-          [{ seed: challenge.seed, iterations: challenge.iterations }],
-          [{ digest: answer.digest }],
+        const { session, reply } = await completeRegistration(
+          this.o,
+          identity,
+          phase.register,
+          phase.challenge,
+          answer,
+          this.o.now(),
+          {
+            send: (kind: string, message: unknown) => send(kind, message),
+            close: (reason: string) => socket.close(4001, reason.slice(0, 100)),
+          } as Pick<DeviceSession, "send" | "close">,
         );
-        if (!check.ok) {
-          throw new DpnError("DEVICE_CHALLENGE_WRONG", "The benchmark's digest is wrong.", {
-            hint: "Iterate SHA-256 from the seed's bytes exactly `iterations` times.",
-          });
-        }
-        const cuPerSec = measuredCapability(challenge, answer.elapsedMs, answeredAt);
-        const classification = classifyDevice(
-          register.deviceClass,
-          cuPerSec,
-          this.o.params.devices,
-        );
-        const previous = this.o.store.device(identity.id);
-        this.o.store.upsertDevice({
-          id: identity.id,
-          owner: register.owner,
-          device_class: classification.deviceClass,
-          declared_class: register.deviceClass,
-          layer: classification.layer,
-          long_tail: classification.longTail ? 1 : 0,
-          geohash: register.geohash,
-          fingerprint: register.fingerprint,
-          cu_per_sec: cuPerSec,
-          reputation: previous?.reputation ?? this.o.bank.deviceReputation(identity.id),
-          run_start_ms: previous?.run_start_ms ?? answeredAt,
-          last_active_ms: previous?.last_active_ms ?? answeredAt,
-          registered_ms: previous?.registered_ms ?? answeredAt,
-          ed25519: Buffer.from(identity.ed25519PublicKey),
-          mldsa44: Buffer.from(identity.mldsa44PublicKey),
-        });
-        const row = this.o.store.device(identity.id);
-        const session: DeviceSession = {
-          deviceId: identity.id,
-          owner: register.owner,
-          deviceClass: classification.deviceClass,
-          layer: classification.layer,
-          longTail: classification.longTail,
-          geohash: register.geohash,
-          cuPerSec,
-          taskTypes: register.taskTypes,
-          datasets: register.datasets ?? [],
-          reputation: row?.reputation ?? 0.5,
-          runStartMs: row?.run_start_ms ?? answeredAt,
-          lastActiveMs: row?.last_active_ms ?? answeredAt,
-          credit: 0,
-          standby: false,
-          queue: [],
-          leased: new Set(),
-          send: (kind, message) => send(kind, message),
-        };
-        send("node.registered", {
-          deviceId: identity.id,
-          deviceClass: classification.deviceClass,
-          layer: classification.layer,
-          longTail: classification.longTail,
-          benchmarkCuPerSec: cuPerSec,
-          reason: classification.reason,
-        });
+        send("node.registered", reply);
         await this.o.bank.connect(session);
         this.o.log("info", "device registered", {
           deviceId: identity.id,
-          class: classification.deviceClass,
-          cuPerSec: Number(cuPerSec.toFixed(2)),
+          class: reply.deviceClass,
+          cuPerSec: Number(reply.benchmarkCuPerSec.toFixed(2)),
         });
-        if (socket.readyState !== WebSocket.OPEN) this.o.bank.disconnect(identity.id);
+        if (socket.readyState !== WebSocket.OPEN) await this.o.bank.disconnect(session);
         return { name: "active", identity, session };
       }
       case "active": {
@@ -317,7 +284,7 @@ export class DeviceChannel {
             );
             break;
           case "device.heartbeat":
-            this.o.bank.heartbeat(
+            await this.o.bank.heartbeat(
               session,
               parseMessage(DeviceHeartbeat, body, "device.heartbeat").activeTaskIds,
             );

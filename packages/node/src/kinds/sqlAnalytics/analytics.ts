@@ -17,14 +17,11 @@ import {
   costCu,
   createPrivacyBudget,
   DpnError,
-  decideQuorum,
   isDpnError,
-  planReplication,
-  type QuorumDecision,
   seededRng,
 } from "@dpn/protocol";
-import { AnalyticsOutput, type JobSubmit, parseMessage } from "@dpn/wire";
-import type { Verdict } from "./verify/verifier.ts";
+import { AnalyticsOutput, parseMessage, type SpecOf } from "@dpn/wire";
+import type { Verdict } from "../kind.ts";
 
 /**
  * `sql-analytics` jobs in the bank (docs/protocol.md §Analytics jobs): the query is validated
@@ -32,7 +29,7 @@ import type { Verdict } from "./verify/verifier.ts";
  * (or any) device, results are compared by digest under a reputation-adaptive k-of-n quorum
  * (BOINC style), and the accepted partial aggregates are merged into the job's result.
  */
-export type AnalyticsSpec = Extract<JobSubmit["spec"], { type: "sql-analytics" }>;
+export type AnalyticsSpec = SpecOf<"sql-analytics">;
 
 /** Replicas placed per fragment at submission: the base quorum of an ordinary device. */
 export const INITIAL_REPLICAS = 2;
@@ -68,7 +65,7 @@ export function analyticsItemCosts(
 export function checkAnalyticsOutput(
   query: QuerySpec,
   outputs: readonly unknown[],
-): (Verdict & { ok: false }) | { ok: true; digest: string; partial: Partial } {
+): Extract<Verdict, { ok: false }> | { ok: true; digest: string; partial: Partial } {
   try {
     if (outputs.length !== 1)
       throw new DpnError("ANALYTICS_PARTIAL_INVALID", "one output per fragment");
@@ -87,34 +84,6 @@ export function checkAnalyticsOutput(
     if (!isDpnError(error)) throw error;
     return { ok: false, code: error.code, reason: error.message };
   }
-}
-
-export interface ReplicaVote {
-  readonly deviceId: string;
-  readonly digest: string;
-  readonly reputation: number;
-}
-
-/**
- * The quorum decision for one fragment from the replicas returned so far. Whether a trusted
- * device's fragment is spot-checked is drawn from the job's seed and the fragment index, so the
- * choice is reproducible and the device cannot know it.
- */
-export function fragmentDecision(
-  jobSeed: string,
-  index: number,
-  votes: readonly ReplicaVote[],
-): QuorumDecision {
-  const first = votes[0];
-  const spotCheck =
-    first === undefined
-      ? false
-      : planReplication(first.reputation, seededRng(`${jobSeed}:spot:${index}`)).spotCheck;
-  return decideQuorum({
-    replicas: votes.map((v) => ({ deviceId: v.deviceId, digest: v.digest })),
-    reputations: Object.fromEntries(votes.map((v) => [v.deviceId, v.reputation])),
-    spotCheck,
-  });
 }
 
 export interface AnalyticsRelease {

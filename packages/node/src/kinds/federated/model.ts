@@ -28,8 +28,8 @@ import {
   seededRng,
   spendPrivacyBudget,
 } from "@dpn/protocol";
-import { FeatureSetOutput, FlOutput, type JobSubmit, parseMessage } from "@dpn/wire";
-import type { Verdict } from "./verify/verifier.ts";
+import { FeatureSetOutput, FlOutput, parseMessage, type SpecOf } from "@dpn/wire";
+import type { Verdict } from "../kind.ts";
 
 /**
  * `fl-train` jobs in the bank (docs/protocol.md §Federated learning jobs): synchronous FedAvg
@@ -41,8 +41,8 @@ import type { Verdict } from "./verify/verifier.ts";
  * trimmed mean against poisoning), evaluates the new global model on the requester's validation
  * set and opens the next round. All maths is @dpn/fl's.
  */
-export type FlSpec = Extract<JobSubmit["spec"], { type: "fl-train" }>;
-export type FeaturesSpec = Extract<JobSubmit["spec"], { type: "fl-features" }>;
+export type FlSpec = SpecOf<"fl-train">;
+export type FeaturesSpec = SpecOf<"fl-features">;
 
 /** What one task of a job releases about its device's data set under DP, if anything. */
 export function releaseOf(
@@ -78,13 +78,15 @@ export async function planFl(
   costModel: CostModelParams,
   jobOf: (
     id: string,
-  ) => { readonly type: string; readonly state: string; readonly spec_json: string } | undefined,
+  ) => Promise<
+    { readonly type: string; readonly state: string; readonly spec_json: string } | undefined
+  >,
 ): Promise<FlPlan> {
   const model = parseModelSpec(spec.model);
   const train = parseTrainConfig(spec.train);
   const data = await loadExampleDataset(spec.dataset);
   if (spec.features !== undefined) {
-    const source = jobOf(spec.features);
+    const source = await jobOf(spec.features);
     if (source === undefined || source.type !== "fl-features" || source.state !== "done") {
       throw new DpnError(
         "FL_INVALID_DATASET",
@@ -156,7 +158,7 @@ export function initialGlobal(spec: FlSpec, seed: string): Float32Array {
 export function admitUpdate(
   spec: FlSpec,
   outputs: readonly unknown[],
-): (Verdict & { ok: false }) | { ok: true; update: Float32Array; output: FlOutput } {
+): Extract<Verdict, { ok: false }> | { ok: true; update: Float32Array; output: FlOutput } {
   try {
     if (outputs.length !== 1) {
       throw new DpnError("FL_UPDATE_MALFORMED", "A training task returns exactly one output.");
@@ -321,12 +323,6 @@ export const SPOT_TOLERANCE = 0.05;
 /** Re-executions of one update, at most: the first to agree with the original decides. */
 export const MAX_SPOT_RUNS = 2;
 
-/** The task a spot re-execution repeats: `<task>.spot<n>` → `<task>`. */
-export function spotOriginal(taskId: string): string | undefined {
-  const match = /^(.*)\.spot\d+$/.exec(taskId);
-  return match?.[1];
-}
-
 /** Whether an update is selected for re-execution (seeded by the job and task: auditable). */
 export function selectedForSpotCheck(seed: string, taskId: string, spec: FlSpec): boolean {
   const share = spec.spotCheck ?? DEFAULT_SPOT_CHECK;
@@ -370,7 +366,7 @@ export async function planFeatures(
 /** Checks a released feature set: the wire shape, then sizes, finiteness and labels. */
 export function admitFeatureSet(
   outputs: readonly unknown[],
-): (Verdict & { ok: false }) | { ok: true; output: FeatureSetOutput } {
+): Extract<Verdict, { ok: false }> | { ok: true; output: FeatureSetOutput } {
   try {
     if (outputs.length !== 1) {
       throw new DpnError("FL_INVALID_DATASET", "A feature task returns exactly one output.");

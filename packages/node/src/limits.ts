@@ -1,0 +1,68 @@
+/**
+ * The node's named limits, each with the reason for its number (docs/protocol.md §Limits). Every
+ * queue, table and stream the node keeps grows only up to one of these.
+ */
+
+/**
+ * Leases one task may have before it fails (TASK_ATTEMPTS_EXHAUSTED) and its hold is released:
+ * a lease ends without a result when its device leaves, stalls or returns a wrong result. Eight
+ * tries ride out a bad evening of flaky devices; beyond that the task itself is the likely fault
+ * (an item no device can run in time) and holding the requester's DPN for it helps no one.
+ */
+export const MAX_TASK_ATTEMPTS = 8;
+
+/**
+ * A heartbeat renews a lease to now + leaseMs, but never past leaseMs × this many after it was
+ * granted: a device that sends heartbeats and never a result cannot sit on a task for ever. At the
+ * default 120 s lease, 22 minutes: the longest task of the examples (256 Groth16 proofs of the
+ * example circuit on one slow core, about 5 minutes) fits four times over.
+ */
+export const MAX_LEASE_RENEWALS = 10;
+
+/** A job's results travel in one 1 MiB message; 256 Groth16 proofs take ~300 KB. */
+export const MAX_ITEMS_PER_FRAGMENT = 256;
+
+/** Leases one device may be owed at once; bounds a device's claim on the queue. */
+export const MAX_CREDIT = 1_000;
+
+/** §Sybil: devices registered on one hardware fingerprint. Enough for a home lab or a demo. */
+export const MAX_DEVICES_PER_FINGERPRINT = 8;
+
+/** Parsed job specs kept in memory: open jobs are few; a dropped entry only costs a re-parse. */
+export const MAX_CACHED_SPECS = 1_000;
+
+/**
+ * Assignment records kept per job (each names the candidates and the seed, so anyone can re-run
+ * the choice). Attempts are capped, so a job of n tasks needs at most n × MAX_TASK_ATTEMPTS; the
+ * bound stops a job of 10,000 items re-leased many times from growing the table without end.
+ */
+export const MAX_ASSIGNMENTS_PER_JOB = 10_000;
+
+/**
+ * Rate epochs kept: one a minute by default, so 30 days. §3.1's demand horizon is 30 days and the
+ * dashboard charts at most the last 1,000 epochs.
+ */
+export const RATE_RETENTION_MS = 30 * 86_400_000;
+
+/**
+ * Oracle rounds kept per oracle. The 7-day fallback (docs/protocol.md §Oracles) reads a week of
+ * medians; two weeks leave room for an outage across the boundary.
+ */
+export const ORACLE_RETENTION_MS = 14 * 86_400_000;
+
+/**
+ * Global model versions whose weights are kept per federated job: FedAsync mixes an update into
+ * the newest model against the version it started from, and an update staler than this many
+ * versions weighs α·(τ+1)^−½ ≤ 0.075 at α = 0.6: it is mixed against the oldest version kept. The
+ * accuracy of every version stays in the history.
+ */
+export const MAX_MODEL_VERSIONS_KEPT = 64;
+
+/** Open server-sent event streams (GET /v1/jobs/:id/events) at once; more get NODE_OVERLOADED. */
+export const MAX_EVENT_STREAMS = 1_000;
+
+/** How often the node pings each device socket; a socket that misses two pongs is closed. */
+export const DEVICE_PING_MS = 15_000;
+
+/** Retention sweeps run at most this often (they delete in bulk with an indexed range). */
+export const RETENTION_SWEEP_MS = 60_000;

@@ -1,0 +1,238 @@
+import {
+  type ColumnDataType,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+} from "kysely";
+
+export type Dialect = "sqlite" | "postgres";
+
+/** Name of the node's versioned-migrations table (one row per applied migration). */
+export const NODE_MIGRATION_TABLE = "node_migrations";
+
+/**
+ * Versioned migrations of the node's tables, applied in name order by Kysely's Migrator. Never
+ * edit a released migration: add the next one. 0001 is the layout nodes created before migrations
+ * existed (made with IF NOT EXISTS, so such a database is adopted as it is); 0002 adds what the
+ * kernel needs.
+ */
+export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
+  const pg = dialect === "postgres";
+  const ms: ColumnDataType = pg ? "bigint" : "integer";
+  const real: ColumnDataType = pg ? "double precision" : "real";
+  const blob: ColumnDataType = pg ? "bytea" : "blob";
+  return {
+    "0001_node": {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable("devices")
+          .ifNotExists()
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("owner", "text", (c) => c.notNull())
+          .addColumn("device_class", "text", (c) => c.notNull())
+          .addColumn("declared_class", "text", (c) => c.notNull())
+          .addColumn("layer", "text", (c) => c.notNull())
+          .addColumn("long_tail", "integer", (c) => c.notNull())
+          .addColumn("geohash", "text", (c) => c.notNull())
+          .addColumn("fingerprint", "text", (c) => c.notNull())
+          .addColumn("cu_per_sec", real, (c) => c.notNull())
+          .addColumn("reputation", real, (c) => c.notNull())
+          .addColumn("run_start_ms", ms, (c) => c.notNull())
+          .addColumn("last_active_ms", ms, (c) => c.notNull())
+          .addColumn("registered_ms", ms, (c) => c.notNull())
+          .addColumn("ed25519", blob, (c) => c.notNull())
+          .addColumn("mldsa44", blob, (c) => c.notNull())
+          .addColumn("accepted", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("rejected", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("earned", "text", (c) => c.notNull().defaultTo("0"))
+          .addColumn("cu_delivered", real, (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createIndex("devices_fingerprint")
+          .ifNotExists()
+          .on("devices")
+          .column("fingerprint")
+          .execute();
+        await db.schema
+          .createTable("jobs")
+          .ifNotExists()
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("requester", "text", (c) => c.notNull())
+          .addColumn("client_ref", "text", (c) => c.notNull())
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("spec_json", "text", (c) => c.notNull())
+          .addColumn("budget", "text", (c) => c.notNull())
+          .addColumn("deadline_ms", ms, (c) => c.notNull())
+          .addColumn("state", "text", (c) => c.notNull())
+          .addColumn("created_ms", ms, (c) => c.notNull())
+          .addColumn("cu", real, (c) => c.notNull())
+          .addColumn("quote", "text", (c) => c.notNull())
+          .addColumn("cu_per_dpn", real, (c) => c.notNull())
+          .addColumn("fragments", "integer", (c) => c.notNull())
+          .addColumn("seed", "text", (c) => c.notNull())
+          .addColumn("assignment_json", "text", (c) => c.notNull())
+          .addColumn("finished_ms", ms)
+          .addUniqueConstraint("jobs_client_ref", ["requester", "client_ref"])
+          .execute();
+        await db.schema
+          .createTable("tasks")
+          .ifNotExists()
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("job_id", "text", (c) => c.notNull().references("jobs.id"))
+          .addColumn("idx", "integer", (c) => c.notNull())
+          .addColumn("item_from", "integer", (c) => c.notNull())
+          .addColumn("item_to", "integer", (c) => c.notNull())
+          .addColumn("cu", real, (c) => c.notNull())
+          .addColumn("state", "text", (c) => c.notNull())
+          .addColumn("device_id", "text")
+          .addColumn("attempt", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("lease_expires_ms", ms)
+          .addColumn("hold_id", "text", (c) => c.notNull())
+          .addColumn("hold_amount", "text", (c) => c.notNull())
+          .addColumn("output_json", "text")
+          .addColumn("price", "text")
+          .addColumn("reward", "text")
+          .addColumn("excluded_json", "text", (c) => c.notNull().defaultTo("[]"))
+          .addColumn("done_ms", ms)
+          .execute();
+        await db.schema
+          .createIndex("tasks_job")
+          .ifNotExists()
+          .on("tasks")
+          .columns(["job_id", "idx"])
+          .execute();
+        await db.schema
+          .createIndex("tasks_state")
+          .ifNotExists()
+          .on("tasks")
+          .column("state")
+          .execute();
+        await db.schema
+          .createTable("artifacts")
+          .ifNotExists()
+          .addColumn("sha256", "text", (c) => c.primaryKey())
+          .addColumn("bytes", ms, (c) => c.notNull())
+          .addColumn("uploaded_by", "text", (c) => c.notNull())
+          .addColumn("created_ms", ms, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("rates")
+          .ifNotExists()
+          .addColumn("at_ms", ms, (c) => c.notNull())
+          .addColumn("json", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("oracle_rounds")
+          .ifNotExists()
+          .addColumn("oracle", "text", (c) => c.notNull())
+          .addColumn("at_ms", ms, (c) => c.notNull())
+          .addColumn("value", real)
+          .addColumn("median", real)
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("json", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("oracle_rounds_at")
+          .ifNotExists()
+          .on("oracle_rounds")
+          .columns(["oracle", "at_ms"])
+          .execute();
+        await db.schema.createIndex("rates_at").ifNotExists().on("rates").column("at_ms").execute();
+        await db.schema
+          .createTable("fl_rounds")
+          .ifNotExists()
+          .addColumn("job_id", "text", (c) => c.notNull())
+          .addColumn("round", "integer", (c) => c.notNull())
+          .addColumn("weights", "text", (c) => c.notNull())
+          .addColumn("accuracy", real)
+          .addColumn("loss", real)
+          .addColumn("updates", "integer", (c) => c.notNull())
+          .addColumn("closed_ms", ms, (c) => c.notNull())
+          .addPrimaryKeyConstraint("fl_rounds_pk", ["job_id", "round"])
+          .execute();
+        await db.schema
+          .createTable("privacy_budgets")
+          .ifNotExists()
+          .addColumn("device_id", "text", (c) => c.notNull())
+          .addColumn("dataset", "text", (c) => c.notNull())
+          .addColumn("json", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("privacy_budgets_pk", ["device_id", "dataset"])
+          .execute();
+        await db.schema
+          .createTable("reserve_operations")
+          .ifNotExists()
+          .addColumn("at_ms", ms, (c) => c.notNull())
+          .addColumn("action", "text", (c) => c.notNull())
+          .addColumn("json", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("reserve_operations_at")
+          .ifNotExists()
+          .on("reserve_operations")
+          .column("at_ms")
+          .execute();
+      },
+    },
+    "0002_kernel": {
+      // Guarded leases (lease start, for the renewal bound), replicas named by number, coded
+      // failures, kind-owned state, assignments as a bounded table, and the indexes the sweep
+      // and the epoch aggregates read.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable("tasks").addColumn("lease_started_ms", ms).execute();
+        await db.schema
+          .alterTable("tasks")
+          .addColumn("replica", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.alterTable("tasks").addColumn("failure", "text").execute();
+        await db.schema.alterTable("tasks").addColumn("burn_bps", "integer").execute();
+        await db.schema.alterTable("tasks").addColumn("kind_data", "text").execute();
+        await db.schema.alterTable("jobs").addColumn("failure", "text").execute();
+        await db.schema.alterTable("jobs").addColumn("kind_data", "text").execute();
+        await db.schema
+          .createTable("assignments")
+          .addColumn("job_id", "text", (c) => c.notNull())
+          .addColumn("seq", "integer", (c) => c.notNull())
+          .addColumn("at_ms", ms, (c) => c.notNull())
+          .addColumn("tasks_json", "text", (c) => c.notNull())
+          .addColumn("input_json", "text", (c) => c.notNull())
+          .addColumn("picks_json", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("assignments_pk", ["job_id", "seq"])
+          .execute();
+        // The sweep reads expired leases: state then expiry.
+        await db.schema
+          .createIndex("tasks_state_expiry")
+          .on("tasks")
+          .columns(["state", "lease_expires_ms"])
+          .execute();
+        // Jobs past their deadline, and the demand aggregate over the trailing 30 days.
+        await db.schema
+          .createIndex("jobs_state_deadline")
+          .on("jobs")
+          .columns(["state", "deadline_ms"])
+          .execute();
+        await db.schema.createIndex("jobs_created").on("jobs").column("created_ms").execute();
+      },
+    },
+  };
+}
+
+/** Applies every migration not applied yet; returns the names applied now. */
+export async function migrateNodeStore(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  schema?: string,
+): Promise<string[]> {
+  const migrations = nodeMigrations(dialect);
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: NODE_MIGRATION_TABLE,
+    migrationLockTableName: `${NODE_MIGRATION_TABLE}_lock`,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) throw error;
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

@@ -1,0 +1,183 @@
+import { MAX_ASSIGNMENTS_PER_JOB, ORACLE_RETENTION_MS, RATE_RETENTION_MS } from "../limits.ts";
+import type { Db } from "./open.ts";
+
+/**
+ * The node's records: uploaded artifacts, rate epochs, oracle rounds, the reserve's decisions and
+ * assignments. Each history is bounded (limits.ts) by prune(), which the sweep runs.
+ */
+
+export async function recordArtifact(
+  db: Db,
+  sha256: string,
+  bytes: number,
+  uploadedBy: string,
+  nowMs: number,
+): Promise<void> {
+  await db
+    .insertInto("artifacts")
+    .values({ sha256, bytes, uploaded_by: uploadedBy, created_ms: nowMs })
+    .onConflict((oc) => oc.column("sha256").doNothing())
+    .execute();
+}
+
+export async function recordRate(db: Db, atMs: number, json: string): Promise<void> {
+  await db.insertInto("rates").values({ at_ms: atMs, json }).execute();
+}
+
+export function rates(db: Db, limit: number): Promise<Array<{ at_ms: number; json: string }>> {
+  return db
+    .selectFrom("rates")
+    .select(["at_ms", "json"])
+    .orderBy("at_ms", "desc")
+    .limit(limit)
+    .execute();
+}
+
+export interface OracleRoundRecord {
+  readonly oracle: string;
+  readonly atMs: number;
+  readonly value: number | null;
+  readonly median: number | null;
+  readonly status: string;
+}
+
+/** Records a round; the whole record (feeds, rejections) is kept as JSON too. */
+export async function recordOracleRound(db: Db, round: OracleRoundRecord): Promise<void> {
+  await db
+    .insertInto("oracle_rounds")
+    .values({
+      oracle: round.oracle,
+      at_ms: round.atMs,
+      value: round.value,
+      median: round.median,
+      status: round.status,
+      json: JSON.stringify(round),
+    })
+    .execute();
+}
+
+/** Raw medians of the rounds within the window before the newest: what the 7-day fallback reads. */
+export async function oracleHistory(
+  db: Db,
+  oracle: string,
+  windowMs: number,
+): Promise<Array<{ atMs: number; median: number }>> {
+  const newest = await db
+    .selectFrom("oracle_rounds")
+    .select((eb) => eb.fn.max("at_ms").as("at"))
+    .where("oracle", "=", oracle)
+    .executeTakeFirst();
+  const since = Number(newest?.at ?? 0) - windowMs;
+  const rows = await db
+    .selectFrom("oracle_rounds")
+    .select(["at_ms", "median"])
+    .where("oracle", "=", oracle)
+    .where("median", "is not", null)
+    .where("at_ms", ">=", since)
+    .orderBy("at_ms")
+    .execute();
+  return rows.map((r) => ({ atMs: r.at_ms, median: r.median as number }));
+}
+
+export async function lastOracleValue(db: Db, oracle: string): Promise<number | undefined> {
+  const row = await db
+    .selectFrom("oracle_rounds")
+    .select("value")
+    .where("oracle", "=", oracle)
+    .where("value", "is not", null)
+    .orderBy("at_ms", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  return row?.value ?? undefined;
+}
+
+export async function oracleRounds(db: Db, oracle: string, limit: number): Promise<unknown[]> {
+  const rows = await db
+    .selectFrom("oracle_rounds")
+    .select("json")
+    .where("oracle", "=", oracle)
+    .orderBy("at_ms", "desc")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => JSON.parse(r.json) as unknown);
+}
+
+export async function recordReserveOperation(
+  db: Db,
+  atMs: number,
+  action: string,
+  json: string,
+): Promise<void> {
+  await db.insertInto("reserve_operations").values({ at_ms: atMs, action, json }).execute();
+}
+
+export async function reserveOperations(db: Db, limit: number): Promise<unknown[]> {
+  const rows = await db
+    .selectFrom("reserve_operations")
+    .select("json")
+    .orderBy("at_ms", "desc")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => JSON.parse(r.json) as unknown);
+}
+
+export interface AssignmentRecord {
+  readonly atMs: number;
+  readonly tasks: readonly string[];
+  readonly input: unknown;
+  readonly picks: readonly string[];
+}
+
+/** Records one assignment of a job's tasks; false once the job has MAX_ASSIGNMENTS_PER_JOB. */
+export async function recordAssignment(
+  db: Db,
+  jobId: string,
+  record: AssignmentRecord,
+): Promise<boolean> {
+  const last = await db
+    .selectFrom("assignments")
+    .select((eb) => eb.fn.max("seq").as("seq"))
+    .where("job_id", "=", jobId)
+    .executeTakeFirst();
+  const seq = Number(last?.seq ?? 0) + 1;
+  if (seq > MAX_ASSIGNMENTS_PER_JOB) return false;
+  await db
+    .insertInto("assignments")
+    .values({
+      job_id: jobId,
+      seq,
+      at_ms: record.atMs,
+      tasks_json: JSON.stringify(record.tasks),
+      input_json: JSON.stringify(record.input),
+      picks_json: JSON.stringify(record.picks),
+    })
+    .execute();
+  return true;
+}
+
+export async function assignments(db: Db, jobId: string): Promise<AssignmentRecord[]> {
+  const rows = await db
+    .selectFrom("assignments")
+    .selectAll()
+    .where("job_id", "=", jobId)
+    .orderBy("seq")
+    .execute();
+  return rows.map((r) => ({
+    atMs: r.at_ms,
+    tasks: JSON.parse(r.tasks_json) as string[],
+    input: JSON.parse(r.input_json) as unknown,
+    picks: JSON.parse(r.picks_json) as string[],
+  }));
+}
+
+/** Deletes history past its retention window (limits.ts). */
+export async function pruneHistory(db: Db, nowMs: number): Promise<void> {
+  await db
+    .deleteFrom("rates")
+    .where("at_ms", "<", nowMs - RATE_RETENTION_MS)
+    .execute();
+  await db
+    .deleteFrom("oracle_rounds")
+    .where("at_ms", "<", nowMs - ORACLE_RETENTION_MS)
+    .execute();
+}
