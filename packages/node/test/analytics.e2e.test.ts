@@ -14,6 +14,7 @@ import { newIdentity } from "@dpn/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningNode, startNode } from "../src/server.ts";
 import { ProtocolDevice } from "./protocolDevice.ts";
+import { testStore } from "./stores.ts";
 
 /**
  * `sql-analytics` jobs end to end: a query over an uploaded Parquet fragment runs on two devices,
@@ -35,7 +36,12 @@ beforeAll(async () => {
     rows: 20_000,
   });
   fragment = { path: split.paths[0] as string, rows: split.rows[0] as number };
-  node = await startNode({ dataDir: join(dir, "node"), logLevel: "silent", market: false });
+  node = await startNode({
+    store: testStore(),
+    dataDir: join(dir, "node"),
+    logLevel: "silent",
+    market: false,
+  });
 }, 60_000);
 
 afterAll(async () => {

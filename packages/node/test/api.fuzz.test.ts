@@ -6,6 +6,7 @@ import { type JobSubmit, newIdentity, seal } from "@dpn/wire";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningNode, startNode } from "../src/server.ts";
+import { testStore } from "./stores.ts";
 
 /**
  * Bad input never crashes the node and never changes state: every malformed, oversized,
@@ -47,6 +48,7 @@ function signedBody(kind: string, body: unknown, who = requester) {
 
 beforeAll(async () => {
   node = await startNode({
+    store: testStore(),
     dataDir: mkdtempSync(join(tmpdir(), "dpn-fuzz-")),
     logLevel: "silent",
     grants: { [requester.id]: "100" },

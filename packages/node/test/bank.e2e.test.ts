@@ -8,6 +8,7 @@ import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningNode, startNode } from "../src/server.ts";
 import { ProtocolDevice } from "./protocolDevice.ts";
+import { testStore } from "./stores.ts";
 
 const requester = newIdentity();
 const deviceOwner = newIdentity();
@@ -31,6 +32,7 @@ function hashJob(items: number, clientRef: string, budget = "10") {
 
 beforeAll(async () => {
   node = await startNode({
+    store: testStore(),
     dataDir: mkdtempSync(join(tmpdir(), "dpn-node-")),
     logLevel: process.env.DPN_TEST_LOG ?? "silent",
     grants: { [requester.id]: "1000" },

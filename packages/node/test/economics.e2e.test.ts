@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { FeedConfig } from "../src/economics/feeds.ts";
 import { type RunningNode, startNode } from "../src/server.ts";
 import { ProtocolDevice } from "./protocolDevice.ts";
+import { testStore } from "./stores.ts";
 
 /** The live exchange rate: fed by five oracle feeds over HTTP, moved by the measured network. */
 let feedServer: Server;
@@ -55,6 +56,7 @@ describe("the live exchange rate", () => {
   it("takes the median of five HTTP feeds, ignoring a lying feed and a dead one, and records every round", async () => {
     Object.assign(prices, { a: 0.14, b: 0.141, c: 0.139, liar: 90, dead: "fail" });
     node = await startNode({
+      store: testStore(),
       dataDir: mkdtempSync(join(tmpdir(), "dpn-oracle-")),
       logLevel: "silent",
       dpnFeeds: httpFeeds(["a", "b", "c", "liar", "dead"]),
@@ -83,6 +85,7 @@ describe("the live exchange rate", () => {
   it("keeps the last price when fewer than three feeds are live, and says so", async () => {
     Object.assign(prices, { a: 0.15, b: 0.15, c: 0.15 });
     node = await startNode({
+      store: testStore(),
       dataDir: mkdtempSync(join(tmpdir(), "dpn-oracle-")),
       logLevel: "silent",
       dpnFeeds: httpFeeds(["a", "b", "c"]),
@@ -102,6 +105,7 @@ describe("the live exchange rate", () => {
 
   it("applies MSF when rigs exceed 5% of the capacity online and EHF when long-tail devices exceed 60%", async () => {
     node = await startNode({
+      store: testStore(),
       dataDir: mkdtempSync(join(tmpdir(), "dpn-rate-")),
       logLevel: "silent",
       epochMs: 1,
@@ -151,6 +155,7 @@ describe("the live exchange rate", () => {
 
   it("puts idle capacity in cold storage in excess and brings it back in a shortage (§4.2)", async () => {
     node = await startNode({
+      store: testStore(),
       dataDir: mkdtempSync(join(tmpdir(), "dpn-cold-")),
       logLevel: "silent",
       epochMs: 1,

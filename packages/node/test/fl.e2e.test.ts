@@ -15,6 +15,7 @@ import { newIdentity } from "@dpn/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningNode, startNode } from "../src/server.ts";
 import { ProtocolDevice } from "./protocolDevice.ts";
+import { testStore } from "./stores.ts";
 
 /**
  * `fl-train` end to end: three device agents each hold one region's flights (the data never
@@ -30,6 +31,7 @@ const requester = newIdentity();
 
 beforeAll(async () => {
   node = await startNode({
+    store: testStore(),
     dataDir: join(dir, "node"),
     logLevel: "silent",
     market: false,

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { PriceSource } from "../src/economics/priceSource.ts";
 import { type RunningNode, startNode } from "../src/server.ts";
 import { ProtocolDevice } from "./protocolDevice.ts";
+import { testStore } from "./stores.ts";
 
 const requester = newIdentity();
 const owner = newIdentity();
@@ -41,6 +42,7 @@ async function jobEvents(
 describe("leases and budgets", () => {
   it("moves a task whose lease expired to another device and pays only the device that returned it", async () => {
     node = await startNode({
+      store: testStore(),
       dataDir: mkdtempSync(join(tmpdir(), "dpn-lease-")),
       logLevel: "silent",
       grants: { [requester.id]: "10" },
@@ -86,6 +88,7 @@ describe("leases and budgets", () => {
       read: async () => ({ dpnPriceUsd: 0.15, computePriceUsdPerCu: computePrice, source: "test" }),
     };
     node = await startNode({
+      store: testStore(),
       dataDir: mkdtempSync(join(tmpdir(), "dpn-budget-")),
       logLevel: "silent",
       grants: { [requester.id]: "10" },
@@ -115,7 +118,12 @@ describe("leases and budgets", () => {
     // Whichever device is given work first (idle capacity may be in cold storage, §4.2).
     const { verdicts } = await Promise.any(devices.map((d) => d.workOnce()));
     expect(verdicts[0]?.accepted).toBe(true);
-    const stopped = await client.waitForJob(job.jobId);
+    // A result that was being verified when the job stopped is still paid: wait for it.
+    let stopped = await client.waitForJob(job.jobId);
+    while (stopped.fragments.some((f) => f.state === "verifying" || f.state === "settling")) {
+      await node.bank.idle();
+      stopped = await client.job(job.jobId);
+    }
     expect(stopped.state).toBe("budget-exhausted");
     const spent = Number(stopped.spent);
     expect(spent).toBeLessThanOrEqual(Number(quoted.quote));

@@ -7,6 +7,7 @@ import { DpnClient, type ReserveOperationView } from "@dpn/sdk";
 import { newIdentity, seal } from "@dpn/wire";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningNode, startNode } from "../src/server.ts";
+import { testStore } from "./stores.ts";
 
 /**
  * The market in a running node (§4.5, §4.3): the pool seeded at start, swaps and liquidity over
@@ -25,6 +26,7 @@ const EPOCH_MS = 60_000;
 async function start(clock: { t: number }, extra: Record<string, unknown> = {}) {
   const trader = newIdentity();
   node = await startNode({
+    store: testStore(),
     dataDir: mkdtempSync(join(tmpdir(), "dpn-market-")),
     logLevel: "silent",
     now: () => clock.t,
@@ -253,7 +255,8 @@ describe("the market in a running node", () => {
   it("keeps the reserve's TWAP window across a restart", async () => {
     const clock = { t: 1_700_000_000_000 };
     const dataDir = mkdtempSync(join(tmpdir(), "dpn-market-restart-"));
-    const { client, node: first } = await start(clock, { dataDir });
+    const store = testStore();
+    const { client, node: first } = await start(clock, { dataDir, store });
     await first.bank.economics(); // epoch 0 observes the pool at the anchor
     await client.swap({ side: "sell-dpn", amountIn: "50000", maxSlippageBps: 600, clientRef: "d" });
     await first.close();
@@ -261,7 +264,7 @@ describe("the market in a running node", () => {
     // Half an epoch later the node restarts; at the next epoch the window still spans the dump
     // from the observation recorded before the restart, so the desk sees the moved TWAP.
     clock.t += EPOCH_MS / 2;
-    const { node: second } = await start(clock, { dataDir });
+    const { node: second } = await start(clock, { dataDir, store });
     clock.t += EPOCH_MS;
     await second.bank.economics();
     const { operations } = await new DpnClient({ url: second.url }).reserve();

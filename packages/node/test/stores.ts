@@ -1,49 +1,30 @@
 import pg from "pg";
+import { afterAll } from "vitest";
 import type { StoreChoice } from "../src/server.ts";
 
 /**
- * The stores the node's end-to-end suites run on: the embedded SQLite always, PostgreSQL when
- * DPN_TEST_PG_URL is set (as CI sets it). Each PostgreSQL test gets schemas of its own, dropped
- * after it (cleanupStores).
+ * The store the node's end-to-end suites run on: the embedded SQLite, or PostgreSQL when the
+ * suite runs as the `node-postgres` project (vitest.config.ts, DPN_TEST_STORE=postgres, which CI
+ * runs with DPN_TEST_PG_URL). Each PostgreSQL node gets schemas of its own, dropped after the
+ * file.
  */
 export const PG_URL = process.env.DPN_TEST_PG_URL;
-
-export interface TestStore {
-  readonly name: "sqlite" | "postgres";
-  /** A fresh store (for PostgreSQL, new schemas). */
-  choice(): StoreChoice;
-  /** The store of the last choice() again (a restart on the same database). */
-  reuse(): StoreChoice;
-}
+export const TEST_STORE: "sqlite" | "postgres" =
+  process.env.DPN_TEST_STORE === "postgres" && PG_URL !== undefined ? "postgres" : "sqlite";
 
 let counter = 0;
 const created: string[] = [];
 
-function postgres(url: string): TestStore {
-  let last: StoreChoice | undefined;
-  return {
-    name: "postgres",
-    choice() {
-      counter += 1;
-      const schemaPrefix = `dpn_t${process.pid}_${counter}`;
-      created.push(schemaPrefix);
-      last = { kind: "postgres", connectionString: url, schemaPrefix };
-      return last;
-    },
-    reuse() {
-      if (last === undefined) throw new Error("reuse() before choice()");
-      return last;
-    },
-  };
+/** A fresh store for one node. */
+export function testStore(): StoreChoice {
+  if (TEST_STORE === "sqlite") return { kind: "sqlite" };
+  counter += 1;
+  const schemaPrefix = `dpn_t${process.pid}_${counter}`;
+  created.push(schemaPrefix);
+  return { kind: "postgres", connectionString: PG_URL as string, schemaPrefix };
 }
 
-export const STORES: readonly TestStore[] = [
-  { name: "sqlite", choice: () => ({ kind: "sqlite" }), reuse: () => ({ kind: "sqlite" }) },
-  ...(PG_URL === undefined ? [] : [postgres(PG_URL)]),
-];
-
-/** Drops the PostgreSQL schemas the tests made. */
-export async function cleanupStores(): Promise<void> {
+afterAll(async () => {
   if (PG_URL === undefined || created.length === 0) return;
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
@@ -55,4 +36,4 @@ export async function cleanupStores(): Promise<void> {
   } finally {
     await client.end();
   }
-}
+});

@@ -1,4 +1,5 @@
-import { DEFAULT_MARKET_SEED, startNode } from "@dpn/node";
+import { DEFAULT_MARKET_SEED, type StoreChoice, startNode } from "@dpn/node";
+import { DpnError } from "@dpn/protocol";
 import { readKeyFile } from "@dpn/wire";
 import { type Command, InvalidArgumentError } from "commander";
 
@@ -26,6 +27,16 @@ export function nodeCommand(program: Command): void {
       "run a bank node (HTTP API and device channel on one port; SQLite in the data directory)",
     )
     .option("--data-dir <dir>", "where the ledger, node state and artifacts live", ".dpn/node")
+    .option(
+      "--store <where>",
+      "sqlite (the embedded default, in --data-dir) or a PostgreSQL URL (postgres://…) for the ledger and the node's tables; artifacts stay in --data-dir",
+      "sqlite",
+    )
+    .option(
+      "--schema <prefix>",
+      "PostgreSQL schema prefix: <prefix>_ledger and <prefix>_node",
+      "dpn",
+    )
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--port <port>", "port (0: any free port)", "7070")
     .option("--keys <path>", "the node's identity key file (default: a new identity each start)")
@@ -65,6 +76,8 @@ export function nodeCommand(program: Command): void {
     .action(
       async (options: {
         dataDir: string;
+        store: string;
+        schema: string;
         host: string;
         port: string;
         keys?: string;
@@ -79,6 +92,7 @@ export function nodeCommand(program: Command): void {
       }) => {
         const node = await startNode({
           dataDir: options.dataDir,
+          store: storeChoice(options.store, options.schema),
           host: options.host,
           port: Number(options.port),
           ...(options.keys === undefined ? {} : { identity: readKeyFile(options.keys) }),
@@ -101,4 +115,19 @@ export function nodeCommand(program: Command): void {
         process.once("SIGTERM", () => void stop());
       },
     );
+}
+
+/** `--store`: "sqlite", or a PostgreSQL connection URL. */
+function storeChoice(store: string, schema: string): StoreChoice {
+  if (store === "sqlite") return { kind: "sqlite" };
+  if (/^postgres(ql)?:\/\//.test(store)) {
+    return { kind: "postgres", connectionString: store, schemaPrefix: schema };
+  }
+  throw new DpnError(
+    "CLI_INVALID_OPTION",
+    `--store ${store} is neither sqlite nor a postgres:// URL.`,
+    {
+      hint: "Pass --store sqlite (the default) or --store postgres://user@host:5432/database.",
+    },
+  );
 }
