@@ -11,7 +11,7 @@ import {
   Sha256Hex,
   TaskId,
 } from "./schemas.ts";
-import { Capabilities, TASK_WIRES, type TaskTypeName } from "./tasks/index.ts";
+import { Capabilities, type ItemOf, TASK_WIRES, type TaskTypeName } from "./tasks/index.ts";
 
 /**
  * The device channel (docs/protocol.md §Messages): one WebSocket per device, every frame a
@@ -98,7 +98,11 @@ export const Lease = z.discriminatedUnion("type", [
   leaseOf("render"),
 ]);
 export type Lease = z.infer<typeof Lease>;
-export type LeaseOf<T extends TaskTypeName> = Extract<Lease, { type: T }>;
+/** A lease of kind T, its items typed by the kind's item schema. */
+export type LeaseOf<T extends TaskTypeName> = Omit<Lease, "type" | "items"> & {
+  readonly type: T;
+  readonly items: ItemOf<T>[];
+};
 export const NodeLeases = z.strictObject({ leases: z.array(Lease).max(MAX_LEASES_PER_FRAME) });
 
 export const TaskResult = z.strictObject({

@@ -1,6 +1,7 @@
 import { hash } from "node:crypto";
 import { DpnError } from "@dpn/protocol";
 import { DEVICE_TASK_INVALID } from "../errors.ts";
+import type { Executor } from "./kind.ts";
 
 /** The `hash` item schema's bound (@dpn/wire HashItem): ~2 min of one core at 800k/s. */
 export const MAX_HASH_ITERATIONS = 100_000_000;
@@ -31,3 +32,15 @@ export function iterateSha256(seedHex: string, iterations: number): string {
   for (let i = 0; i < iterations; i++) digest = hash("sha256", digest, "buffer");
   return digest.toString("hex");
 }
+
+/** `hash`: every item's digest, item by item on the worker pool. */
+export const hashExecutor: Executor<"hash"> = {
+  type: "hash",
+  async run(lease, { pool }, signal) {
+    const outputs: unknown[] = [];
+    for (const { seed, iterations } of lease.items) {
+      outputs.push((await pool.run({ type: "hash", seed, iterations }, signal)).output);
+    }
+    return outputs;
+  },
+};

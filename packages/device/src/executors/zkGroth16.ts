@@ -1,6 +1,9 @@
 import { useSingleThreadedCurve } from "@dpn/circuits";
+import { DpnError } from "@dpn/protocol";
 import type { CircuitSignals, Groth16Proof, PublicSignals } from "snarkjs";
 import * as snarkjs from "snarkjs";
+import { DEVICE_TASK_INVALID } from "../errors.ts";
+import type { Executor } from "./kind.ts";
 
 export interface Groth16Output {
   readonly proof: Groth16Proof;
@@ -39,3 +42,35 @@ export async function proveGroth16(
   const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, wasmPath, zkeyPath);
   return { proof, publicSignals };
 }
+
+/**
+ * `zk-groth16`: the circuit's wasm and zkey by content hash from the artifact cache (the
+ * verification key is not fetched: proving does not need it, the node verifies), then one proof
+ * per item on the worker pool.
+ */
+export const zkGroth16Executor: Executor<"zk-groth16"> = {
+  type: "zk-groth16",
+  async run(lease, { pool, cache, handles }, signal) {
+    const { wasm, zkey } = lease.artifacts;
+    if (wasm === undefined || zkey === undefined) {
+      throw new DpnError(DEVICE_TASK_INVALID, "A zk-groth16 lease lacks its wasm or zkey.", {
+        hint: "This is a node bug; the lease is dropped and will expire.",
+        details: { artifacts: Object.keys(lease.artifacts) },
+      });
+    }
+    const [wasmFile, zkeyFile] = await Promise.all([cache.acquire(wasm), cache.acquire(zkey)]);
+    handles.push(wasmFile, zkeyFile);
+    signal.throwIfAborted();
+    const outputs: unknown[] = [];
+    for (const input of lease.items) {
+      const task = {
+        type: "zk-groth16" as const,
+        input,
+        wasmPath: wasmFile.path,
+        zkeyPath: zkeyFile.path,
+      };
+      outputs.push((await pool.run(task, signal)).output);
+    }
+    return outputs;
+  },
+};
