@@ -86,7 +86,7 @@ function cpuMsOf(pid: number | undefined): number {
   }
 }
 
-/** The node's verifier children (ProcessPool forks verifyProcess.ts). */
+/** The node's verifier children (its VerifyPool forks verify/workProcess.ts). */
 function verifierPids(): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -95,7 +95,7 @@ function verifierPids(): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const ppid = Number(stat.split(") ")[1]?.split(" ")[1]);
       if (ppid !== process.pid) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("verifyProcess"))
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("workProcess"))
         pids.push(Number(entry));
     } catch {
       // the process went away
@@ -146,7 +146,7 @@ async function startRig(inProcessDevices: boolean, slots = SLOTS): Promise<Rig> 
         counting = false;
       });
   }, 10);
-  node.app.addHook("onClose", async () => clearInterval(countDone));
+  countDone.unref();
   const owners = Array.from({ length: 4 }, () => newIdentity().id);
   const start = { url: node.url, owners, count: DEVICES, slots };
   let devices: ChildProcess | Fleet;
