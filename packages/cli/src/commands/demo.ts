@@ -172,7 +172,15 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const fund = await ledger.balance(SYSTEM_ACCOUNTS.antiMonopolyFund);
     const reserve = await ledger.balance(SYSTEM_ACCOUNTS.reservePool);
     const audit = await ledger.verify();
-    const economics = await node.bank.economics();
+    // The epoch the rig's work was paid in: devices have stopped by now, so a new epoch would
+    // show no rig online. The recorded epoch with the strongest MSF is the one the rig felt.
+    const epochs = (
+      await node.store.db.selectFrom("rates").select("json").orderBy("at_ms").execute()
+    ).map((r) => JSON.parse(r.json) as Awaited<ReturnType<RunningNode["bank"]["economics"]>>);
+    const economics = epochs.reduce(
+      (best, e) => (e.rate.msf > best.rate.msf ? e : best),
+      await node.bank.economics(),
+    );
     const pool = await ledger.pool();
     const reserveOperations = (
       await node.store.db
