@@ -87,6 +87,31 @@ describe(`kernel races (${TEST_STORE})`, () => {
     return started;
   }
 
+  /** A node, a requester's client, one registered device and a hash job of `items` items. */
+  async function started(
+    job: { readonly items: number; readonly clientRef: string; readonly deadlineInMs?: number },
+    options: Partial<NodeOptions> = {},
+  ) {
+    const n = await node({ dataDir: dataDir(), ...options });
+    const client = new DpnClient({ url: n.url, identity: requester });
+    const device = new ProtocolDevice({ url: n.url, owner: owner.id });
+    await device.connect();
+    const submitted = await client.submitJob({
+      spec: { type: "hash", items: items(job.items) },
+      budget: "1",
+      deadlineMs: now() + (job.deadlineInMs ?? 60_000),
+      clientRef: job.clientRef,
+    });
+    return { n, client, device, job: submitted };
+  }
+
+  async function openHolds(client: DpnClient): Promise<number> {
+    const account = (await client.request("GET", `/v1/accounts/${requester.id}`)) as {
+      openHolds: number;
+    };
+    return account.openHolds;
+  }
+
   /** Leases `slots` tasks to the device and sends honest results, without waiting for verdicts. */
   async function leaseAndAnswer(device: ProtocolDevice, slots = 1) {
     device.send("device.ready", { slots });
@@ -155,16 +180,10 @@ describe(`kernel races (${TEST_STORE})`, () => {
     const { gate, factory } = gatedHash();
     const dir = dataDir();
     const store = testStore();
-    const n = await node({ dataDir: dir, store, kinds: { hash: factory } });
-    const client = new DpnClient({ url: n.url, identity: requester });
-    const device = new ProtocolDevice({ url: n.url, owner: owner.id });
-    await device.connect();
-    const job = await client.submitJob({
-      spec: { type: "hash", items: items(3) },
-      budget: "1",
-      deadlineMs: now() + 60_000,
-      clientRef: "cancel-verify",
-    });
+    const { n, client, device, job } = await started(
+      { items: 3, clientRef: "cancel-verify" },
+      { dataDir: dir, store, kinds: { hash: factory } },
+    );
     await leaseAndAnswer(device, 1);
     await gate.started;
     const cancelled = await client.cancelJob(job.jobId);
@@ -177,10 +196,7 @@ describe(`kernel races (${TEST_STORE})`, () => {
     expect(view.state).toBe("cancelled");
     expect(view.fragments.filter((f) => f.state === "done")).toHaveLength(1);
     expect(view.fragments.every((f) => f.state === "done" || f.state === "cancelled")).toBe(true);
-    const account = (await client.request("GET", `/v1/accounts/${requester.id}`)) as {
-      openHolds: number;
-    };
-    expect(account.openHolds).toBe(0);
+    expect(await openHolds(client)).toBe(0);
     expect((await client.ledgerVerify()).ok).toBe(true);
     device.close();
     // The node restarts on the same store: nothing to recover, nothing throws.
@@ -195,16 +211,10 @@ describe(`kernel races (${TEST_STORE})`, () => {
   it("pays a result verified across the job's deadline; the expired job holds nothing", async () => {
     offsetMs = 0;
     const { gate, factory } = gatedHash();
-    const n = await node({ dataDir: dataDir(), kinds: { hash: factory } });
-    const client = new DpnClient({ url: n.url, identity: requester });
-    const device = new ProtocolDevice({ url: n.url, owner: owner.id });
-    await device.connect();
-    const job = await client.submitJob({
-      spec: { type: "hash", items: items(2) },
-      budget: "1",
-      deadlineMs: now() + 3_000,
-      clientRef: "deadline-verify",
-    });
+    const { n, client, device, job } = await started(
+      { items: 2, clientRef: "deadline-verify", deadlineInMs: 3_000 },
+      { kinds: { hash: factory } },
+    );
     await leaseAndAnswer(device, 1);
     await gate.started;
     offsetMs += 5_000;
@@ -213,26 +223,14 @@ describe(`kernel races (${TEST_STORE})`, () => {
     gate.release();
     expect((await verdicts(device))[0]?.accepted).toBe(true);
     await n.bank.idle();
-    const account = (await client.request("GET", `/v1/accounts/${requester.id}`)) as {
-      openHolds: number;
-    };
-    expect(account.openHolds).toBe(0);
+    expect(await openHolds(client)).toBe(0);
     expect((await client.ledgerVerify()).ok).toBe(true);
     device.close();
   });
 
   it("refuses a results frame that repeats a task id, and counts nothing", async () => {
     offsetMs = 0;
-    const n = await node({ dataDir: dataDir() });
-    const client = new DpnClient({ url: n.url, identity: requester });
-    const device = new ProtocolDevice({ url: n.url, owner: owner.id });
-    await device.connect();
-    await client.submitJob({
-      spec: { type: "hash", items: items(1) },
-      budget: "1",
-      deadlineMs: now() + 60_000,
-      clientRef: "repeat",
-    });
+    const { client, device } = await started({ items: 1, clientRef: "repeat" });
     device.send("device.ready", { slots: 1 });
     const { leases } = (await device.next("node.leases")).body as {
       leases: Array<{ taskId: string; items: Array<{ seed: string; iterations: number }> }>;
@@ -261,15 +259,10 @@ describe(`kernel races (${TEST_STORE})`, () => {
 
   it("bounds a lease's renewals: heartbeats alone cannot hold a task for ever", async () => {
     offsetMs = 0;
-    const n = await node({ dataDir: dataDir() });
-    const client = new DpnClient({ url: n.url, identity: requester });
-    const device = new ProtocolDevice({ url: n.url, owner: owner.id });
-    await device.connect();
-    const job = await client.submitJob({
-      spec: { type: "hash", items: items(1) },
-      budget: "1",
-      deadlineMs: now() + 600_000,
+    const { n, client, device, job } = await started({
+      items: 1,
       clientRef: "renew",
+      deadlineInMs: 600_000,
     });
     device.send("device.ready", { slots: 1 });
     const { leases } = (await device.next("node.leases")).body as {
@@ -299,15 +292,10 @@ describe(`kernel races (${TEST_STORE})`, () => {
 
   it(`fails a task after ${MAX_TASK_ATTEMPTS} leases without a result and releases its hold`, async () => {
     offsetMs = 0;
-    const n = await node({ dataDir: dataDir() });
-    const client = new DpnClient({ url: n.url, identity: requester });
-    const device = new ProtocolDevice({ url: n.url, owner: owner.id });
-    await device.connect();
-    const job = await client.submitJob({
-      spec: { type: "hash", items: items(1) },
-      budget: "1",
-      deadlineMs: now() + 600_000,
+    const { n, client, device, job } = await started({
+      items: 1,
       clientRef: "attempts",
+      deadlineInMs: 600_000,
     });
     for (let attempt = 1; attempt <= MAX_TASK_ATTEMPTS; attempt++) {
       device.send("device.ready", { slots: 1 });
@@ -322,10 +310,7 @@ describe(`kernel races (${TEST_STORE})`, () => {
       attempts: MAX_TASK_ATTEMPTS,
       failure: "TASK_ATTEMPTS_EXHAUSTED",
     });
-    const account = (await client.request("GET", `/v1/accounts/${requester.id}`)) as {
-      openHolds: number;
-    };
-    expect(account.openHolds).toBe(0);
+    expect(await openHolds(client)).toBe(0);
     device.close();
   });
 

@@ -2,14 +2,13 @@ import { DpnError, isDpnError } from "@dpn/protocol";
 import type { JobSubmit, JobView } from "@dpn/wire";
 import type { Core } from "../core.ts";
 import type { PlannedTask } from "../kinds/kind.ts";
-import * as jobs from "../store/jobs.ts";
 import type { JobRow, JobState, TaskRow } from "../store/schema.ts";
 import * as tasks from "../store/tasks.ts";
 import { CANCELLABLE_TASK_STATES, transitionJob, transitionTask } from "../store/transitions.ts";
 import { placeHolds, releaseHolds } from "./funding.ts";
 import { newTaskRow } from "./rows.ts";
 import { submitJob } from "./submit.ts";
-import { jobView } from "./views.ts";
+import { jobView, requireJob } from "./views.ts";
 
 /**
  * The job lifecycle (docs/protocol.md §Jobs): submission, cancellation and every other way a job
@@ -24,19 +23,9 @@ export class JobLifecycle {
     return submitJob(this.core, requester, submit);
   }
 
-  async require(jobId: string): Promise<JobRow> {
-    const job = await jobs.job(this.core.store.db, jobId);
-    if (job === undefined) {
-      throw new DpnError("JOB_NOT_FOUND", `There is no job ${jobId}.`, {
-        hint: "Check the job id returned at submission.",
-      });
-    }
-    return job;
-  }
-
   /** The requester cancels: unreturned tasks are withdrawn and their holds released. */
   async cancel(requester: string, jobId: string): Promise<JobView> {
-    const job = await this.require(jobId);
+    const job = await requireJob(this.core, jobId);
     if (job.requester !== requester) {
       throw new DpnError("JOB_NOT_YOURS", "Only the requester who submitted a job can cancel it.", {
         hint: "Sign the cancellation with the key that submitted the job.",

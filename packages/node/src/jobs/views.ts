@@ -8,7 +8,7 @@ import * as tasks from "../store/tasks.ts";
 
 /** What the node answers about a job: its view (state, tasks, spend) and its result. */
 
-async function requireJob(core: Core, jobId: string): Promise<JobRow> {
+export async function requireJob(core: Core, jobId: string): Promise<JobRow> {
   const job = await jobs.job(core.store.db, jobId);
   if (job === undefined) {
     throw new DpnError("JOB_NOT_FOUND", `There is no job ${jobId}.`, {
