@@ -1,4 +1,3 @@
-import { sign } from "node:crypto";
 import {
   identityFromSeeds,
   open,
@@ -8,13 +7,15 @@ import {
   verifyEd25519,
   verifyMldsa44,
 } from "@dpn/wire";
+import { ed25519 } from "@noble/curves/ed25519.js";
 import { ml_dsa44 } from "@noble/post-quantum/ml-dsa.js";
 import { type Benchmark, type BenchRow, median } from "./harness.ts";
 
 /**
  * How many post-quantum signatures per second does one core make and check? The whitepaper
  * (§9.1) targets "signature speed ≥ 1000 TPS" for lattice signatures; DPN uses ML-DSA-44
- * (@noble/post-quantum, pure JavaScript) next to Ed25519 (node:crypto, OpenSSL) as the peer.
+ * (@noble/post-quantum, pure JavaScript) next to Ed25519 (@noble/curves, pure JavaScript too, so
+ * that the same code runs in a browser) as the peer.
  * `seal` and `open` are what a frame costs end to end (both signatures, the signed bytes, base64);
  * `open` is measured for one sender (a device reading its node) and for many senders in turn (a
  * node reading its devices), because a verifier may cache per-key work.
@@ -43,10 +44,10 @@ const bench: Benchmark = async ({ quick }) => {
     return rate;
   };
   const rows: BenchRow[] = [];
-  const edSign = measure("Ed25519 sign (node:crypto)", () =>
-    sign(null, message, identity.ed25519PrivateKey),
+  const edSign = measure("Ed25519 sign (@noble/curves)", () =>
+    ed25519.sign(message, identity.ed25519Seed),
   );
-  const edVerify = measure("Ed25519 verify (node:crypto)", () =>
+  const edVerify = measure("Ed25519 verify (@noble/curves, key table cached)", () =>
     verifyEd25519(identity.ed25519PublicKey, message, signature.ed25519),
   );
   const pqSign = measure("ML-DSA-44 sign (@noble/post-quantum)", () =>

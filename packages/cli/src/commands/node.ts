@@ -1,5 +1,5 @@
 import { DEFAULT_MARKET_SEED, startNode } from "@dpn/node";
-import { readKeyFile } from "@dpn/wire";
+import { readKeyFile } from "@dpn/wire/node";
 import { type Command, InvalidArgumentError } from "commander";
 
 function grantOf(unit: string, flag: string) {
