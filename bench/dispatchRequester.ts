@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { Agent, request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { DpnClient } from "@dpn/sdk";
-import { type Identity, type JobSubmit, readKeyFile } from "@dpn/wire";
+import type { Identity, JobSubmit } from "@dpn/wire";
+import { readKeyFile } from "@dpn/wire/node";
 
 /**
  * The requester side of bench/dispatch.ts, in its own process so its signing does not run on the

@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 import { exampleInputs, expectedPublicSignals, poseidonChain } from "@dpn/circuits";
 import { type RunningNode, startNode } from "@dpn/node";
 import { DpnClient } from "@dpn/sdk";
-import { newIdentity, writeKeyFile } from "@dpn/wire";
+import { newIdentity } from "@dpn/wire";
+import { writeKeyFile } from "@dpn/wire/node";
 import { type Benchmark, type BenchRow, median } from "./harness.ts";
 import type { AloneResult } from "./proveAlone.ts";
 

@@ -1,7 +1,8 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DpnClient } from "@dpn/sdk";
-import { type Identity, readKeyFile } from "@dpn/wire";
+import type { Identity } from "@dpn/wire";
+import { readKeyFile } from "@dpn/wire/node";
 
 /** Where commands find the node and the caller's keys: flags, then environment, then defaults. */
 export interface CommonOptions {

@@ -10,7 +10,8 @@ import {
 } from "@dpn/circuits";
 import { type RunningNode, startNode } from "@dpn/node";
 import { DpnClient } from "@dpn/sdk";
-import { newIdentity, writeKeyFile } from "@dpn/wire";
+import { newIdentity } from "@dpn/wire";
+import { writeKeyFile } from "@dpn/wire/node";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnDpn, until } from "./processes.ts";

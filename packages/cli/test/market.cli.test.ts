@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type RunningNode, startNode } from "@dpn/node";
-import { newIdentity, writeKeyFile } from "@dpn/wire";
+import { newIdentity } from "@dpn/wire";
+import { writeKeyFile } from "@dpn/wire/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** `dpn market` as a user runs it: a real process against a running node. */

@@ -4,7 +4,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DpnClient } from "@dpn/sdk";
-import { newIdentity, writeKeyFile } from "@dpn/wire";
+import { newIdentity } from "@dpn/wire";
+import { writeKeyFile } from "@dpn/wire/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnDpn, until } from "./processes.ts";
 

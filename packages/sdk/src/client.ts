@@ -58,7 +58,7 @@ export class DpnClient {
         "CLIENT_NO_IDENTITY",
         "This request must be signed, and the client has no identity.",
         {
-          hint: "Create the client with an identity (dpn keys new; readKeyFile).",
+          hint: "Create the client with an identity (dpn keys new; readKeyFile from @dpn/wire/node).",
         },
       );
     }

@@ -1,11 +1,9 @@
-import { mkdtempSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { DpnError } from "@dpn/protocol";
 import { describe, expect, it } from "vitest";
+import { bytesToBase64 } from "./encoding.ts";
 import { type Envelope, open, parseEnvelope, seal } from "./envelope.ts";
-import { identityFromSeeds, newIdentity, publicIdentity } from "./identity.ts";
-import { readKeyFile, writeKeyFile } from "./keyFile.ts";
+import { identityFromSeeds, newIdentity, publicIdentity, signHybrid } from "./identity.ts";
 import { ReplayGuard } from "./replayGuard.ts";
 
 const alice = identityFromSeeds(new Uint8Array(32).fill(1), new Uint8Array(32).fill(2));
@@ -28,18 +26,6 @@ describe("identities", () => {
     expect(again.id).toBe(alice.id);
     expect(alice.id).toMatch(/^dpn_[0-9a-f]{40}$/);
     expect(newIdentity().id).not.toBe(alice.id);
-  });
-
-  it("round-trip through a 0600 key file and refuse a world-readable one", () => {
-    const dir = mkdtempSync(join(tmpdir(), "dpn-keys-"));
-    const path = join(dir, "alice.json");
-    writeKeyFile(path, alice);
-    expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(readKeyFile(path).id).toBe(alice.id);
-    expect(codeOf(() => writeKeyFile(path, alice))).toBe("KEYFILE_EXISTS");
-    const loose = join(dir, "loose.json");
-    writeFileSync(loose, "{}", { mode: 0o644 });
-    expect(codeOf(() => readKeyFile(loose))).toBe("KEYFILE_PERMISSIONS");
   });
 });
 
@@ -113,5 +99,35 @@ describe("envelopes", () => {
     guard.check("other", "00", now, now);
     guard.check("x", "1", now, now + 20 * 60_000);
     expect(guard.size).toBe(1);
+  });
+});
+
+describe("compatibility with envelopes sealed before", () => {
+  // Sealed by the node:crypto implementation this module replaced, from alice's seeds.
+  const vector = JSON.parse(
+    readFileSync(new URL("./fixtures/envelope-v1.json", import.meta.url), "utf8"),
+  ) as Envelope;
+
+  it("opens an envelope the former implementation sealed", () => {
+    expect(
+      open(parseEnvelope(vector), publicIdentity(alice), { nowMs: vector.issuedAtMs }),
+    ).toEqual({ slots: 3 });
+  });
+
+  it("signs the same bytes with the same deterministic Ed25519 signature", () => {
+    const bytes = new TextEncoder().encode(
+      `dpn/v1\n${vector.kind}\n${vector.from}\n${vector.nonce}\n${vector.issuedAtMs}\n${vector.expiresAtMs}\n${vector.payload}`,
+    );
+    expect(bytesToBase64(signHybrid(alice, bytes).ed25519)).toBe(vector.sigEd25519);
+    const resealed = seal(alice, vector.kind, { slots: 3 }, { nowMs: vector.issuedAtMs });
+    expect(Object.keys(resealed)).toEqual(Object.keys(vector));
+    expect(resealed.payload).toBe(vector.payload);
+  });
+
+  it("treats a signature that is not canonical base64 as one that does not verify", () => {
+    const sloppy: Envelope = { ...vector, sigEd25519: vector.sigEd25519.replace(/=+$/, "") };
+    expect(codeOf(() => open(sloppy, publicIdentity(alice), { nowMs: vector.issuedAtMs }))).toBe(
+      "ENVELOPE_BAD_SIGNATURE",
+    );
   });
 });

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { DpnError } from "@dpn/protocol";
-import { utf8ToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { base64ToBytes, bytesToBase64 } from "./encoding.ts";
 import {
   checkPublicIdentity,
   type Identity,
@@ -71,7 +71,7 @@ export function seal(
   const unsigned = {
     kind,
     from: identity.id,
-    nonce: randomBytes(16).toString("hex"),
+    nonce: bytesToHex(randomBytes(16)),
     issuedAtMs: options.nowMs,
     expiresAtMs: options.nowMs + ttlMs,
     payload: JSON.stringify(body),
@@ -80,8 +80,8 @@ export function seal(
   return {
     v: 1,
     ...unsigned,
-    sigEd25519: Buffer.from(signature.ed25519).toString("base64"),
-    sigMldsa44: Buffer.from(signature.mldsa44).toString("base64"),
+    sigEd25519: bytesToBase64(signature.ed25519),
+    sigMldsa44: bytesToBase64(signature.mldsa44),
   };
 }
 
@@ -157,14 +157,13 @@ export function open(envelope: Envelope, sender: PublicIdentity, options: OpenOp
     );
   }
   const bytes = signingBytes(envelope);
-  const pqValid = verifyMldsa44(
-    sender.mldsa44PublicKey,
-    bytes,
-    Buffer.from(envelope.sigMldsa44, "base64"),
-  );
+  // A signature that is not canonical base64 is simply one that does not verify.
+  const mldsa44 = base64ToBytes(envelope.sigMldsa44);
+  const pqValid = mldsa44 !== undefined && verifyMldsa44(sender.mldsa44PublicKey, bytes, mldsa44);
+  const ed = options.policy === "pq-only" ? undefined : base64ToBytes(envelope.sigEd25519);
   const edValid =
     options.policy === "pq-only" ||
-    verifyEd25519(sender.ed25519PublicKey, bytes, Buffer.from(envelope.sigEd25519, "base64"));
+    (ed !== undefined && verifyEd25519(sender.ed25519PublicKey, bytes, ed));
   if (!pqValid || !edValid) {
     throw new DpnError(ENVELOPE_BAD_SIGNATURE, "The message's signature does not verify.", {
       hint: "Sign the exact payload bytes with both keys of the sending identity.",

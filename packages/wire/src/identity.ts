@@ -1,18 +1,17 @@
-import {
-  createPrivateKey,
-  createPublicKey,
-  type KeyObject,
-  randomBytes,
-  sign,
-  verify,
-} from "node:crypto";
 import { DpnError } from "@dpn/protocol";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
+import { bytesToHex, randomBytes } from "@noble/hashes/utils.js";
 import { ml_dsa44 } from "@noble/post-quantum/ml-dsa.js";
+import {
+  ED25519_PUBLIC_BYTES,
+  ED25519_SIGNATURE_BYTES,
+  ed25519PublicKey,
+  ed25519Sign,
+  ed25519Verify,
+} from "./ed25519.ts";
 
 /**
- * A DPN identity: an Ed25519 key (node:crypto) and an ML-DSA-44 key (@noble/post-quantum), used
+ * A DPN identity: an Ed25519 key (@noble/curves) and an ML-DSA-44 key (@noble/post-quantum), used
  * together so that a message stays authentic if either scheme falls (docs/protocol.md §Messages).
  * Private keys are kept as their 32-byte seeds; the id commits to both public keys.
  */
@@ -26,14 +25,12 @@ export interface PublicIdentity {
 export interface Identity extends PublicIdentity {
   readonly ed25519Seed: Uint8Array;
   readonly mldsa44Seed: Uint8Array;
-  /** Cached key objects; derived from the seeds. */
-  readonly ed25519PrivateKey: KeyObject;
+  /** The expanded ML-DSA-44 secret key, derived from its seed once (keygen is the slow part). */
   readonly mldsa44SecretKey: Uint8Array;
 }
 
 export const IDENTITY_INVALID = "IDENTITY_INVALID";
 const SEED_BYTES = 32;
-const ED25519_PUBLIC_BYTES = 32;
 /** FIPS 204, ML-DSA-44: public key 1312 bytes, signature 2420 bytes. */
 export const MLDSA44_PUBLIC_BYTES = 1312;
 export const MLDSA44_SIGNATURE_BYTES = 2420;
@@ -45,24 +42,6 @@ export function identityId(ed25519PublicKey: Uint8Array, mldsa44PublicKey: Uint8
   return `dpn_${bytesToHex(sha256(both).subarray(0, 20))}`;
 }
 
-function b64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("base64url");
-}
-
-/** RFC 8410 PKCS#8 prefix for an Ed25519 private key; the 32-byte seed follows it. */
-const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-
-function ed25519FromSeed(seed: Uint8Array): { privateKey: KeyObject; publicKey: Uint8Array } {
-  const privateKey = createPrivateKey({
-    key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
-    format: "der",
-    type: "pkcs8",
-  });
-  const jwk = createPublicKey(privateKey).export({ format: "jwk" });
-  if (typeof jwk.x !== "string") throw new Error("node:crypto returned an Ed25519 JWK without x");
-  return { privateKey, publicKey: new Uint8Array(Buffer.from(jwk.x, "base64url")) };
-}
-
 /** Rebuilds an identity from its two 32-byte seeds. */
 export function identityFromSeeds(ed25519Seed: Uint8Array, mldsa44Seed: Uint8Array): Identity {
   if (ed25519Seed.length !== SEED_BYTES || mldsa44Seed.length !== SEED_BYTES) {
@@ -70,25 +49,21 @@ export function identityFromSeeds(ed25519Seed: Uint8Array, mldsa44Seed: Uint8Arr
       hint: "The key file is damaged; restore it from a backup or create a new identity.",
     });
   }
-  const ed = ed25519FromSeed(ed25519Seed);
+  const edPublicKey = ed25519PublicKey(ed25519Seed);
   const pq = ml_dsa44.keygen(mldsa44Seed);
   return {
-    id: identityId(ed.publicKey, pq.publicKey),
-    ed25519PublicKey: ed.publicKey,
+    id: identityId(edPublicKey, pq.publicKey),
+    ed25519PublicKey: edPublicKey,
     mldsa44PublicKey: pq.publicKey,
     ed25519Seed,
     mldsa44Seed,
-    ed25519PrivateKey: ed.privateKey,
     mldsa44SecretKey: pq.secretKey,
   };
 }
 
-/** A fresh identity from the operating system's randomness. */
+/** A fresh identity from the platform's randomness (crypto.getRandomValues, via noble). */
 export function newIdentity(): Identity {
-  return identityFromSeeds(
-    new Uint8Array(randomBytes(SEED_BYTES)),
-    new Uint8Array(randomBytes(SEED_BYTES)),
-  );
+  return identityFromSeeds(randomBytes(SEED_BYTES), randomBytes(SEED_BYTES));
 }
 
 export function publicIdentity(identity: Identity): PublicIdentity {
@@ -124,24 +99,9 @@ export interface HybridSignature {
  */
 export function signHybrid(identity: Identity, message: Uint8Array): HybridSignature {
   return {
-    ed25519: new Uint8Array(sign(null, message, identity.ed25519PrivateKey)),
+    ed25519: ed25519Sign(identity.ed25519Seed, message),
     mldsa44: ml_dsa44.sign(message, identity.mldsa44SecretKey),
   };
-}
-
-const edKeyCache = new Map<string, KeyObject>();
-/** Bounds the cache of parsed Ed25519 public keys (one per active identity). */
-const MAX_CACHED_KEYS = 100_000;
-
-function edPublicKey(raw: Uint8Array): KeyObject {
-  const cacheKey = b64url(raw);
-  let key = edKeyCache.get(cacheKey);
-  if (key === undefined) {
-    key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: cacheKey }, format: "jwk" });
-    if (edKeyCache.size >= MAX_CACHED_KEYS) edKeyCache.clear();
-    edKeyCache.set(cacheKey, key);
-  }
-  return key;
 }
 
 export function verifyEd25519(
@@ -149,12 +109,9 @@ export function verifyEd25519(
   message: Uint8Array,
   signature: Uint8Array,
 ): boolean {
-  if (publicKey.length !== ED25519_PUBLIC_BYTES || signature.length !== 64) return false;
-  try {
-    return verify(null, message, edPublicKey(publicKey), signature);
-  } catch {
+  if (publicKey.length !== ED25519_PUBLIC_BYTES || signature.length !== ED25519_SIGNATURE_BYTES)
     return false;
-  }
+  return ed25519Verify(publicKey, message, signature);
 }
 
 export function verifyMldsa44(

@@ -1,5 +1,10 @@
+/**
+ * The isomorphic entry: it runs in Node and in a browser alike (no node:* modules, no Buffer, no
+ * process; browserEntry.test.ts bundles it for a browser to keep it so). Node-only parts (key
+ * files) are in `@dpn/wire/node`.
+ */
+export { base64ToBytes, bytesToBase64 } from "./encoding.ts";
 export * from "./envelope.ts";
 export * from "./identity.ts";
-export * from "./keyFile.ts";
 export * from "./messages.ts";
 export * from "./replayGuard.ts";

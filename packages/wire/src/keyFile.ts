@@ -1,10 +1,12 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { DpnError } from "@dpn/protocol";
+import { base64ToBytes, bytesToBase64 } from "./encoding.ts";
 import { type Identity, identityFromSeeds } from "./identity.ts";
 
 /**
  * Identity key files: JSON holding the two 32-byte seeds and the public id, written with mode
- * 0600 (owner read/write only) and refused if another user can read them.
+ * 0600 (owner read/write only) and refused if another user can read them. Node only (the file
+ * system): exported from `@dpn/wire/node`, not from the isomorphic main entry.
  */
 interface KeyFileJson {
   readonly format: "dpn-identity/v1";
@@ -23,8 +25,8 @@ export function writeKeyFile(
   const json: KeyFileJson = {
     format: "dpn-identity/v1",
     id: identity.id,
-    ed25519Seed: Buffer.from(identity.ed25519Seed).toString("base64"),
-    mldsa44Seed: Buffer.from(identity.mldsa44Seed).toString("base64"),
+    ed25519Seed: bytesToBase64(identity.ed25519Seed),
+    mldsa44Seed: bytesToBase64(identity.mldsa44Seed),
   };
   try {
     writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`, {
@@ -74,10 +76,14 @@ export function readKeyFile(path: string): Identity {
       hint: "Create an identity with `dpn keys new`.",
     });
   }
-  const identity = identityFromSeeds(
-    new Uint8Array(Buffer.from(json.ed25519Seed, "base64")),
-    new Uint8Array(Buffer.from(json.mldsa44Seed, "base64")),
-  );
+  const ed25519Seed = base64ToBytes(json.ed25519Seed);
+  const mldsa44Seed = base64ToBytes(json.mldsa44Seed);
+  if (ed25519Seed === undefined || mldsa44Seed === undefined) {
+    throw new DpnError(KEYFILE_INVALID, `${path}: a seed is not base64.`, {
+      hint: "The file is damaged; restore it from a backup.",
+    });
+  }
+  const identity = identityFromSeeds(ed25519Seed, mldsa44Seed);
   if (identity.id !== json.id) {
     throw new DpnError(KEYFILE_INVALID, `${path}: the seeds do not produce the recorded id.`, {
       hint: "The file is damaged; restore it from a backup.",

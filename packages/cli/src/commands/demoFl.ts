@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { type RunningNode, startNode } from "@dpn/node";
 import { formatDpn } from "@dpn/protocol";
 import { DpnClient } from "@dpn/sdk";
-import { newIdentity, writeKeyFile } from "@dpn/wire";
+import { newIdentity } from "@dpn/wire";
+import { writeKeyFile } from "@dpn/wire/node";
 import { jobProgress } from "../progress.ts";
 import { spawnWorker, stopProcesses } from "./workerProcess.ts";
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { newIdentity, readKeyFile, writeKeyFile } from "@dpn/wire";
+import { newIdentity } from "@dpn/wire";
+import { readKeyFile, writeKeyFile } from "@dpn/wire/node";
 import type { Command } from "commander";
 import { type CommonOptions, defaultKeyPath, print } from "../context.ts";
 

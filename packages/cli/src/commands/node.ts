@@ -1,6 +1,6 @@
 import { DEFAULT_MARKET_SEED, type StoreChoice, startNode } from "@dpn/node";
 import { DpnError } from "@dpn/protocol";
-import { readKeyFile } from "@dpn/wire";
+import { readKeyFile } from "@dpn/wire/node";
 import { type Command, InvalidArgumentError } from "commander";
 
 function grantOf(unit: string, flag: string) {

@@ -1,0 +1,2 @@
+/** The Node-only entry, `@dpn/wire/node`: what needs the file system. */
+export * from "./keyFile.ts";
