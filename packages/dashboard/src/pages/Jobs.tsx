@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from "react";
 import { ApiError, api, type Device, type Job, postJson } from "../api.ts";
+import { RenderFrames } from "../components/RenderFrames.tsx";
 import { StateBadge, Status } from "../components/Status.tsx";
 import { bytesToBase64, seal } from "../device/envelope.ts";
 import {
@@ -225,6 +226,7 @@ export function JobDetail({ id }: { readonly id: string }) {
             </dd>
           </dl>
           {j.state === "open" || j.state === "funding" ? <CancelJob job={j} /> : null}
+          {j.type === "render" ? <RenderFrames jobId={j.jobId} progress={j.itemsDone} /> : null}
           <h2>Fragments</h2>
           <table data-testid="fragments">
             <thead>
