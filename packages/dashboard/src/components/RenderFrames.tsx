@@ -22,6 +22,7 @@ export function RenderFrames({
 }) {
   const [frames, setFrames] = useState<ReadonlyArray<{ frame: number; image: string | null }>>([]);
   const [error, setError] = useState<string | undefined>(undefined);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `progress` is the trigger to re-read, not an input of the effect
   useEffect(() => {
     const abort = new AbortController();
     getJson<RenderResult>(`/v1/jobs/${encodeURIComponent(jobId)}/result`, abort.signal).then(
