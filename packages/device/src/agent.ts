@@ -1,13 +1,17 @@
-import { type DeviceClass, DpnError, formatDpn, isDpnError, parseDpn } from "@dpn/protocol";
+import { type DeviceClass, DpnError, formatDpn, parseDpn } from "@dpn/protocol";
 import {
-  DeviceRegister,
+  type BackoffPolicy,
+  createSession,
+  HEARTBEAT_INTERVAL_MS,
   type Identity,
   type Lease,
-  MAX_LEASES_PER_FRAME,
-  MAX_RESULTS_PER_FRAME,
-  type PublicIdentity,
-  parseMessage,
-  ReplayGuard,
+  linkNode,
+  MAX_NODE_FRAME_BYTES,
+  type RegisterFields,
+  type Registration,
+  SessionDriver,
+  type SessionEvent,
+  type SessionState,
   type TaskResult,
   type TaskTypeName,
   type Verdict,
@@ -15,31 +19,15 @@ import {
 import { WebSocket } from "ws";
 import packageJson from "../package.json" with { type: "json" };
 import { ArtifactCache, httpArtifactSource } from "./artifactCache.ts";
-import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
-import { nodeEndpoint } from "./endpoints.ts";
-import {
-  DEVICE_CHALLENGE_TOO_LARGE,
-  DEVICE_FRAME_INVALID,
-  DEVICE_LEASE_EXPIRED,
-  DEVICE_OPTIONS_INVALID,
-} from "./errors.ts";
+import { DEVICE_OPTIONS_INVALID } from "./errors.ts";
 import { MAX_HASH_ITERATIONS } from "./executors/hash.ts";
 import { createExecutorPool, defaultSlots, type ExecutorPool } from "./executors/pool.ts";
 import { describeHardware, hardwareFingerprint } from "./fingerprint.ts";
 import { type DeviceLog, errorFields, type LogCallback, toLogCallback } from "./logger.ts";
-import {
-  checkPayloadSize,
-  type DeviceBody,
-  type DeviceKind,
-  readNodeFrame,
-  sealDeviceMessage,
-} from "./nodeFrames.ts";
-import { fetchNodeIdentity } from "./nodeIdentity.ts";
 import { closeFlTrainer, runLease } from "./taskRunner.ts";
 
+export { HEARTBEAT_INTERVAL_MS };
 export const AGENT_VERSION: string = packageJson.version;
-/** Device → node heartbeat period (the node expires a silent device's leases). */
-export const HEARTBEAT_INTERVAL_MS = 10_000;
 /**
  * More concurrent tasks than this on one agent would be hundreds of threads each reserving
  * wasm memory for witnesses; a bigger machine runs several agents.
@@ -50,19 +38,8 @@ export const MAX_SLOTS = 256;
  * asks more is faulty or hostile; the agent does not burn its owner's power on it.
  */
 export const MAX_CHALLENGE_ITERATIONS = MAX_HASH_ITERATIONS;
-/** DeviceChallengeAnswer bounds challengeId to 64 characters; a longer one cannot be answered. */
-const MAX_CHALLENGE_ID_LENGTH = 64;
-/** TaskResult bounds taskId to 64 characters (Lease does not); a longer one cannot be answered. */
-const MAX_TASK_ID_LENGTH = 64;
-/**
- * Largest frame accepted from the node: an envelope's payload is at most 1 MiB of JSON text
- * (MAX_PAYLOAD_BYTES), which JSON-escaping inside the envelope can double, plus the signatures.
- */
-export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
-/** Node's setTimeout fires at once beyond 2^31 − 1 ms; longer lease timers are re-armed. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** How long stop() waits for the WebSocket closing handshake before cutting the connection. */
-const CLOSE_GRACE_MS = 1000;
+/** Largest frame accepted from the node (the session refuses larger ones too). */
+export const MAX_FRAME_BYTES = MAX_NODE_FRAME_BYTES;
 const WS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export const SUPPORTED_TASK_TYPES: readonly TaskTypeName[] = [
@@ -170,70 +147,39 @@ export interface DeviceHandle {
   onEvent(listener: DeviceEventListener): () => void;
 }
 
-/** A lease this device holds, running or queued. */
-interface HeldLease {
-  readonly lease: Lease;
-  /** The lease's length as granted; a heartbeat renews it for as long, as the node does. */
-  readonly durationMs: number;
-  expiresAtMs: number;
-}
-
-interface RunningTask extends HeldLease {
-  readonly controller: AbortController;
-  expiryTimer: NodeJS.Timeout | undefined;
-}
-
 function optionsError(message: string, hint: string, cause?: unknown): DpnError {
   return new DpnError(DEVICE_OPTIONS_INVALID, message, { hint, cause });
 }
 
+const PHASES: Record<SessionState["link"]["name"], DevicePhase> = {
+  idle: "connecting",
+  resolving: "connecting",
+  connecting: "connecting",
+  registering: "registering",
+  answering: "registering",
+  answered: "registering",
+  active: "ready",
+  offline: "offline",
+  stopped: "stopped",
+};
+
 /**
- * The device session state machine (README, "Protocol"):
- *
- *   connecting ─ws open─▶ registering ─node.challenge → answer─▶ ─node.registered─▶ ready
- *        ▲                                                                           │
- *        └────────────── backoff ◀── offline ◀── socket closed / node.error ◀────────┘
- *
- * Flow control: `device.ready {slots: n}` tells the node how many more leases the device takes
- * now — its free capacity, slots − running − queued, an absolute figure that replaces the node's
- * previous credit (as packages/node's Bank.ready does). It is sent after registration and
- * whenever capacity frees up. At most `slots` tasks ever run; leases that arrive beyond them
- * (a device.ready crossing a node.leases in flight) wait in a queue of at most `slots`.
- * Tasks outlive a connection: their results are sent after the next registration unless their
- * lease has expired meanwhile.
+ * The Node device agent: the shell around @dpn/wire's device session (docs/adr/0013), which
+ * runs the channel — node identity and its pinning, register → challenge → registered, frames
+ * opened and checked, credit, leases, heartbeats, reconnection with backoff. This shell brings
+ * what only a Node device has: the executors on worker threads, the artifact cache, the hardware
+ * description, logging, events and stats.
  */
 class DeviceAgent implements DeviceHandle {
   private readonly log: LogCallback;
-  private readonly now: () => number;
-  private readonly random: () => number;
   private readonly slots: number;
-  private readonly registerBody: DeviceBody<"device.register">;
-  private readonly replayGuard = new ReplayGuard();
-  private readonly startedAtMs: number;
   private readonly pool: ExecutorPool;
   private readonly cache: ArtifactCache;
+  private readonly driver: SessionDriver;
   private readonly listeners = new Set<DeviceEventListener>();
-  /** Aborts the identity fetch when stopping. */
-  private readonly lifetime = new AbortController();
-
-  private phase: DevicePhase = "connecting";
   private stopped = false;
-  private socket: WebSocket | undefined;
-  private node: PublicIdentity | undefined;
-  private attempt = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
-  private readonly running = new Map<string, RunningTask>();
-  /** Leases received while every slot was busy, oldest first; at most `slots`. */
-  private queued: HeldLease[] = [];
-  /** Slots granted to the node with device.ready and not yet filled by leases (credit adds up). */
-  private granted = 0;
-  /** Results finished while no session was registered. */
-  private outbox: { result: TaskResult; expiresAtMs: number }[] = [];
-  /** Starts a worker thread before the first challenge, so thread start-up is not timed. */
-  private readonly warmUp: Promise<unknown>;
-  private registration: Extract<DeviceEvent, { type: "registered" }> | undefined;
+  private registration: Registration | undefined;
   private counts = {
     completed: 0,
     failed: 0,
@@ -245,11 +191,10 @@ class DeviceAgent implements DeviceHandle {
   };
   private earnedUnits = 0n;
 
-  constructor(private readonly options: DeviceOptions) {
+  constructor(options: DeviceOptions) {
     this.log = toLogCallback(options.log);
-    this.now = options.now ?? Date.now;
-    this.random = options.random ?? Math.random;
-    this.startedAtMs = this.now();
+    const now = options.now ?? Date.now;
+    const random = options.random ?? Math.random;
     this.slots = options.slots ?? defaultSlots();
     if (!Number.isSafeInteger(this.slots) || this.slots < 1 || this.slots > MAX_SLOTS) {
       throw optionsError(
@@ -257,36 +202,18 @@ class DeviceAgent implements DeviceHandle {
         "Use about one slot per core.",
       );
     }
-    nodeEndpoint(options.nodeUrl, "v1/node"); // validates nodeUrl now rather than at first use
-    const taskTypes = options.taskTypes ?? SUPPORTED_TASK_TYPES;
-    const hardware = describeHardware();
-    try {
-      this.registerBody = parseMessage(
-        DeviceRegister,
-        {
-          ed25519PublicKey: Buffer.from(options.identity.ed25519PublicKey).toString("base64"),
-          mldsa44PublicKey: Buffer.from(options.identity.mldsa44PublicKey).toString("base64"),
-          owner: options.owner,
-          deviceClass: options.deviceClass,
-          fingerprint: hardwareFingerprint(hardware),
-          geohash: options.geohash,
-          cores: hardware.cores,
-          memoryMiB: hardware.memoryMiB,
-          agentVersion: AGENT_VERSION,
-          taskTypes: [...taskTypes],
-          ...(options.datasets === undefined || options.datasets.length === 0
-            ? {}
-            : { datasets: [...options.datasets] }),
-        },
-        "device options",
-      );
-    } catch (error) {
-      throw optionsError(
-        isDpnError(error) ? error.shortMessage : "Invalid device options.",
-        "Check owner (dpn_ + 40 hex digits), deviceClass and geohash (4 characters).",
-        error,
-      );
-    }
+    const session = createSession({
+      nodeUrl: options.nodeUrl,
+      identity: options.identity,
+      register: registerFields(options),
+      slots: this.slots,
+      ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+      ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+      ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+      maxChallengeIterations: MAX_CHALLENGE_ITERATIONS,
+      startedAtMs: now(),
+      jitterSeed: Math.floor(random() * 2 ** 32),
+    });
     this.cache = new ArtifactCache({
       dir: options.cacheDir,
       source: httpArtifactSource(options.nodeUrl),
@@ -295,10 +222,29 @@ class DeviceAgent implements DeviceHandle {
     // One thread beyond the slots keeps a challenge from queueing behind leased work that
     // outlived a reconnection; leases themselves never use more than `slots` threads.
     this.pool = createExecutorPool({ threads: this.slots + 1 });
-    this.warmUp = this.pool
+    const pool = this.pool;
+    const runner = { pool, cache: this.cache, deviceId: options.identity.id };
+    this.driver = new SessionDriver(session, {
+      now,
+      openSocket: (url) =>
+        new WebSocket(url, {
+          maxPayload: MAX_FRAME_BYTES,
+          handshakeTimeout: WS_HANDSHAKE_TIMEOUT_MS,
+        }),
+      async solveChallenge({ seed, iterations }) {
+        const { output, elapsedMs } = await pool.run({ type: "hash", seed, iterations });
+        return { digest: (output as { digest: string }).digest, elapsedMs };
+      },
+      runTask: (lease, signal) => runLease(lease, runner, signal),
+      onEvent: (event, state) => this.onSessionEvent(event, state),
+    });
+    // A worker thread starts before the first challenge, so thread start-up is not timed.
+    void this.pool
       .run({ type: "hash", seed: "00".repeat(32), iterations: 1 })
-      .catch((error: unknown) => this.log("error", "worker warm-up failed", errorFields(error)));
-    void this.connect();
+      .catch((error: unknown) => this.log("error", "worker warm-up failed", errorFields(error)))
+      .then(() => {
+        if (!this.stopped) this.driver.start();
+      });
   }
 
   // ---- public handle ---------------------------------------------------------------------
@@ -309,16 +255,17 @@ class DeviceAgent implements DeviceHandle {
   }
 
   stats(): DeviceStats {
+    const state = this.driver.state;
     return {
-      phase: this.phase,
-      nodeId: this.node?.id,
+      phase: PHASES[state.link.name],
+      nodeId: linkNode(state.link)?.id ?? state.pinnedNodeId,
       deviceId: this.registration?.deviceId,
       deviceClass: this.registration?.deviceClass,
       layer: this.registration?.layer,
       benchmarkCuPerSec: this.registration?.benchmarkCuPerSec,
       slots: this.slots,
-      running: this.running.size,
-      queued: this.queued.length,
+      running: state.running.size,
+      queued: state.queued.length,
       ...this.counts,
       earnedDpn: formatDpn(this.earnedUnits),
     };
@@ -329,7 +276,7 @@ class DeviceAgent implements DeviceHandle {
     return this.stopping;
   }
 
-  // ---- connection ------------------------------------------------------------------------
+  // ---- what the session reports ------------------------------------------------------------
 
   private emit(event: DeviceEvent): void {
     for (const listener of this.listeners) {
@@ -342,315 +289,107 @@ class DeviceAgent implements DeviceHandle {
     }
   }
 
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    this.phase = "connecting";
-    const url = nodeEndpoint(this.options.nodeUrl, "v1/devices/ws", "ws");
-    this.emit({ type: "connecting", url: url.href });
-    await this.warmUp;
-    let node: PublicIdentity;
-    try {
-      // Trust on first use: once a node is seen, reconnections must find the same id.
-      node = await fetchNodeIdentity(
-        this.options.nodeUrl,
-        this.node?.id ?? this.options.nodeId,
-        this.lifetime.signal,
-      );
-    } catch (error) {
-      if (this.stopped) return;
-      this.log("warn", "cannot get the node's identity", errorFields(error));
-      this.scheduleReconnect();
-      return;
-    }
-    if (this.stopped) return;
-    this.node = node;
-    const socket = new WebSocket(url, {
-      maxPayload: MAX_FRAME_BYTES,
-      handshakeTimeout: WS_HANDSHAKE_TIMEOUT_MS,
-    });
-    this.socket = socket;
-    socket.on("open", () => {
-      if (socket !== this.socket) return;
-      this.phase = "registering";
-      this.log("info", "connected; registering", { nodeId: node.id, url: url.href });
-      this.send("device.register", this.registerBody);
-    });
-    socket.on("message", (data, isBinary) => {
-      if (socket !== this.socket) return;
-      if (isBinary) {
-        this.ignoreFrame(
-          new DpnError(DEVICE_FRAME_INVALID, "A binary frame arrived from the node.", {
-            hint: "Every frame on the device channel is one envelope as JSON text.",
-          }),
-        );
+  private onSessionEvent(event: SessionEvent, state: SessionState): void {
+    switch (event.type) {
+      case "connecting":
+        this.emit({ type: "connecting", url: event.url });
         return;
-      }
-      this.onFrame(node, Array.isArray(data) ? Buffer.concat(data).toString() : data.toString());
-    });
-    socket.on("error", (error) => {
-      // A 'close' event always follows; reconnection happens there.
-      this.log("warn", "device channel error", errorFields(error));
-    });
-    socket.on("close", (code, reason) => {
-      if (socket !== this.socket) return;
-      this.onClosed(code, reason.toString());
-    });
-  }
-
-  private onClosed(code: number, reason: string): void {
-    this.socket = undefined;
-    clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
-    if (this.stopped) return;
-    this.phase = "offline";
-    const retryInMs = this.scheduleReconnect();
-    this.log("warn", "device channel closed", { code, reason, retryInMs });
-    this.emit({ type: "disconnected", retryInMs });
-  }
-
-  private scheduleReconnect(): number {
-    this.phase = "offline";
-    const delayMs = backoffDelayMs(
-      this.attempt,
-      this.random,
-      this.options.backoff ?? DEFAULT_BACKOFF,
-    );
-    this.attempt += 1;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => void this.connect(), delayMs);
-    return delayMs;
-  }
-
-  /** Signs and sends a message on the current socket; false when there is none to send on. */
-  private send<K extends DeviceKind>(kind: K, body: DeviceBody<K>): boolean {
-    const socket = this.socket;
-    if (socket === undefined || socket.readyState !== WebSocket.OPEN) return false;
-    socket.send(sealDeviceMessage(this.options.identity, kind, body, this.now()));
-    return true;
-  }
-
-  // ---- frames from the node ------------------------------------------------------------------
-
-  private ignoreFrame(error: unknown): void {
-    this.counts.ignoredFrames += 1;
-    const fields = errorFields(error);
-    this.log("warn", "ignored a frame from the node", fields);
-    this.emit({
-      type: "frame-ignored",
-      code: isDpnError(error) ? error.code : undefined,
-      error: String(fields.error),
-    });
-  }
-
-  private onFrame(node: PublicIdentity, text: string): void {
-    let message: ReturnType<typeof readNodeFrame>;
-    try {
-      message = readNodeFrame(text, node, this.replayGuard, {
-        nowMs: this.now(),
-        notBeforeMs: this.startedAtMs,
-      });
-    } catch (error) {
-      this.ignoreFrame(error);
-      return;
-    }
-    switch (message.kind) {
-      case "node.challenge":
-        void this.answerChallenge(message.body);
-        return;
-      case "node.registered":
-        this.onRegistered(message.body);
-        return;
-      case "node.leases":
-        this.onLeases(message.body.leases);
-        return;
-      case "node.verdicts":
-        for (const verdict of message.body.verdicts) this.onVerdict(verdict);
-        return;
-      case "node.error":
-        this.log("warn", "the node reported an error", message.body);
-        this.emit({ type: "node-error", ...message.body });
-        return;
-    }
-  }
-
-  private async answerChallenge(challenge: {
-    challengeId: string;
-    seed: string;
-    iterations: number;
-  }): Promise<void> {
-    const socket = this.socket;
-    if (this.phase !== "registering") {
-      this.ignoreFrame(
-        new DpnError(DEVICE_FRAME_INVALID, `A challenge arrived in phase ${this.phase}.`, {
-          hint: "The node challenges a device once, right after device.register.",
-        }),
-      );
-      return;
-    }
-    if (challenge.iterations > MAX_CHALLENGE_ITERATIONS) {
-      this.ignoreFrame(
-        new DpnError(
-          DEVICE_CHALLENGE_TOO_LARGE,
-          `The challenge asks ${challenge.iterations} iterations; the limit is ${MAX_CHALLENGE_ITERATIONS}.`,
-          { hint: "The node is misconfigured; it will time the registration out." },
-        ),
-      );
-      return;
-    }
-    if (challenge.challengeId.length > MAX_CHALLENGE_ID_LENGTH) {
-      this.ignoreFrame(
-        new DpnError(DEVICE_FRAME_INVALID, "The challenge id is longer than 64 characters.", {
-          hint: "device.challenge-answer cannot carry it; the node is misconfigured.",
-        }),
-      );
-      return;
-    }
-    try {
-      const { output, elapsedMs } = await this.pool.run({
-        type: "hash",
-        seed: challenge.seed,
-        iterations: challenge.iterations,
-      });
-      const { digest } = output as { digest: string };
-      if (socket !== this.socket) return; // the session the challenge belonged to is gone
-      this.send("device.challenge-answer", {
-        challengeId: challenge.challengeId,
-        digest,
-        elapsedMs,
-      });
-      this.log("info", "answered the capability challenge", {
-        iterations: challenge.iterations,
-        elapsedMs: Math.round(elapsedMs),
-      });
-      this.emit({ type: "challenge-answered", iterations: challenge.iterations, elapsedMs });
-    } catch (error) {
-      if (!this.stopped) this.log("error", "challenge failed", errorFields(error));
-    }
-  }
-
-  private onRegistered(body: Omit<Extract<DeviceEvent, { type: "registered" }>, "type">): void {
-    if (this.phase !== "registering") {
-      this.ignoreFrame(
-        new DpnError(DEVICE_FRAME_INVALID, `node.registered arrived in phase ${this.phase}.`, {
-          hint: "The node registers a device once per connection.",
-        }),
-      );
-      return;
-    }
-    this.phase = "ready";
-    this.granted = 0; // a new session starts with no credit at the node
-    this.attempt = 0;
-    this.counts.sessions += 1;
-    this.registration = { type: "registered", ...body };
-    this.log("info", "registered", { ...body });
-    this.emit(this.registration);
-    // Results that finished while offline go first, then the free slots.
-    const nowMs = this.now();
-    const pending = this.outbox.filter((entry) => entry.expiresAtMs > nowMs);
-    this.outbox = [];
-    for (let i = 0; i < pending.length; i += MAX_RESULTS_PER_FRAME) {
-      this.send("device.results", {
-        results: pending.slice(i, i + MAX_RESULTS_PER_FRAME).map((entry) => entry.result),
-      });
-    }
-    this.startQueued();
-    this.offerFreeSlots();
-    const heartbeatMs = this.options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS;
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), heartbeatMs);
-  }
-
-  /** Leases held (running or queued): what the heartbeat keeps alive. */
-  private held(): HeldLease[] {
-    return [...this.running.values(), ...this.queued];
-  }
-
-  private heartbeat(): void {
-    if (this.phase !== "ready") return;
-    const held = this.held().slice(0, MAX_LEASES_PER_FRAME);
-    const sent = this.send("device.heartbeat", {
-      activeTaskIds: held.map((h) => h.lease.taskId),
-    });
-    if (!sent) return;
-    // The node renews every listed lease to now + its lease length (Bank.heartbeat); mirror it,
-    // or long tasks would be abandoned here while the node still counts on them.
-    const nowMs = this.now();
-    for (const h of held) h.expiresAtMs = Math.max(h.expiresAtMs, nowMs + h.durationMs);
-    for (const task of this.running.values()) {
-      clearTimeout(task.expiryTimer);
-      this.armExpiry(task);
-    }
-  }
-
-  /** Tells the node how many more leases the device takes now (absolute, see class doc). */
-  private offerFreeSlots(): void {
-    if (this.phase !== "ready") return;
-    const nowMs = this.now();
-    this.queued = this.queued.filter((h) => {
-      if (h.expiresAtMs > nowMs) return true;
-      this.log("warn", "dropped a queued lease that expired", { taskId: h.lease.taskId });
-      return false;
-    });
-    // device.ready adds credit at the node, so only slots not already granted are offered.
-    const free = this.slots - this.running.size - this.queued.length - this.granted;
-    if (free > 0 && this.send("device.ready", { slots: free })) this.granted += free;
-  }
-
-  private onLeases(leases: readonly Lease[]): void {
-    if (this.phase !== "ready") {
-      this.ignoreFrame(
-        new DpnError(DEVICE_FRAME_INVALID, `Leases arrived in phase ${this.phase}.`, {
-          hint: "The node leases work only after node.registered and device.ready.",
-        }),
-      );
-      return;
-    }
-    const nowMs = this.now();
-    const offered = this.options.taskTypes ?? SUPPORTED_TASK_TYPES;
-    this.granted = Math.max(0, this.granted - leases.length);
-    let skipped = 0;
-    for (const lease of leases) {
-      const { taskId } = lease;
-      if (this.running.has(taskId) || this.queued.some((h) => h.lease.taskId === taskId)) {
-        this.log("warn", "ignored a duplicate lease", { taskId });
-        continue;
-      }
-      if (taskId.length > MAX_TASK_ID_LENGTH) {
-        // TaskResult bounds taskId to 64 characters: the result could never be sent.
-        this.log("warn", "ignored a lease whose task id is too long to answer", {
-          taskId: taskId.slice(0, 80),
+      case "connect-failed":
+        this.log("warn", "cannot get the node's identity", {
+          code: event.code,
+          error: event.message,
+          retryInMs: event.retryInMs,
         });
-        skipped += 1;
-        continue;
-      }
-      if (!offered.includes(lease.type)) {
-        this.log("warn", "ignored a lease of a type this device did not offer", {
-          taskId,
+        return;
+      case "connected":
+        this.log("info", "connected; registering", { nodeId: event.nodeId, url: event.url });
+        return;
+      case "frame":
+      case "challenge":
+      case "stopped":
+        return;
+      case "frame-ignored":
+        this.counts.ignoredFrames += 1;
+        this.log("warn", "ignored a frame from the node", {
+          code: event.code,
+          error: event.message,
+        });
+        this.emit({ type: "frame-ignored", code: event.code, error: event.message });
+        return;
+      case "challenge-answered":
+        this.log("info", "answered the capability challenge", {
+          iterations: event.iterations,
+          elapsedMs: Math.round(event.elapsedMs),
+        });
+        this.emit(event);
+        return;
+      case "challenge-failed":
+        if (!this.stopped) this.log("error", "challenge failed", { error: event.message });
+        return;
+      case "registered":
+        this.counts.sessions += 1;
+        this.registration = event.registration;
+        this.log("info", "registered", { ...event.registration });
+        this.emit({ type: "registered", ...event.registration });
+        return;
+      case "lease-ignored":
+        this.log("warn", "ignored a lease", { taskId: event.taskId, reason: event.reason });
+        return;
+      case "task-started": {
+        const { lease } = event;
+        this.log("info", "task started", {
+          taskId: lease.taskId,
+          jobId: lease.jobId,
           type: lease.type,
+          items: lease.items.length,
         });
-        skipped += 1;
-        continue;
+        this.emit({ type: "task-started", lease });
+        return;
       }
-      if (lease.leaseExpiresAtMs <= nowMs) {
-        this.log("warn", "ignored a lease that had already expired", { taskId });
-        skipped += 1;
-        continue;
-      }
-      const held: HeldLease = {
-        lease,
-        durationMs: lease.leaseExpiresAtMs - nowMs,
-        expiresAtMs: lease.leaseExpiresAtMs,
-      };
-      if (this.running.size < this.slots) {
-        this.startTask(held);
-      } else if (this.queued.length < this.slots) {
-        this.queued.push(held);
-      } else {
-        // Beyond slots + queue: the node gets the task back when the lease expires.
-        this.log("warn", "ignored a lease beyond the device's slots and queue", { taskId });
-      }
+      case "task-finished":
+        this.counts.completed += 1;
+        this.log("info", "task finished", {
+          taskId: event.result.taskId,
+          elapsedMs: Math.round(event.result.elapsedMs),
+          sent: event.sent,
+        });
+        this.emit({ type: "task-finished", result: event.result, sent: event.sent });
+        return;
+      case "task-failed":
+        this.counts.failed += 1;
+        // The protocol has no failure message: the lease expires and the node reassigns the task.
+        this.log("error", "task failed", {
+          ...errorFields(event.error),
+          taskId: event.lease.taskId,
+        });
+        this.emit({ type: "task-failed", taskId: event.lease.taskId, code: event.code });
+        return;
+      case "task-abandoned":
+        if (event.reason === "late") this.counts.completed += 1;
+        this.counts.abandoned += 1;
+        this.log("warn", "abandoned a task", { taskId: event.lease.taskId, reason: event.reason });
+        this.emit({ type: "task-abandoned", taskId: event.lease.taskId });
+        return;
+      case "verdict":
+        this.onVerdict(event.verdict);
+        return;
+      case "node-error":
+        this.log("warn", "the node reported an error", {
+          code: event.code,
+          message: event.message,
+        });
+        this.emit({ type: "node-error", code: event.code, message: event.message });
+        return;
+      case "closed":
+        if (event.retryInMs === undefined || state.link.name === "stopped") return;
+        this.log("warn", "device channel closed", {
+          code: event.code,
+          reason: event.reason,
+          retryInMs: event.retryInMs,
+        });
+        this.emit({ type: "disconnected", retryInMs: event.retryInMs });
+        return;
     }
-    // The node spent credit on the skipped leases: offer that capacity again.
-    if (skipped > 0) this.offerFreeSlots();
   }
 
   private onVerdict(verdict: Verdict): void {
@@ -671,167 +410,37 @@ class DeviceAgent implements DeviceHandle {
     this.emit({ type: "verdict", verdict });
   }
 
-  // ---- tasks -------------------------------------------------------------------------------
-
-  private startTask(held: HeldLease): void {
-    const { lease } = held;
-    const task: RunningTask = {
-      ...held,
-      controller: new AbortController(),
-      expiryTimer: undefined,
-    };
-    if (this.running.size >= this.slots) {
-      // An invariant of this class, not an operating condition: crash rather than overcommit.
-      throw new Error(`slot overcommit: ${this.running.size} running, ${this.slots} slots`);
-    }
-    this.running.set(lease.taskId, task);
-    this.armExpiry(task);
-    this.log("info", "task started", {
-      taskId: lease.taskId,
-      jobId: lease.jobId,
-      type: lease.type,
-      items: lease.items.length,
-    });
-    this.emit({ type: "task-started", lease });
-    runLease(
-      lease,
-      { pool: this.pool, cache: this.cache, deviceId: this.options.identity.id },
-      task.controller.signal,
-    ).then(
-      (result) => this.onTaskDone(task, result),
-      (error: unknown) => this.onTaskFailed(task, error),
-    );
-  }
-
-  /** Starts queued leases while slots are free, dropping those that expired while waiting. */
-  private startQueued(): void {
-    const nowMs = this.now();
-    while (this.running.size < this.slots) {
-      const next = this.queued.shift();
-      if (next === undefined) return;
-      if (next.expiresAtMs <= nowMs) {
-        this.log("warn", "dropped a queued lease that expired", { taskId: next.lease.taskId });
-        continue;
-      }
-      this.startTask(next);
-    }
-  }
-
-  private armExpiry(task: RunningTask): void {
-    const remainingMs = task.expiresAtMs - this.now();
-    task.expiryTimer = setTimeout(
-      () => {
-        if (task.expiresAtMs > this.now()) this.armExpiry(task);
-        else this.abandon(task);
-      },
-      Math.min(Math.max(0, remainingMs), MAX_TIMER_MS),
-    );
-  }
-
-  /** Removes a task from the running set; false if it was already gone. */
-  private release(task: RunningTask): boolean {
-    if (this.running.get(task.lease.taskId) !== task) return false;
-    this.running.delete(task.lease.taskId);
-    clearTimeout(task.expiryTimer);
-    return true;
-  }
-
-  /** A slot was freed: run what waits, then offer the rest to the node. */
-  private slotFreed(): void {
-    if (this.stopped) return;
-    this.startQueued();
-    this.offerFreeSlots();
-  }
-
-  private abandon(task: RunningTask): void {
-    if (!this.release(task)) return;
-    task.controller.abort(
-      new DpnError(DEVICE_LEASE_EXPIRED, `The lease of task ${task.lease.taskId} expired.`, {
-        hint: "The node reassigns the task; a device that is often late gets smaller leases.",
-      }),
-    );
-    this.counts.abandoned += 1;
-    this.log("warn", "abandoned a task whose lease expired", { taskId: task.lease.taskId });
-    this.emit({ type: "task-abandoned", taskId: task.lease.taskId });
-    this.slotFreed();
-  }
-
-  private onTaskDone(task: RunningTask, result: TaskResult): void {
-    try {
-      checkPayloadSize("device.results", { results: [result] });
-    } catch (error) {
-      this.onTaskFailed(task, error);
-      return;
-    }
-    if (!this.release(task)) return; // abandoned or stopped meanwhile
-    this.counts.completed += 1;
-    if (task.expiresAtMs <= this.now()) {
-      this.counts.abandoned += 1;
-      this.log("warn", "finished after the lease expired; result dropped", {
-        taskId: task.lease.taskId,
-      });
-      this.emit({ type: "task-abandoned", taskId: task.lease.taskId });
-    } else {
-      const sent = this.phase === "ready" && this.send("device.results", { results: [result] });
-      if (!sent) this.outbox.push({ result, expiresAtMs: task.expiresAtMs });
-      this.log("info", "task finished", {
-        taskId: result.taskId,
-        elapsedMs: Math.round(result.elapsedMs),
-        sent,
-      });
-      this.emit({ type: "task-finished", result, sent });
-    }
-    this.slotFreed();
-  }
-
-  private onTaskFailed(task: RunningTask, error: unknown): void {
-    if (!this.release(task)) return;
-    this.counts.failed += 1;
-    // The protocol has no failure message: the lease expires and the node reassigns the task.
-    this.log("error", "task failed", { ...errorFields(error), taskId: task.lease.taskId });
-    this.emit({
-      type: "task-failed",
-      taskId: task.lease.taskId,
-      code: isDpnError(error) ? error.code : undefined,
-    });
-    this.slotFreed();
-  }
-
   // ---- shutdown ----------------------------------------------------------------------------
 
   private async shutdown(): Promise<void> {
     this.stopped = true;
-    this.phase = "stopped";
-    this.lifetime.abort();
-    clearTimeout(this.reconnectTimer);
-    clearInterval(this.heartbeatTimer);
-    this.queued = [];
-    for (const task of [...this.running.values()]) {
-      this.release(task);
-      task.controller.abort();
-    }
-    const socket = this.socket;
-    this.socket = undefined;
-    if (socket !== undefined) {
-      await new Promise<void>((resolve) => {
-        if (socket.readyState === WebSocket.CLOSED) return resolve();
-        const timer = setTimeout(() => {
-          socket.terminate();
-          resolve();
-        }, CLOSE_GRACE_MS);
-        socket.once("close", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
-        else socket.close(1000, "device stopping");
-      });
-    }
+    await this.driver.stop();
     await this.pool.destroy();
     await closeFlTrainer();
     this.log("info", "stopped", {});
     this.emit({ type: "stopped" });
   }
+}
+
+/**
+ * What this device registers with (DeviceRegister without the keys, which the session adds):
+ * the shell describes the hardware and the work it offers.
+ */
+function registerFields(options: DeviceOptions): RegisterFields {
+  const hardware = describeHardware();
+  return {
+    owner: options.owner,
+    deviceClass: options.deviceClass,
+    fingerprint: hardwareFingerprint(hardware),
+    geohash: options.geohash,
+    cores: hardware.cores,
+    memoryMiB: hardware.memoryMiB,
+    agentVersion: AGENT_VERSION,
+    taskTypes: [...(options.taskTypes ?? SUPPORTED_TASK_TYPES)],
+    ...(options.datasets === undefined || options.datasets.length === 0
+      ? {}
+      : { datasets: [...options.datasets] }),
+  };
 }
 
 /**

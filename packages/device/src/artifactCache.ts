@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rename, stat, unlink, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { DpnError } from "@dpn/protocol";
-import { nodeEndpoint } from "./endpoints.ts";
+import { nodeEndpoint } from "@dpn/wire";
 import {
   DEVICE_ARTIFACT_FETCH_FAILED,
   DEVICE_ARTIFACT_HASH_MISMATCH,

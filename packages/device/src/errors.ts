@@ -1,22 +1,22 @@
 /**
  * Stable error codes of the device agent. Each names what went wrong from the operator's point
- * of view; the CLI prints the code with the message and hint, and logs carry the code.
+ * of view; the CLI prints the code with the message and hint, and logs carry the code. The
+ * channel's own codes live with the device session in @dpn/wire and are re-exported here.
  */
-export const DEVICE_OPTIONS_INVALID = "DEVICE_OPTIONS_INVALID";
-/** The node's `/v1/node` endpoint could not be reached or answered with an error. */
-export const DEVICE_NODE_UNREACHABLE = "DEVICE_NODE_UNREACHABLE";
-/** The node published public keys that do not match its id, or a malformed identity. */
-export const DEVICE_NODE_IDENTITY_INVALID = "DEVICE_NODE_IDENTITY_INVALID";
-/** The node's id is not the pinned one (option `nodeId`, or the first one seen this session). */
-export const DEVICE_NODE_ID_MISMATCH = "DEVICE_NODE_ID_MISMATCH";
-/** A frame from the node is not an envelope of a known node message kind. */
-export const DEVICE_FRAME_INVALID = "DEVICE_FRAME_INVALID";
-/** A challenge asks for more work than MAX_CHALLENGE_ITERATIONS. */
-export const DEVICE_CHALLENGE_TOO_LARGE = "DEVICE_CHALLENGE_TOO_LARGE";
+export {
+  DEVICE_CHALLENGE_TOO_LARGE,
+  DEVICE_FRAME_FLOOD,
+  DEVICE_FRAME_INVALID,
+  DEVICE_LEASE_EXPIRED,
+  DEVICE_MESSAGE_TOO_LARGE,
+  DEVICE_NODE_ID_MISMATCH,
+  DEVICE_NODE_IDENTITY_INVALID,
+  DEVICE_NODE_UNREACHABLE,
+  DEVICE_OPTIONS_INVALID,
+  DEVICE_STOPPING,
+} from "@dpn/wire";
 /** A lease's items do not match its task type. */
 export const DEVICE_TASK_INVALID = "DEVICE_TASK_INVALID";
-/** A lease expired before its task finished; the work is abandoned. */
-export const DEVICE_LEASE_EXPIRED = "DEVICE_LEASE_EXPIRED";
 export const DEVICE_ARTIFACT_FETCH_FAILED = "DEVICE_ARTIFACT_FETCH_FAILED";
 export const DEVICE_ARTIFACT_HASH_MISMATCH = "DEVICE_ARTIFACT_HASH_MISMATCH";
 export const DEVICE_ARTIFACT_TOO_LARGE = "DEVICE_ARTIFACT_TOO_LARGE";
@@ -24,5 +24,3 @@ export const DEVICE_ARTIFACT_TOO_LARGE = "DEVICE_ARTIFACT_TOO_LARGE";
 export const DEVICE_OUTPUT_INVALID = "DEVICE_OUTPUT_INVALID";
 /** An executor failed on an item (e.g. a circuit input that violates a constraint). */
 export const DEVICE_EXECUTION_FAILED = "DEVICE_EXECUTION_FAILED";
-/** A message (in practice one task's results) exceeds the envelope payload limit. */
-export const DEVICE_MESSAGE_TOO_LARGE = "DEVICE_MESSAGE_TOO_LARGE";

@@ -1,4 +1,10 @@
 export {
+  type BackoffPolicy,
+  backoffDelayMs,
+  DEFAULT_BACKOFF,
+  parseNodeIdentity,
+} from "@dpn/wire";
+export {
   AGENT_VERSION,
   type DeviceEvent,
   type DeviceEventListener,
@@ -22,10 +28,8 @@ export {
   httpArtifactSource,
   MAX_ARTIFACT_BYTES,
 } from "./artifactCache.ts";
-export { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
 export * from "./errors.ts";
 export { iterateSha256, MAX_HASH_ITERATIONS } from "./executors/hash.ts";
 export { defaultSlots } from "./executors/pool.ts";
 export { describeHardware, type HardwareDescription, hardwareFingerprint } from "./fingerprint.ts";
 export type { DeviceLog, LogCallback, LogLevel, PinoLikeLogger } from "./logger.ts";
-export { fetchNodeIdentity, parseNodeIdentity } from "./nodeIdentity.ts";

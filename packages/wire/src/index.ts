@@ -8,3 +8,4 @@ export * from "./envelope.ts";
 export * from "./identity.ts";
 export * from "./messages.ts";
 export * from "./replayGuard.ts";
+export * from "./session/index.ts";

@@ -31,3 +31,8 @@ export function nodeEndpoint(nodeUrl: string, path: string, scheme: "http" | "ws
   if (scheme === "ws") url.protocol = base.protocol === "https:" ? "wss:" : "ws:";
   return url;
 }
+
+/** GET this for the node's public identity (id and both public keys). */
+export const NODE_IDENTITY_ENDPOINT = "v1/node";
+/** The device channel (packages/node's DEVICE_CHANNEL_PATH). */
+export const DEVICE_CHANNEL_ENDPOINT = "v1/devices/ws";

@@ -1,6 +1,6 @@
 import { DpnError } from "@dpn/protocol";
-import { checkPublicIdentity, type PublicIdentity } from "@dpn/wire";
-import { nodeEndpoint } from "./endpoints.ts";
+import { base64ToBytes } from "../encoding.ts";
+import { checkPublicIdentity, type PublicIdentity } from "../identity.ts";
 import {
   DEVICE_NODE_ID_MISMATCH,
   DEVICE_NODE_IDENTITY_INVALID,
@@ -8,8 +8,7 @@ import {
 } from "./errors.ts";
 
 /** The identity document is three short fields; anything bigger is not one. */
-const MAX_IDENTITY_RESPONSE_BYTES = 16 * 1024;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+export const MAX_IDENTITY_RESPONSE_BYTES = 16 * 1024;
 
 function invalid(what: string): DpnError {
   return new DpnError(DEVICE_NODE_IDENTITY_INVALID, `The node's identity is invalid: ${what}.`, {
@@ -25,17 +24,11 @@ export function parseNodeIdentity(value: unknown): PublicIdentity {
   if (typeof value !== "object" || value === null) throw invalid("not a JSON object");
   const { id, ed25519PublicKey, mldsa44PublicKey } = value as Record<string, unknown>;
   if (typeof id !== "string") throw invalid("id is not a string");
-  if (typeof ed25519PublicKey !== "string" || !BASE64.test(ed25519PublicKey)) {
-    throw invalid("ed25519PublicKey is not base64");
-  }
-  if (typeof mldsa44PublicKey !== "string" || !BASE64.test(mldsa44PublicKey)) {
-    throw invalid("mldsa44PublicKey is not base64");
-  }
-  const identity: PublicIdentity = {
-    id,
-    ed25519PublicKey: new Uint8Array(Buffer.from(ed25519PublicKey, "base64")),
-    mldsa44PublicKey: new Uint8Array(Buffer.from(mldsa44PublicKey, "base64")),
-  };
+  const ed = typeof ed25519PublicKey === "string" ? base64ToBytes(ed25519PublicKey) : undefined;
+  if (ed === undefined) throw invalid("ed25519PublicKey is not base64");
+  const pq = typeof mldsa44PublicKey === "string" ? base64ToBytes(mldsa44PublicKey) : undefined;
+  if (pq === undefined) throw invalid("mldsa44PublicKey is not base64");
+  const identity: PublicIdentity = { id, ed25519PublicKey: ed, mldsa44PublicKey: pq };
   try {
     checkPublicIdentity(identity);
   } catch (error) {
@@ -49,29 +42,14 @@ export function parseNodeIdentity(value: unknown): PublicIdentity {
 }
 
 /**
- * Fetches the node's public identity from `GET {nodeUrl}/v1/node` and checks it against the
- * pinned id, if any (option `nodeId`, or the id first seen in this agent's lifetime).
+ * Reads the answer of `GET {nodeUrl}/v1/node` and checks it against the pinned id, if any
+ * (option `nodeId`, or the id first seen in this session's lifetime: trust on first use).
  */
-export async function fetchNodeIdentity(
-  nodeUrl: string,
+export function readNodeIdentity(
+  text: string,
   pinnedId: string | undefined,
-  signal?: AbortSignal,
-): Promise<PublicIdentity> {
-  const url = nodeEndpoint(nodeUrl, "v1/node");
-  let text: string;
-  try {
-    const response = await fetch(url, signal === undefined ? {} : { signal });
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new Error(`HTTP ${response.status}`);
-    }
-    text = await response.text();
-  } catch (error) {
-    throw new DpnError(DEVICE_NODE_UNREACHABLE, `Cannot reach the bank node at ${url.href}.`, {
-      hint: "Check that the node runs and nodeUrl is right; the agent keeps retrying.",
-      cause: error,
-    });
-  }
+  host: string,
+): PublicIdentity {
   if (text.length > MAX_IDENTITY_RESPONSE_BYTES) throw invalid("response too large");
   let json: unknown;
   try {
@@ -83,11 +61,19 @@ export async function fetchNodeIdentity(
   if (pinnedId !== undefined && identity.id !== pinnedId) {
     throw new DpnError(
       DEVICE_NODE_ID_MISMATCH,
-      `The node at ${url.host} is ${identity.id}, not the expected ${pinnedId}.`,
+      `The node at ${host} is ${identity.id}, not the expected ${pinnedId}.`,
       {
         hint: "Another node answers at this address (or the node's keys changed); pass the right nodeId or restart the agent to trust the new node.",
       },
     );
   }
   return identity;
+}
+
+/** The error of a failed `GET /v1/node` (network, HTTP status), as the session reports it. */
+export function nodeUnreachable(url: string, cause: unknown): DpnError {
+  return new DpnError(DEVICE_NODE_UNREACHABLE, `Cannot reach the bank node at ${url}.`, {
+    hint: "Check that the node runs and nodeUrl is right; the agent keeps retrying.",
+    cause,
+  });
 }

@@ -1,0 +1,23 @@
+/**
+ * Stable error codes of the device side of the channel. Each names what went wrong from the
+ * device operator's point of view; the agents log the code, and `@dpn/device` re-exports them.
+ */
+export const DEVICE_OPTIONS_INVALID = "DEVICE_OPTIONS_INVALID";
+/** The node's `/v1/node` endpoint could not be reached or answered with an error. */
+export const DEVICE_NODE_UNREACHABLE = "DEVICE_NODE_UNREACHABLE";
+/** The node published public keys that do not match its id, or a malformed identity. */
+export const DEVICE_NODE_IDENTITY_INVALID = "DEVICE_NODE_IDENTITY_INVALID";
+/** The node's id is not the pinned one (option `nodeId`, or the first one seen this session). */
+export const DEVICE_NODE_ID_MISMATCH = "DEVICE_NODE_ID_MISMATCH";
+/** A frame from the node is not an envelope of a known node message kind, or came out of turn. */
+export const DEVICE_FRAME_INVALID = "DEVICE_FRAME_INVALID";
+/** The node sent more frames within their lifetime than the device remembers (fail closed). */
+export const DEVICE_FRAME_FLOOD = "DEVICE_FRAME_FLOOD";
+/** A challenge asks for more work than the session's bound (maxChallengeIterations). */
+export const DEVICE_CHALLENGE_TOO_LARGE = "DEVICE_CHALLENGE_TOO_LARGE";
+/** A lease expired before its task finished; the work is abandoned. */
+export const DEVICE_LEASE_EXPIRED = "DEVICE_LEASE_EXPIRED";
+/** The device stopped while the task ran. */
+export const DEVICE_STOPPING = "DEVICE_STOPPING";
+/** A message (in practice one task's results) exceeds the envelope payload limit. */
+export const DEVICE_MESSAGE_TOO_LARGE = "DEVICE_MESSAGE_TOO_LARGE";
