@@ -1,18 +1,22 @@
 import { createHash } from "node:crypto";
 import {
+  createSession,
   type Identity,
   newIdentity,
-  open,
-  type PublicIdentity,
-  parseEnvelope,
+  type RegisterFields,
+  SessionDriver,
+  type SessionEvent,
   seal,
 } from "@dpn/wire";
 import { WebSocket } from "ws";
 
 /**
- * A device that speaks the channel protocol directly, for tests that need a device to misbehave
- * on purpose (forge results, replay frames, sign with the wrong key) over a real socket. Honest
- * work for hash tasks is computed for real; the agent package is the production device.
+ * A device for tests that need a device to misbehave on purpose (forge results, replay frames,
+ * sign with the wrong key) over a real socket. The session itself — node identity, register,
+ * challenge, every node frame opened and checked — is @dpn/wire's device session, as in every
+ * device; the session leases nothing by itself (slots: 0), so a test asks for work and answers it
+ * frame by frame: `send` seals any body, valid or not, and sends it through the driver's escape
+ * hatch, and `socket` is the raw `ws` socket. Honest work for hash tasks is computed for real.
  */
 export interface ProtocolDeviceOptions {
   readonly url: string;
@@ -48,35 +52,20 @@ export function iterate(seedHex: string, iterations: number): string {
 
 export class ProtocolDevice {
   readonly identity: Identity;
+  /** Verified node frames not yet taken by next(). */
   readonly frames: Frame[] = [];
   socket!: WebSocket;
-  private node!: PublicIdentity;
+  private driver: SessionDriver | undefined;
   private waiters: Array<{ kind: string; resolve: (f: Frame) => void }> = [];
+  private failed: ((error: Error) => void) | undefined;
 
   constructor(private readonly o: ProtocolDeviceOptions) {
     this.identity = o.identity ?? newIdentity();
   }
 
+  /** Registers; resolves with node.registered, rejects if the session ends before it. */
   async connect(): Promise<Frame> {
-    const info = (await (await fetch(`${this.o.url}/v1/node`)).json()) as {
-      id: string;
-      ed25519PublicKey: string;
-      mldsa44PublicKey: string;
-    };
-    this.node = {
-      id: info.id,
-      ed25519PublicKey: new Uint8Array(Buffer.from(info.ed25519PublicKey, "base64")),
-      mldsa44PublicKey: new Uint8Array(Buffer.from(info.mldsa44PublicKey, "base64")),
-    };
-    this.socket = new WebSocket(`${this.o.url.replace(/^http/, "ws")}/v1/devices/ws`);
-    await new Promise<void>((resolve, reject) => {
-      this.socket.once("open", () => resolve());
-      this.socket.once("error", reject);
-    });
-    this.socket.on("message", (data) => this.onMessage(data.toString()));
-    this.send("device.register", {
-      ed25519PublicKey: Buffer.from(this.identity.ed25519PublicKey).toString("base64"),
-      mldsa44PublicKey: Buffer.from(this.identity.mldsa44PublicKey).toString("base64"),
+    const register = {
       owner: this.o.owner,
       deviceClass: this.o.deviceClass ?? "server",
       fingerprint: createHash("sha256").update(this.identity.id).digest("hex"),
@@ -86,37 +75,64 @@ export class ProtocolDevice {
       agentVersion: "test",
       taskTypes: this.o.taskTypes ?? ["hash", "zk-groth16"],
       ...(this.o.datasets === undefined ? {} : { datasets: this.o.datasets }),
+    } as RegisterFields;
+    const session = createSession({
+      nodeUrl: this.o.url,
+      identity: this.identity,
+      register,
+      slots: 0, // the test asks for leases and answers them (workOnce, send)
+      backoff: false, // and decides when to connect again
+      startedAtMs: Date.now(),
     });
-    const challenge = (await this.next("node.challenge")).body as {
-      challengeId: string;
-      seed: string;
-      iterations: number;
-    };
-    const started = performance.now();
-    const digest = iterate(challenge.seed, challenge.iterations);
-    this.send("device.challenge-answer", {
-      challengeId: challenge.challengeId,
-      digest,
-      elapsedMs: performance.now() - started,
+    const failure = new Promise<never>((_, reject) => {
+      this.failed = reject;
     });
-    return this.next("node.registered");
+    this.driver = new SessionDriver(session, {
+      openSocket: (url) => {
+        this.socket = new WebSocket(url);
+        return this.socket;
+      },
+      async solveChallenge({ seed, iterations }) {
+        const started = performance.now();
+        const digest = iterate(seed, iterations);
+        return { digest, elapsedMs: performance.now() - started };
+      },
+      onEvent: (event) => this.onEvent(event),
+    });
+    this.driver.start();
+    const registered = await Promise.race([this.next("node.registered"), failure]);
+    this.failed = undefined;
+    return registered;
   }
 
+  /** Seals `body` (checked against nothing) and sends it; returns the frame's text. */
   send(kind: string, body: unknown): string {
     const text = JSON.stringify(seal(this.identity, kind, body, { nowMs: Date.now() }));
-    this.socket.send(text);
+    this.driver?.sendRaw(text);
     return text;
   }
 
-  private onMessage(text: string): void {
-    const envelope = parseEnvelope(JSON.parse(text));
-    const body = open(envelope, this.node, { nowMs: Date.now() });
-    const frame = { kind: envelope.kind, body };
-    this.frames.push(frame);
-    const at = this.waiters.findIndex((w) => w.kind === frame.kind);
-    if (at !== -1) {
-      const [waiter] = this.waiters.splice(at, 1);
-      waiter?.resolve(frame);
+  private onEvent(event: SessionEvent): void {
+    switch (event.type) {
+      case "frame": {
+        const frame = { kind: event.message.kind, body: event.message.body };
+        const at = this.waiters.findIndex((w) => w.kind === frame.kind);
+        if (at === -1) {
+          this.frames.push(frame);
+          return;
+        }
+        const [waiter] = this.waiters.splice(at, 1);
+        waiter?.resolve(frame);
+        return;
+      }
+      case "connect-failed":
+        this.failed?.(new Error(`${event.code}: ${event.message}`));
+        return;
+      case "closed":
+        this.failed?.(new Error(`the node closed the channel (${event.code} ${event.reason})`));
+        return;
+      default:
+        return;
     }
   }
 
@@ -125,19 +141,18 @@ export class ProtocolDevice {
     const at = this.frames.findIndex((f) => f.kind === kind);
     if (at !== -1) return Promise.resolve(this.frames.splice(at, 1)[0] as Frame);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no ${kind} within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      this.waiters.push({
+      const waiter = {
         kind,
-        resolve: (f) => {
+        resolve: (f: Frame) => {
           clearTimeout(timer);
-          const i = this.frames.indexOf(f);
-          if (i !== -1) this.frames.splice(i, 1);
           resolve(f);
         },
-      });
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`no ${kind} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
   }
 
@@ -177,6 +192,6 @@ export class ProtocolDevice {
   }
 
   close(): void {
-    this.socket.close();
+    void this.driver?.stop();
   }
 }
