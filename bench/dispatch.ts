@@ -112,6 +112,8 @@ interface Rig {
   readonly requester: ChildProcess;
   readonly devices: ChildProcess | Fleet;
   readonly counters: { doneJobs: number };
+  /** The finished-jobs count's timer, stopped before the node closes. */
+  readonly countDone: NodeJS.Timeout;
 }
 
 async function startRig(inProcessDevices: boolean, slots = SLOTS): Promise<Rig> {
@@ -165,7 +167,7 @@ async function startRig(inProcessDevices: boolean, slots = SLOTS): Promise<Rig> 
     devices = child;
   }
   const requester = forkTs("./dispatchRequester.ts");
-  return { node, dir, keyFiles, requester, devices, counters };
+  return { node, dir, keyFiles, requester, devices, counters, countDone };
 }
 
 async function deviceStats(rig: Rig): Promise<DeviceStats> {
@@ -182,6 +184,7 @@ async function stopRig(rig: Rig): Promise<void> {
     rig.devices.send({ cmd: "close" } satisfies FleetCommand);
     await exited;
   }
+  clearInterval(rig.countDone);
   await rig.node.close();
   rmSync(rig.dir, { recursive: true, force: true });
 }

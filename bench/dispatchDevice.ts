@@ -1,21 +1,22 @@
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import {
+  createSession,
+  type HashItem,
   type Identity,
   newIdentity,
-  open,
-  type PublicIdentity,
-  parseEnvelope,
-  seal,
+  SessionDriver,
+  type SessionEvent,
 } from "@dpn/wire";
 import { WebSocket } from "ws";
 
 /**
- * A fast synthetic device for bench/dispatch.ts: it speaks the device channel like
- * packages/node/test/protocolDevice.ts (register, answer the capability challenge, then
- * ready / leases / results / verdicts, every frame signed and every node frame verified), but
- * answers each leases frame at once with one results frame of correct digests, and tops its
- * credit up only when half of it is used, so the node can batch many leases per frame.
+ * A fast synthetic device for bench/dispatch.ts. It runs the device session every DPN device runs
+ * (@dpn/wire: register, answer the capability challenge, then ready / leases / results /
+ * verdicts, every frame signed and every node frame opened and checked); its only task executor
+ * answers a hash lease at once with correct digests, so the results of one leases frame go back
+ * in one results frame. It tops its credit up only when half of it is used (offerAtLeast), so the
+ * node can batch many leases per frame.
  *
  * Dispatch latency here = the device received a lease → it received that task's verdict
  * (device signs results, node verifies the frame, recomputes, settles, signs the verdicts).
@@ -46,22 +47,9 @@ function iterate(seedHex: string, iterations: number): string {
   return d.toString("hex");
 }
 
-interface LeaseFrame {
-  readonly leases: ReadonlyArray<{
-    readonly taskId: string;
-    readonly items: ReadonlyArray<{ readonly seed: string; readonly iterations: number }>;
-  }>;
-}
-
-interface VerdictFrame {
-  readonly verdicts: ReadonlyArray<{ readonly taskId: string; readonly accepted: boolean }>;
-}
-
 export class FastDevice {
   readonly identity: Identity = newIdentity();
-  private socket: WebSocket | undefined;
-  private node: PublicIdentity | undefined;
-  private credit = 0;
+  private driver: SessionDriver | undefined;
   private readonly leasedAt = new Map<string, number>();
   private registered: (() => void) | undefined;
   private failed: ((error: Error) => void) | undefined;
@@ -77,107 +65,84 @@ export class FastDevice {
   constructor(private readonly o: FastDeviceOptions) {}
 
   async connect(): Promise<void> {
-    const info = (await (await fetch(`${this.o.url}/v1/node`)).json()) as {
-      id: string;
-      ed25519PublicKey: string;
-      mldsa44PublicKey: string;
-    };
-    this.node = {
-      id: info.id,
-      ed25519PublicKey: new Uint8Array(Buffer.from(info.ed25519PublicKey, "base64")),
-      mldsa44PublicKey: new Uint8Array(Buffer.from(info.mldsa44PublicKey, "base64")),
-    };
-    const socket = new WebSocket(`${this.o.url.replace(/^http/, "ws")}/v1/devices/ws`);
-    this.socket = socket;
-    await new Promise<void>((resolve, reject) => {
-      socket.once("open", () => resolve());
-      socket.once("error", reject);
+    const session = createSession({
+      nodeUrl: this.o.url,
+      identity: this.identity,
+      register: {
+        owner: this.o.owner,
+        deviceClass: "server",
+        fingerprint: createHash("sha256").update(this.identity.id).digest("hex"),
+        geohash: this.o.geohash,
+        cores: 2,
+        memoryMiB: 4096,
+        agentVersion: "bench",
+        taskTypes: ["hash"],
+      },
+      slots: this.o.slots,
+      // One ready frame per half a window of credit, not one per results frame: fewer signatures.
+      offerAtLeast: Math.ceil(this.o.slots / 2),
+      backoff: false,
+      startedAtMs: Date.now(),
     });
-    socket.on("message", (data) => this.onMessage(data.toString()));
     const done = new Promise<void>((resolve, reject) => {
       this.registered = resolve;
       this.failed = reject;
     });
-    this.send("device.register", {
-      ed25519PublicKey: Buffer.from(this.identity.ed25519PublicKey).toString("base64"),
-      mldsa44PublicKey: Buffer.from(this.identity.mldsa44PublicKey).toString("base64"),
-      owner: this.o.owner,
-      deviceClass: "server",
-      fingerprint: createHash("sha256").update(this.identity.id).digest("hex"),
-      geohash: this.o.geohash,
-      cores: 2,
-      memoryMiB: 4096,
-      agentVersion: "bench",
-      taskTypes: ["hash"],
+    this.driver = new SessionDriver(session, {
+      openSocket: (url) => new WebSocket(url),
+      async solveChallenge({ seed, iterations }) {
+        const started = performance.now();
+        const digest = iterate(seed, iterations);
+        return { digest, elapsedMs: performance.now() - started };
+      },
+      async runTask(lease) {
+        const items = lease.items as HashItem[];
+        return {
+          taskId: lease.taskId,
+          outputs: items.map((item) => ({ digest: iterate(item.seed, item.iterations) })),
+          elapsedMs: 0,
+        };
+      },
+      onEvent: (event) => this.onEvent(event),
     });
+    this.driver.start();
     await done;
   }
 
-  private send(kind: string, body: unknown): void {
-    this.socket?.send(JSON.stringify(seal(this.identity, kind, body, { nowMs: Date.now() })));
-  }
-
-  private onMessage(text: string): void {
-    const envelope = parseEnvelope(JSON.parse(text));
-    const body = open(envelope, this.node as PublicIdentity, { nowMs: Date.now() });
-    switch (envelope.kind) {
-      case "node.challenge": {
-        const challenge = body as { challengeId: string; seed: string; iterations: number };
-        const started = performance.now();
-        const digest = iterate(challenge.seed, challenge.iterations);
-        this.send("device.challenge-answer", {
-          challengeId: challenge.challengeId,
-          digest,
-          elapsedMs: performance.now() - started,
-        });
-        return;
-      }
-      case "node.registered":
-        this.credit = this.o.slots;
-        this.send("device.ready", { slots: this.o.slots });
+  private onEvent(event: SessionEvent): void {
+    switch (event.type) {
+      case "registered":
         this.registered?.();
         return;
-      case "node.leases":
-        this.onLeases(body as LeaseFrame);
+      case "task-started":
+        this.leasedAt.set(event.lease.taskId, performance.now());
+        this.stats.leases += 1;
         return;
-      case "node.verdicts": {
-        const at = performance.now();
-        for (const verdict of (body as VerdictFrame).verdicts) {
-          const leased = this.leasedAt.get(verdict.taskId);
-          this.leasedAt.delete(verdict.taskId);
-          if (verdict.accepted) this.stats.accepted += 1;
-          else this.stats.rejected += 1;
-          if (leased !== undefined) this.stats.latenciesMs.push(at - leased);
-        }
+      case "verdict": {
+        const { verdict } = event;
+        const leased = this.leasedAt.get(verdict.taskId);
+        this.leasedAt.delete(verdict.taskId);
+        if (verdict.accepted) this.stats.accepted += 1;
+        else this.stats.rejected += 1;
+        if (leased !== undefined) this.stats.latenciesMs.push(performance.now() - leased);
         return;
       }
-      case "node.error": {
-        const error = body as { code: string; message: string };
+      case "node-error":
+      case "frame-ignored":
+      case "connect-failed":
+      case "closed": {
+        const what =
+          event.type === "closed"
+            ? `closed: ${event.code} ${event.reason}`
+            : `${event.code}: ${event.message}`;
+        if (event.type === "closed" && event.code === 1000) return;
         this.stats.errors += 1;
-        this.stats.lastError = `${error.code}: ${error.message}`;
-        this.failed?.(new Error(this.stats.lastError));
+        this.stats.lastError = what;
+        this.failed?.(new Error(what));
         return;
       }
-    }
-  }
-
-  private onLeases(frame: LeaseFrame): void {
-    const at = performance.now();
-    const results = frame.leases.map((lease) => {
-      this.leasedAt.set(lease.taskId, at);
-      return {
-        taskId: lease.taskId,
-        outputs: lease.items.map((item) => ({ digest: iterate(item.seed, item.iterations) })),
-        elapsedMs: 0,
-      };
-    });
-    this.stats.leases += results.length;
-    this.send("device.results", { results });
-    this.credit -= results.length;
-    // One ready frame per half a window of credit, not one per results frame: fewer signatures.
-    if (this.credit <= this.o.slots / 2) {
-      this.send("device.ready", { slots: this.o.slots - this.credit });
-      this.credit = this.o.slots;
+      default:
+        return;
     }
   }
 
@@ -195,7 +160,7 @@ export class FastDevice {
   }
 
   close(): void {
-    this.socket?.close();
+    void this.driver?.stop();
   }
 }
 
