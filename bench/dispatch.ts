@@ -145,6 +145,8 @@ async function startRig(inProcessDevices: boolean, slots = SLOTS): Promise<Rig> 
       .then((row) => {
         counters.doneJobs = Number(row?.n ?? 0);
       })
+      // A count still in flight when the rig stops meets a closed store: nothing to count.
+      .catch(() => undefined)
       .finally(() => {
         counting = false;
       });
