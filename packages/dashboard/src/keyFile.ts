@@ -1,4 +1,5 @@
-import { type BrowserIdentity, identityFromSeeds } from "./device/envelope.ts";
+import type { Identity } from "@dpn/wire";
+import { identityFromStoredKeys } from "./device/keys.ts";
 
 /**
  * Reads a `dpn keys new` identity file (format dpn-identity/v1) in the browser, so a requester can
@@ -9,7 +10,7 @@ export class KeyFileError extends Error {
   override readonly name = "KeyFileError";
 }
 
-export async function identityFromKeyFile(text: string): Promise<BrowserIdentity> {
+export async function identityFromKeyFile(text: string): Promise<Identity> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -29,9 +30,9 @@ export async function identityFromKeyFile(text: string): Promise<BrowserIdentity
       'This is not a DPN identity file (it needs format "dpn-identity/v1", id and both seeds).',
     );
   }
-  let identity: BrowserIdentity;
+  let identity: Identity;
   try {
-    identity = await identityFromSeeds({
+    identity = identityFromStoredKeys({
       ed25519Seed: file.ed25519Seed,
       mldsa44Seed: file.mldsa44Seed,
     });

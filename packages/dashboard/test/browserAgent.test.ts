@@ -8,9 +8,9 @@ import { newIdentity } from "@dpn/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { type RunningNode, startNode } from "../../node/src/server.ts";
-import { type AgentEvent, BrowserAgent, type SocketHandlers } from "../src/device/agent.ts";
-import { identityFromSeeds, newSeeds } from "../src/device/envelope.ts";
+import { type AgentEvent, BrowserAgent } from "../src/device/agent.ts";
 import { localExecutor } from "../src/device/executor.ts";
+import { identityFromStoredKeys, newSeeds } from "../src/device/keys.ts";
 
 /** The in-browser device's agent, run in Node over `ws` against a real node. */
 const requester = newIdentity();
@@ -31,21 +31,14 @@ afterAll(async () => {
   await node.close();
 });
 
-const openSocket = (url: string, handlers: SocketHandlers) => {
-  const socket = new WebSocket(url);
-  socket.on("open", handlers.onOpen);
-  socket.on("error", handlers.onError);
-  socket.on("close", (code, reason) => handlers.onClose(code, reason.toString()));
-  socket.on("message", (data) => handlers.onMessage(data.toString()));
-  return socket;
-};
+const openSocket = (url: string) => new WebSocket(url);
 
 describe("BrowserAgent", () => {
   // The capability challenge runs in this process: on a loaded 2-core machine it can take a while.
   it("registers as a heavy browser device, runs a hash job and a Groth16 job and is paid", {
     timeout: 150_000,
   }, async () => {
-    const identity = await identityFromSeeds(newSeeds());
+    const identity = identityFromStoredKeys(newSeeds());
     const events: AgentEvent[] = [];
     const agent = new BrowserAgent({
       nodeUrl: node.url,
@@ -126,7 +119,7 @@ describe("BrowserAgent", () => {
   it("takes no work while paused and resumes when the page says it may", {
     timeout: 150_000,
   }, async () => {
-    const identity = await identityFromSeeds(newSeeds());
+    const identity = identityFromStoredKeys(newSeeds());
     const events: AgentEvent[] = [];
     let reason: string | undefined = "tab hidden";
     const agent = new BrowserAgent({

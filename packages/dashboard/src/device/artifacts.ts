@@ -1,4 +1,4 @@
-import { bytesToHex } from "./envelope.ts";
+import { bytesToHex } from "@noble/hashes/utils.js";
 
 /**
  * Circuit artifacts (wasm, zkey) for a tab's Groth16 tasks, fetched from the node's

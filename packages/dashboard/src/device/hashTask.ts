@@ -1,6 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { idleMsAfter } from "./dutyCycle.ts";
-import { bytesToHex, hexToBytes } from "./envelope.ts";
 
 /**
  * Iterations between rests (CPU share) and abort checks: ~10 ms of hashing in a Web Worker.

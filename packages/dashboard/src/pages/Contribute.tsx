@@ -1,14 +1,10 @@
+import type { Identity } from "@dpn/wire";
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { api } from "../api.ts";
 import { Stat, Status } from "../components/Status.tsx";
 import { type AgentStatus, BrowserAgent } from "../device/agent.ts";
 import { pauseReason } from "../device/dutyCycle.ts";
-import {
-  type BrowserIdentity,
-  identityFromSeeds,
-  newSeeds,
-  type StoredKeys,
-} from "../device/envelope.ts";
+import { identityFromStoredKeys, newSeeds, type StoredKeys } from "../device/keys.ts";
 import { WorkerExecutor } from "../device/workerExecutor.ts";
 import { accountIdError, formatDpnAmount, formatNumber } from "../format.ts";
 import { cellError } from "../geohash.ts";
@@ -59,7 +55,7 @@ function loadSettings(): Partial<Settings> {
 }
 
 export function Contribute() {
-  const [identity, setIdentity] = useState<BrowserIdentity | undefined>(undefined);
+  const [identity, setIdentity] = useState<Identity | undefined>(undefined);
   const [keysError, setKeysError] = useState<string | undefined>(undefined);
   const saved = useRef(loadSettings()).current;
   const [owner, setOwner] = useState(saved.owner ?? "");
@@ -85,11 +81,13 @@ export function Contribute() {
   allowBattery.current = runOnBattery;
 
   useEffect(() => {
-    identityFromSeeds(loadSeeds()).then(setIdentity, (error: unknown) =>
+    try {
+      setIdentity(identityFromStoredKeys(loadSeeds()));
+    } catch (error) {
       setKeysError(
-        `This browser cannot make DPN keys (${error instanceof Error ? error.message : String(error)}); WebCrypto Ed25519 is needed.`,
-      ),
-    );
+        `This browser cannot make DPN keys (${error instanceof Error ? error.message : String(error)}).`,
+      );
+    }
   }, []);
 
   // Respect the user: pause when the tab is hidden or, if the browser says so, on battery.
@@ -155,14 +153,7 @@ export function Contribute() {
           battery: battery.current,
           runOnBattery: allowBattery.current,
         }),
-      openSocket: (url, handlers) => {
-        const socket = new WebSocket(url);
-        socket.onopen = () => handlers.onOpen();
-        socket.onerror = () => handlers.onError();
-        socket.onclose = (e) => handlers.onClose(e.code, e.reason);
-        socket.onmessage = (e) => handlers.onMessage(String(e.data));
-        return socket;
-      },
+      openSocket: (url) => new WebSocket(url),
       onEvent: (e) => {
         if (e.type === "status") {
           setStatus(e.status);
@@ -214,11 +205,11 @@ export function Contribute() {
     <section>
       <h1>Contribute this device</h1>
       <p className="muted">
-        This tab becomes a DPN device: it registers with keys made here (WebCrypto Ed25519 and
-        ML-DSA-44, kept in this browser's storage), takes tasks — SHA-256 chains and, if the node
-        finds this computer fast enough, Groth16 proofs made with snarkjs — computes them in a Web
-        Worker and is paid in DPN to the owner account. Nothing runs until you press Start; the CPU
-        share rests the worker between pieces of work; work pauses while the tab is hidden
+        This tab becomes a DPN device: it registers with keys made here (Ed25519 and ML-DSA-44, kept
+        in this browser's storage), takes tasks — SHA-256 chains and, if the node finds this
+        computer fast enough, Groth16 proofs made with snarkjs — computes them in a Web Worker and
+        is paid in DPN to the owner account. Nothing runs until you press Start; the CPU share rests
+        the worker between pieces of work; work pauses while the tab is hidden
         {runOnBattery ? "" : " or the computer is on battery"}.
       </p>
       {keysError === undefined ? null : (

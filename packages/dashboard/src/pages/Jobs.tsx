@@ -1,8 +1,8 @@
+import { bytesToBase64, seal } from "@dpn/wire";
 import { type FormEvent, useState } from "react";
 import { ApiError, api, type Device, type Job, postJson } from "../api.ts";
 import { RenderFrames } from "../components/RenderFrames.tsx";
 import { StateBadge, Status } from "../components/Status.tsx";
-import { bytesToBase64, seal } from "../device/envelope.ts";
 import {
   formatDpnAmount,
   formatNumber,
@@ -117,7 +117,7 @@ function CancelJob({ job }: { readonly job: Job }) {
           `This key is ${identity.id}; only the requester ${job.requester} may cancel this job.`,
         );
       }
-      const envelope = await seal(identity, "job.cancel", { jobId: job.jobId }, Date.now());
+      const envelope = seal(identity, "job.cancel", { jobId: job.jobId }, { nowMs: Date.now() });
       await postJson(`/v1/jobs/${encodeURIComponent(job.jobId)}/cancel`, {
         envelope,
         keys: {
