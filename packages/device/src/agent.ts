@@ -15,6 +15,7 @@ import {
 import { WebSocket } from "ws";
 import packageJson from "../package.json" with { type: "json" };
 import { ArtifactCache, httpArtifactSource } from "./artifactCache.ts";
+import { type ArtifactUpload, httpArtifactUpload } from "./artifactUpload.ts";
 import { type BackoffPolicy, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
 import { nodeEndpoint } from "./endpoints.ts";
 import {
@@ -25,6 +26,7 @@ import {
 } from "./errors.ts";
 import { MAX_HASH_ITERATIONS } from "./executors/hash.ts";
 import { createExecutorPool, defaultSlots, type ExecutorPool } from "./executors/pool.ts";
+import { type KindOffer, offerKinds } from "./executors/registry.ts";
 import { describeHardware, hardwareFingerprint } from "./fingerprint.ts";
 import { type DeviceLog, errorFields, type LogCallback, toLogCallback } from "./logger.ts";
 import {
@@ -65,12 +67,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const CLOSE_GRACE_MS = 1000;
 const WS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/** Every kind the agent has an executor for; each is offered where its probe finds it can run. */
 export const SUPPORTED_TASK_TYPES: readonly TaskTypeName[] = [
   "hash",
   "zk-groth16",
   "sql-analytics",
   "fl-train",
   "fl-features",
+  "render",
 ];
 
 export interface DeviceOptions {
@@ -99,7 +103,7 @@ export interface DeviceOptions {
   readonly heartbeatMs?: number;
   /** Bound of the artifact cache in bytes (default DEFAULT_MAX_CACHE_BYTES). */
   readonly maxCacheBytes?: number;
-  /** Task types offered to the node (default all the agent runs). */
+  /** Task types offered to the node (default all the agent runs; those that cannot run here are left out). */
   readonly taskTypes?: readonly TaskTypeName[];
   /**
    * Data this device holds for federated training, as "dataset:partition"
@@ -212,6 +216,10 @@ class DeviceAgent implements DeviceHandle {
   private readonly startedAtMs: number;
   private readonly pool: ExecutorPool;
   private readonly cache: ArtifactCache;
+  private readonly upload: ArtifactUpload;
+  /** The kinds offered and their capabilities, probed once (render looks for Blender). */
+  private readonly offer: Promise<KindOffer>;
+  private offered: KindOffer | undefined;
   private readonly listeners = new Set<DeviceEventListener>();
   /** Aborts the identity fetch when stopping. */
   private readonly lifetime = new AbortController();
@@ -287,6 +295,9 @@ class DeviceAgent implements DeviceHandle {
         error,
       );
     }
+    this.offer = offerKinds(taskTypes);
+    this.offer.catch(() => {}); // reported by connect()
+    this.upload = httpArtifactUpload(options.nodeUrl, options.identity, this.now);
     this.cache = new ArtifactCache({
       dir: options.cacheDir,
       source: httpArtifactSource(options.nodeUrl),
@@ -348,6 +359,13 @@ class DeviceAgent implements DeviceHandle {
     const url = nodeEndpoint(this.options.nodeUrl, "v1/devices/ws", "ws");
     this.emit({ type: "connecting", url: url.href });
     await this.warmUp;
+    try {
+      this.offered = await this.offer;
+    } catch (error) {
+      this.log("error", "nothing to offer the node", errorFields(error));
+      void this.stop();
+      return;
+    }
     let node: PublicIdentity;
     try {
       // Trust on first use: once a node is seen, reconnections must find the same id.
@@ -373,7 +391,12 @@ class DeviceAgent implements DeviceHandle {
       if (socket !== this.socket) return;
       this.phase = "registering";
       this.log("info", "connected; registering", { nodeId: node.id, url: url.href });
-      this.send("device.register", this.registerBody);
+      const { taskTypes, capabilities } = this.offered ?? { taskTypes: [], capabilities: {} };
+      this.send("device.register", {
+        ...this.registerBody,
+        taskTypes: [...taskTypes],
+        ...(Object.keys(capabilities).length === 0 ? {} : { capabilities }),
+      });
     });
     socket.on("message", (data, isBinary) => {
       if (socket !== this.socket) return;
@@ -605,7 +628,7 @@ class DeviceAgent implements DeviceHandle {
       return;
     }
     const nowMs = this.now();
-    const offered = this.options.taskTypes ?? SUPPORTED_TASK_TYPES;
+    const offered = this.offered?.taskTypes ?? [];
     this.granted = Math.max(0, this.granted - leases.length);
     let skipped = 0;
     for (const lease of leases) {
@@ -695,7 +718,12 @@ class DeviceAgent implements DeviceHandle {
     this.emit({ type: "task-started", lease });
     runLease(
       lease,
-      { pool: this.pool, cache: this.cache, deviceId: this.options.identity.id },
+      {
+        pool: this.pool,
+        cache: this.cache,
+        upload: this.upload,
+        deviceId: this.options.identity.id,
+      },
       task.controller.signal,
     ).then(
       (result) => this.onTaskDone(task, result),

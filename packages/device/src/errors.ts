@@ -26,3 +26,5 @@ export const DEVICE_OUTPUT_INVALID = "DEVICE_OUTPUT_INVALID";
 export const DEVICE_EXECUTION_FAILED = "DEVICE_EXECUTION_FAILED";
 /** A message (in practice one task's results) exceeds the envelope payload limit. */
 export const DEVICE_MESSAGE_TOO_LARGE = "DEVICE_MESSAGE_TOO_LARGE";
+/** A rendered image (or other result artifact) could not be uploaded to the node. */
+export const DEVICE_ARTIFACT_UPLOAD_FAILED = "DEVICE_ARTIFACT_UPLOAD_FAILED";
