@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import {
+  blenderVersion,
   compareImages,
   cropImage,
   DEFAULT_BLENDER,
@@ -21,6 +22,8 @@ import { type Benchmark, type BenchRow, median } from "./harness.ts";
  * Then the wall time of a 320×240, 16-sample frame next to Blender's bare start-up.
  */
 
+const QUESTION =
+  "How much do renders of one tile differ, and is a tampered tile outside RENDER_TOLERANCE?";
 const WIDTH = 160;
 const HEIGHT = 120;
 const SAMPLES = 16;
@@ -57,6 +60,15 @@ function row(name: string, a: RgbaImage, b: RgbaImage): BenchRow {
 }
 
 const bench: Benchmark = async ({ quick }) => {
+  const blender = await blenderVersion();
+  if (blender === undefined) {
+    return {
+      name: "render",
+      question: QUESTION,
+      rows: [{ case: "Blender is not installed: nothing measured" }],
+      notes: ["apt-get install --no-install-recommends blender"],
+    };
+  }
   const tile = async (options: { threads?: number; frame?: number; samples?: number }) =>
     decodePng(
       await renderTile({
@@ -130,11 +142,10 @@ const bench: Benchmark = async ({ quick }) => {
   });
   return {
     name: "render",
-    question:
-      "How much do renders of one tile differ, and is a tampered tile outside RENDER_TOLERANCE?",
+    question: QUESTION,
     rows,
     notes: [
-      `example scene, ${WIDTH}×${HEIGHT}, ${SAMPLES} samples, tile (${TILE.column}, ${TILE.row}) of ${TILE.columns}×${TILE.rows}, frame ${FRAME}`,
+      `Blender ${blender}, example scene, ${WIDTH}×${HEIGHT}, ${SAMPLES} samples, tile (${TILE.column}, ${TILE.row}) of ${TILE.columns}×${TILE.rows}, frame ${FRAME}`,
       `RENDER_TOLERANCE: mean ≤ ${RENDER_TOLERANCE.maxMeanError} levels, ≤ ${RENDER_TOLERANCE.maxDifferingFraction * 100}% of pixels over ${RENDER_TOLERANCE.pixelThreshold} levels`,
     ],
   };

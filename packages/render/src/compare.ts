@@ -21,7 +21,7 @@ export interface ImageTolerance {
  * Blender, whose rounding can differ slightly and occasionally send one path elsewhere (a single
  * firefly pixel), which cannot be measured here; the bound allows that much — a mean of a quarter
  * level and 0.2% of pixels off by more than 4 levels — and no more. What a device saves work with
- * lands far outside: 8 samples instead of 16 differ in 6% of pixels, the next frame in 22%, a
+ * lands far outside: 8 samples instead of 16 differ in 20% of pixels, the next frame in 34%, a
  * painted 8×8 square in a 80×60 tile in 1.3%. Vandalism smaller than 0.2% of a tile (a 2×2 square)
  * passes: it saves the device no work.
  */
