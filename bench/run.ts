@@ -15,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   sim: () => import("./sim.ts"),
   analytics: () => import("./analytics.ts"),
   fl: () => import("./fl.ts"),
+  render: () => import("./render.ts"),
 };
 
 async function main(): Promise<void> {

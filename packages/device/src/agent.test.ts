@@ -12,6 +12,7 @@ import {
   useSingleThreadedCurve,
 } from "@dpn/circuits";
 import { seededRng } from "@dpn/protocol";
+import { blenderVersion } from "@dpn/render";
 import {
   DEVICE_MESSAGES,
   type Envelope,
@@ -39,6 +40,7 @@ const identityOf = (label: string): Identity =>
   identityFromSeeds(seedOf(`${label}/ed25519`), seedOf(`${label}/mldsa44`));
 
 const NODE = identityOf("test-node");
+const blender = await blenderVersion();
 const DEVICE = identityOf("test-device");
 const OWNER = identityOf("test-owner").id;
 
@@ -250,8 +252,14 @@ describe("device agent against a node on loopback", () => {
       owner: OWNER,
       deviceClass: "pc",
       geohash: "u33d",
-      taskTypes: ["hash", "zk-groth16", "sql-analytics", "fl-train", "fl-features"],
+      taskTypes: ["hash", "zk-groth16", "sql-analytics", "fl-train", "fl-features"].concat(
+        blender === undefined ? [] : ["render"],
+      ),
     });
+    // The renderer's version travels with render, so the node pairs replicas of one Blender.
+    expect(registration.capabilities).toEqual(
+      blender === undefined ? undefined : { render: { blender } },
+    );
     expect(connection.device?.id).toBe(DEVICE.id);
 
     const seed = "7e".repeat(32);

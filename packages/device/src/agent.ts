@@ -19,9 +19,11 @@ import {
 import { WebSocket } from "ws";
 import packageJson from "../package.json" with { type: "json" };
 import { ArtifactCache, httpArtifactSource } from "./artifactCache.ts";
+import { httpArtifactUpload } from "./artifactUpload.ts";
 import { DEVICE_OPTIONS_INVALID } from "./errors.ts";
 import { MAX_HASH_ITERATIONS } from "./executors/hash.ts";
 import { createExecutorPool, defaultSlots, type ExecutorPool } from "./executors/pool.ts";
+import { type KindOffer, offerKinds } from "./executors/registry.ts";
 import { describeHardware, hardwareFingerprint } from "./fingerprint.ts";
 import { type DeviceLog, errorFields, type LogCallback, toLogCallback } from "./logger.ts";
 import { closeFlTrainer, runLease } from "./taskRunner.ts";
@@ -42,12 +44,14 @@ export const MAX_CHALLENGE_ITERATIONS = MAX_HASH_ITERATIONS;
 export const MAX_FRAME_BYTES = MAX_NODE_FRAME_BYTES;
 const WS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/** Every kind the agent has an executor for; each is offered where its probe finds it can run. */
 export const SUPPORTED_TASK_TYPES: readonly TaskTypeName[] = [
   "hash",
   "zk-groth16",
   "sql-analytics",
   "fl-train",
   "fl-features",
+  "render",
 ];
 
 export interface DeviceOptions {
@@ -76,7 +80,7 @@ export interface DeviceOptions {
   readonly heartbeatMs?: number;
   /** Bound of the artifact cache in bytes (default DEFAULT_MAX_CACHE_BYTES). */
   readonly maxCacheBytes?: number;
-  /** Task types offered to the node (default all the agent runs). */
+  /** Task types offered to the node (default all the agent runs; those that cannot run here are left out). */
   readonly taskTypes?: readonly TaskTypeName[];
   /**
    * Data this device holds for federated training, as "dataset:partition"
@@ -175,7 +179,9 @@ class DeviceAgent implements DeviceHandle {
   private readonly slots: number;
   private readonly pool: ExecutorPool;
   private readonly cache: ArtifactCache;
-  private readonly driver: SessionDriver;
+  /** The session as the options describe it, until the kinds are probed and it starts. */
+  private readonly provisional: SessionState;
+  private driver: SessionDriver | undefined;
   private readonly listeners = new Set<DeviceEventListener>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
@@ -202,18 +208,25 @@ class DeviceAgent implements DeviceHandle {
         "Use about one slot per core.",
       );
     }
-    const session = createSession({
-      nodeUrl: options.nodeUrl,
-      identity: options.identity,
-      register: registerFields(options),
-      slots: this.slots,
-      ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
-      ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
-      ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
-      maxChallengeIterations: MAX_CHALLENGE_ITERATIONS,
-      startedAtMs: now(),
-      jitterSeed: Math.floor(random() * 2 ** 32),
-    });
+    const startedAtMs = now();
+    const jitterSeed = Math.floor(random() * 2 ** 32);
+    const sessionOf = (offer: KindOffer) =>
+      createSession({
+        nodeUrl: options.nodeUrl,
+        identity: options.identity,
+        register: registerFields(options, offer),
+        slots: this.slots,
+        ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+        ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+        ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+        maxChallengeIterations: MAX_CHALLENGE_ITERATIONS,
+        startedAtMs,
+        jitterSeed,
+      });
+    const taskTypes = options.taskTypes ?? SUPPORTED_TASK_TYPES;
+    // The options are checked now, with the kinds as asked; the session registers with the kinds
+    // that can run here and their capabilities, once probed (render looks for Blender).
+    this.provisional = sessionOf({ taskTypes, capabilities: {} });
     this.cache = new ArtifactCache({
       dir: options.cacheDir,
       source: httpArtifactSource(options.nodeUrl),
@@ -223,28 +236,40 @@ class DeviceAgent implements DeviceHandle {
     // outlived a reconnection; leases themselves never use more than `slots` threads.
     this.pool = createExecutorPool({ threads: this.slots + 1 });
     const pool = this.pool;
-    const runner = { pool, cache: this.cache, deviceId: options.identity.id };
-    this.driver = new SessionDriver(session, {
-      now,
-      openSocket: (url) =>
-        new WebSocket(url, {
-          maxPayload: MAX_FRAME_BYTES,
-          handshakeTimeout: WS_HANDSHAKE_TIMEOUT_MS,
-        }),
-      async solveChallenge({ seed, iterations }) {
-        const { output, elapsedMs } = await pool.run({ type: "hash", seed, iterations });
-        return { digest: (output as { digest: string }).digest, elapsedMs };
-      },
-      runTask: (lease, signal) => runLease(lease, runner, signal),
-      onEvent: (event, state) => this.onSessionEvent(event, state),
-    });
+    const runner = {
+      pool,
+      cache: this.cache,
+      upload: httpArtifactUpload(options.nodeUrl, options.identity, now),
+      deviceId: options.identity.id,
+    };
     // A worker thread starts before the first challenge, so thread start-up is not timed.
-    void this.pool
+    const warmUp = pool
       .run({ type: "hash", seed: "00".repeat(32), iterations: 1 })
-      .catch((error: unknown) => this.log("error", "worker warm-up failed", errorFields(error)))
-      .then(() => {
-        if (!this.stopped) this.driver.start();
-      });
+      .catch((error: unknown) => this.log("error", "worker warm-up failed", errorFields(error)));
+    Promise.all([offerKinds(taskTypes), warmUp]).then(
+      ([offer]) => {
+        if (this.stopped) return;
+        this.driver = new SessionDriver(sessionOf(offer), {
+          now,
+          openSocket: (url) =>
+            new WebSocket(url, {
+              maxPayload: MAX_FRAME_BYTES,
+              handshakeTimeout: WS_HANDSHAKE_TIMEOUT_MS,
+            }),
+          async solveChallenge({ seed, iterations }) {
+            const { output, elapsedMs } = await pool.run({ type: "hash", seed, iterations });
+            return { digest: (output as { digest: string }).digest, elapsedMs };
+          },
+          runTask: (lease, signal) => runLease(lease, runner, signal),
+          onEvent: (event, state) => this.onSessionEvent(event, state),
+        });
+        this.driver.start();
+      },
+      (error: unknown) => {
+        this.log("error", "nothing to offer the node", errorFields(error));
+        void this.stop();
+      },
+    );
   }
 
   // ---- public handle ---------------------------------------------------------------------
@@ -255,7 +280,7 @@ class DeviceAgent implements DeviceHandle {
   }
 
   stats(): DeviceStats {
-    const state = this.driver.state;
+    const state = this.driver?.state ?? this.provisional;
     return {
       phase: PHASES[state.link.name],
       nodeId: linkNode(state.link)?.id ?? state.pinnedNodeId,
@@ -414,7 +439,7 @@ class DeviceAgent implements DeviceHandle {
 
   private async shutdown(): Promise<void> {
     this.stopped = true;
-    await this.driver.stop();
+    await this.driver?.stop();
     await this.pool.destroy();
     await closeFlTrainer();
     this.log("info", "stopped", {});
@@ -426,7 +451,7 @@ class DeviceAgent implements DeviceHandle {
  * What this device registers with (DeviceRegister without the keys, which the session adds):
  * the shell describes the hardware and the work it offers.
  */
-function registerFields(options: DeviceOptions): RegisterFields {
+function registerFields(options: DeviceOptions, offer: KindOffer): RegisterFields {
   const hardware = describeHardware();
   return {
     owner: options.owner,
@@ -436,7 +461,9 @@ function registerFields(options: DeviceOptions): RegisterFields {
     cores: hardware.cores,
     memoryMiB: hardware.memoryMiB,
     agentVersion: AGENT_VERSION,
-    taskTypes: [...(options.taskTypes ?? SUPPORTED_TASK_TYPES)],
+    taskTypes: [...offer.taskTypes],
+    // The renderer's version travels with render, so the node pairs replicas of one Blender.
+    ...(Object.keys(offer.capabilities).length === 0 ? {} : { capabilities: offer.capabilities }),
     ...(options.datasets === undefined || options.datasets.length === 0
       ? {}
       : { datasets: [...options.datasets] }),

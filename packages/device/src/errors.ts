@@ -24,3 +24,5 @@ export const DEVICE_ARTIFACT_TOO_LARGE = "DEVICE_ARTIFACT_TOO_LARGE";
 export const DEVICE_OUTPUT_INVALID = "DEVICE_OUTPUT_INVALID";
 /** An executor failed on an item (e.g. a circuit input that violates a constraint). */
 export const DEVICE_EXECUTION_FAILED = "DEVICE_EXECUTION_FAILED";
+/** A rendered image (or other result artifact) could not be uploaded to the node. */
+export const DEVICE_ARTIFACT_UPLOAD_FAILED = "DEVICE_ARTIFACT_UPLOAD_FAILED";

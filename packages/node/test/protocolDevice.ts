@@ -35,6 +35,8 @@ export interface ProtocolDeviceOptions {
   readonly taskTypes?: string[];
   /** Data held for fl-train ("dataset:partition"). */
   readonly datasets?: string[];
+  /** What the device has for kinds that need it (`{ render: { blender } }`). */
+  readonly capabilities?: Record<string, unknown>;
   /** Connect as this identity (default: a fresh one), e.g. to reconnect as the same device. */
   readonly identity?: Identity;
 }
@@ -75,6 +77,7 @@ export class ProtocolDevice {
       agentVersion: "test",
       taskTypes: this.o.taskTypes ?? ["hash", "zk-groth16"],
       ...(this.o.datasets === undefined ? {} : { datasets: this.o.datasets }),
+      ...(this.o.capabilities === undefined ? {} : { capabilities: this.o.capabilities }),
     } as RegisterFields;
     const session = createSession({
       nodeUrl: this.o.url,

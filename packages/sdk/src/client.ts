@@ -3,6 +3,7 @@ import { DpnError } from "@dpn/protocol";
 import {
   FINAL_JOB_STATES,
   type Identity,
+  type JobResult,
   type JobSubmit,
   type JobView,
   type MarketLiquidityBody,
@@ -14,6 +15,7 @@ import {
 } from "@dpn/wire";
 
 export type {
+  JobResult,
   JobView,
   MarketLiquidityBody,
   MarketSwapBody,
@@ -145,6 +147,56 @@ export class DpnClient {
     return sha256;
   }
 
+  /**
+   * Downloads an artifact and checks that its bytes hash to `sha256` (the address is the proof:
+   * a node or proxy that serves other bytes is caught here).
+   */
+  async downloadArtifact(sha256: string): Promise<Uint8Array> {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) {
+      throw new DpnError("CLIENT_ARTIFACT_INVALID", `${sha256} is not a SHA-256 in hex.`, {
+        hint: "Artifacts are addressed by 64 lowercase hex digits.",
+      });
+    }
+    let response: Response;
+    try {
+      response = await fetch(`${this.url}/v1/artifacts/${sha256}`);
+    } catch (error) {
+      throw new DpnError("CLIENT_UNREACHABLE", `Cannot reach the node at ${this.url}.`, {
+        hint: "Check the URL and that the node is running (dpn node).",
+        cause: error,
+      });
+    }
+    if (!response.ok) {
+      // The node's error document, as request() reads it.
+      const text = await response.text();
+      let e: { code?: string; message?: string; hint?: string } = {};
+      try {
+        e = JSON.parse(text) as typeof e;
+      } catch {
+        e = { message: text };
+      }
+      throw new DpnError(
+        e.code ?? `HTTP_${response.status}`,
+        e.message ?? `HTTP ${response.status}`,
+        {
+          ...(e.hint === undefined ? {} : { hint: e.hint }),
+          details: { status: response.status, sha256 },
+        },
+      );
+    }
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (createHash("sha256").update(bytes).digest("hex") !== sha256) {
+      throw new DpnError(
+        "CLIENT_ARTIFACT_INVALID",
+        `The node sent other bytes for artifact ${sha256}.`,
+        {
+          hint: "The node or something between is faulty; try again or ask another node.",
+        },
+      );
+    }
+    return bytes;
+  }
+
   submitJob(submit: JobSubmit): Promise<JobView> {
     return this.request("POST", "/v1/jobs", this.signed("job.submit", submit));
   }
@@ -153,7 +205,8 @@ export class DpnClient {
     return this.request("GET", `/v1/jobs/${encodeURIComponent(jobId)}`);
   }
 
-  jobResult(jobId: string): Promise<{ jobId: string; state: string; outputs: unknown[] }> {
+  /** A job's outputs in item order, and its kind's merged result (a render job's frames). */
+  jobResult(jobId: string): Promise<JobResult> {
     return this.request("GET", `/v1/jobs/${encodeURIComponent(jobId)}/result`);
   }
 

@@ -10,9 +10,9 @@ import { DpnClient, type JobView } from "@dpn/sdk";
 import { type Identity, newIdentity } from "@dpn/wire";
 import { writeKeyFile } from "@dpn/wire/node";
 import type { Command } from "commander";
+import { buildSpec } from "../jobSpec/index.ts";
 import { jobProgress } from "../progress.ts";
 import { runFlDemo } from "./demoFl.ts";
-import { buildSpec } from "./jobSpec.ts";
 import { spawnWorker, stopProcesses } from "./workerProcess.ts";
 
 /**

@@ -3,8 +3,14 @@ import { dpnFromNumber, formatDpn, parseDpn } from "@dpn/protocol";
 import type { JobView } from "@dpn/sdk";
 import type { Command } from "commander";
 import { type CommonOptions, client, print } from "../context.ts";
+import {
+  buildSpec,
+  JOB_SPECS,
+  type JobSpecOptions,
+  precheckSpec,
+  writeResultFiles,
+} from "../jobSpec/index.ts";
 import { jobProgress } from "../progress.ts";
-import { buildSpec, type JobSpecOptions, precheckSpec } from "./jobSpec.ts";
 
 function renderJob(job: JobView): string {
   const lines = [
@@ -31,14 +37,12 @@ export function jobCommand(program: Command): void {
   const job = program.command("job").description("submit and follow jobs");
   job
     .command("submit")
-    .description("submit a job: Groth16 proofs (the example circuit or yours) or hash work")
+    .description(
+      "submit a job: Groth16 proofs (the example circuit or yours), hash work, analytics, federated training or rendering",
+    )
     .option("--node <url>", "bank node URL (default $DPN_NODE or http://127.0.0.1:7070)")
     .option("--keys <path>", "your key file")
-    .option(
-      "--type <type>",
-      "zk-groth16, hash, sql-analytics, fl-train or fl-features",
-      "zk-groth16",
-    )
+    .option("--type <type>", Object.keys(JOB_SPECS).join(", "), "zk-groth16")
     .option("--circuit <name>", "example: the bundled Poseidon-chain circuit")
     .option("--proofs <n>", "proofs to generate with the example circuit", "16")
     .option("--seed <seed>", "seed for the example circuit's inputs")
@@ -65,6 +69,11 @@ export function jobCommand(program: Command): void {
     .option("--aggregation <rule>", "fl-train: mean, median or trimmed-mean", "mean")
     .option("--features <jobId>", "fl-train: train on the sets a finished fl-features job released")
     .option("--label-epsilon <ε>", "fl-features: randomised response on the labels at this ε")
+    .option("--scene <file>", "render: the .blend scene (uploaded as an artifact)")
+    .option("--frames <range>", "render: frames to render, e.g. 1-8 or 5")
+    .option("--tiles <cxr>", "render: tiles per frame, columns x rows, e.g. 2x2", "1x1")
+    .option("--size <wxh>", "render: output size in pixels (overrides the scene's)", "320x240")
+    .option("--samples <n>", "render: Cycles samples per pixel (overrides the scene's)", "16")
     .option("--budget <dpn>", "the most you will pay (default: twice the current quote)")
     .option("--deadline <duration>", "time allowed, e.g. 10m", "30m")
     .option("--wait", "follow the job until it ends, with a progress bar", false)
@@ -122,13 +131,23 @@ export function jobCommand(program: Command): void {
     });
   job
     .command("result <jobId>")
-    .description("the outputs of a job (proofs with public signals, or digests)")
+    .description("the outputs of a job (proofs with public signals, digests, rendered frames)")
     .option("--node <url>", "bank node URL")
-    .option("--out <path>", "write the outputs to a file instead of printing them")
+    .option(
+      "--out <path>",
+      "write the outputs to a file instead of printing them; for a render job, a directory that gets frame-0001.png, …",
+    )
     .option("--json", "print the result as JSON", true)
     .action(async (jobId: string, options: CommonOptions & { out?: string }) => {
-      const result = await client(options, false).jobResult(jobId);
+      const dpn = client(options, false);
+      const result = await dpn.jobResult(jobId);
       if (options.out !== undefined) {
+        const { type } = await dpn.job(jobId);
+        const wrote = writeResultFiles(dpn, type, result, options.out);
+        if (wrote !== undefined) {
+          console.error(await wrote);
+          return;
+        }
         writeFileSync(options.out, `${JSON.stringify(result, null, 2)}\n`);
         console.error(`${result.outputs.length} outputs written to ${options.out}`);
       } else {

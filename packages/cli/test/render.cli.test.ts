@@ -1,0 +1,148 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type RunningNode, startNode } from "@dpn/node";
+import { isDpnError } from "@dpn/protocol";
+import { EXAMPLE_SCENE, encodePng } from "@dpn/render";
+import { DpnClient } from "@dpn/sdk";
+import { newIdentity } from "@dpn/wire";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildSpec, writeResultFiles } from "../src/jobSpec/index.ts";
+
+/** `dpn job submit --type render` and `dpn job result --out` for render jobs. */
+const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
+const TSX = import.meta.resolve("tsx");
+const run = promisify(execFile);
+
+async function dpn(args: readonly string[]): Promise<{ code: number; err: string }> {
+  try {
+    await run(process.execPath, ["--import", TSX, BIN, ...args]);
+    return { code: 0, err: "" };
+  } catch (error) {
+    const e = error as { code?: number; stderr?: string };
+    return { code: e.code ?? -1, err: e.stderr ?? "" };
+  }
+}
+
+let node: RunningNode;
+const requester = newIdentity();
+const dir = mkdtempSync(join(tmpdir(), "dpn-render-cli-"));
+
+beforeAll(async () => {
+  node = await startNode({ dataDir: join(dir, "node"), logLevel: "silent" });
+});
+
+afterAll(async () => {
+  await node.close();
+});
+
+describe("dpn job submit --type render", () => {
+  it("refuses a missing or wrong scene and bad frames, size or tiles before contacting a node", async () => {
+    const notBlend = join(dir, "notes.blend");
+    writeFileSync(notBlend, "just text");
+    // No node is running at this address: each refusal happens before the CLI contacts one.
+    const common = ["job", "submit", "--type", "render", "--node", "http://127.0.0.1:9"];
+    const scene = ["--scene", EXAMPLE_SCENE];
+    const results = await Promise.all([
+      dpn([...common, "--frames", "1-8"]),
+      dpn([...common, "--scene", notBlend, "--frames", "1-8"]),
+      dpn([...common, ...scene, "--frames", "8-1"]),
+      dpn([...common, ...scene, "--frames", "1-8", "--size", "4x4"]),
+      dpn([...common, ...scene, "--frames", "1-8", "--tiles", "9x2"]),
+    ]);
+    for (const result of results) {
+      expect(result.code).toBe(1);
+      expect(result.err).toContain("CLI_INVALID_OPTION");
+    }
+  }, 60_000);
+
+  it("uploads the scene and builds the spec the node validates", async () => {
+    const client = new DpnClient({ url: node.url, identity: requester });
+    const { spec, cu } = await buildSpec(client, {
+      type: "render",
+      scene: EXAMPLE_SCENE,
+      frames: "1-8",
+      tiles: "2x2",
+      size: "64x48",
+      samples: "4",
+    });
+    const bytes = readFileSync(EXAMPLE_SCENE);
+    expect(spec).toEqual({
+      type: "render",
+      scene: createHash("sha256").update(bytes).digest("hex"),
+      frames: { first: 1, last: 8 },
+      width: 64,
+      height: 48,
+      samples: 4,
+      tiles: { columns: 2, rows: 2 },
+    });
+    expect(cu).toBeGreaterThan(0);
+    const stored = await client.downloadArtifact((spec as { scene: string }).scene);
+    expect(Buffer.from(stored).equals(bytes)).toBe(true);
+  });
+});
+
+describe("dpn job result --out for a render job", () => {
+  it("writes each rendered frame as frame-NNNN.png and names the frames not rendered", async () => {
+    const client = new DpnClient({ url: node.url, identity: requester });
+    const png = encodePng({ width: 2, height: 2, data: new Uint8Array(16).fill(90) });
+    const image = await client.uploadArtifact(png);
+    const out = join(dir, "frames");
+    const said = await writeResultFiles(
+      client,
+      "render",
+      {
+        jobId: "job_render",
+        state: "done",
+        outputs: [],
+        result: {
+          blender: "3.4.1",
+          frames: [
+            { frame: 1, image },
+            { frame: 12, image: null },
+          ],
+        },
+      },
+      out,
+    );
+    expect(Buffer.from(readFileSync(join(out, "frame-0001.png"))).equals(Buffer.from(png))).toBe(
+      true,
+    );
+    expect(existsSync(join(out, "frame-0012.png"))).toBe(false);
+    expect(said).toContain("not rendered: 12");
+  });
+
+  it("says the job has no frames yet when its result is not there", async () => {
+    const client = new DpnClient({ url: node.url });
+    let thrown: unknown;
+    try {
+      await writeResultFiles(
+        client,
+        "render",
+        { jobId: "job_r", state: "open", outputs: [] },
+        join(dir, "none"),
+      );
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isDpnError(thrown, "CLI_RESULT_UNAVAILABLE")).toBe(true);
+    expect(writeResultFiles(client, "hash", { jobId: "j", state: "done", outputs: [] }, dir)).toBe(
+      undefined,
+    );
+  });
+
+  it("downloads an artifact only when its bytes match its hash, and names a missing one", async () => {
+    const client = new DpnClient({ url: node.url });
+    let thrown: unknown;
+    try {
+      await client.downloadArtifact("ab".repeat(32));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isDpnError(thrown, "ARTIFACT_NOT_FOUND")).toBe(true);
+  });
+});

@@ -1,0 +1,15 @@
+/**
+ * Stable error codes of @dpn/render. Every failure a requester, a device or a scene can cause is
+ * a DpnError carrying one of these; codes never change meaning once released.
+ */
+
+/** Bytes that are not a PNG this package reads (corrupt, truncated, unsupported, oversized). */
+export const RENDER_IMAGE_INVALID = "RENDER_IMAGE_INVALID";
+/** An image or tile that does not fit the frame it belongs to (wrong size, overlap, gap). */
+export const RENDER_TILE_INVALID = "RENDER_TILE_INVALID";
+/** Blender ran and failed: the scene did not load, a setting was refused, no image came out. */
+export const RENDER_FAILED = "RENDER_FAILED";
+/** No Blender to run: not installed, or not at the path given. */
+export const RENDER_UNAVAILABLE = "RENDER_UNAVAILABLE";
+/** Render options out of range (size, samples, frame, threads). */
+export const RENDER_OPTIONS_INVALID = "RENDER_OPTIONS_INVALID";
