@@ -4,6 +4,7 @@
  * files) are in `@dpn/wire/node`.
  */
 export { base64ToBytes, bytesToBase64 } from "./encoding.ts";
+export * from "./api/index.ts";
 export * from "./envelope.ts";
 export * from "./identity.ts";
 export * from "./messages.ts";
