@@ -26,6 +26,10 @@ export const NODE_ERRORS = errorTable({
     status: 413,
     meaning: "The artifact is larger than MAX_ARTIFACT_BYTES.",
   },
+  BUDGET_EXHAUSTED: {
+    status: 400,
+    meaning: "The job's budget cannot pay the next fragment at the rate in force (a task failure).",
+  },
   DEVICE_CHALLENGE_IMPLAUSIBLE: {
     status: 400,
     meaning: "A device reported a benchmark time longer than the node observed.",
@@ -42,6 +46,10 @@ export const NODE_ERRORS = errorTable({
     status: 400,
     meaning:
       "The hardware fingerprint already has MAX_DEVICES_PER_FINGERPRINT devices (anti-Sybil).",
+  },
+  FRAGMENT_UNFINISHED: {
+    status: 400,
+    meaning: "A fragment of the job ended without an accepted result (a task failure).",
   },
   HOLD_EXPIRED: {
     status: 400,
@@ -97,6 +105,14 @@ export const NODE_ERRORS = errorTable({
     meaning:
       "An answer of the node does not match its published schema: a bug (checked in tests and development).",
   },
+  NODE_STORE_INVALID: {
+    status: 400,
+    meaning: "The node store's location or options are unusable.",
+  },
+  NODE_STORE_NOT_DURABLE: {
+    status: 500,
+    meaning: "The store did not accept the durability settings the node requires.",
+  },
   ORACLE_FEED_FAILED: {
     status: 400,
     meaning: "An oracle feed answered an error or an unusable value.",
@@ -113,13 +129,60 @@ export const NODE_ERRORS = errorTable({
     status: 400,
     meaning: "The oracle has never had enough live feeds, so there is no price yet.",
   },
+  PROOF_INVALID: {
+    status: 400,
+    meaning: "A Groth16 proof does not verify against the job's verification key (a task failure).",
+  },
+  PROOF_WRONG_STATEMENT: {
+    status: 400,
+    meaning:
+      "A proof verifies but proves other public signals than the job asked for (a task failure).",
+  },
   QUORUM_INCONCLUSIVE: {
     status: 400,
     meaning: "A replicated task's results never reached a quorum (a task failure).",
   },
+  QUORUM_OUTVOTED: {
+    status: 400,
+    meaning: "A replica's result lost the quorum vote (a task failure).",
+  },
+  QUORUM_PENDING: {
+    status: 400,
+    meaning: "A replica's result waits for the other replicas (a task failure).",
+  },
+  RESULT_MALFORMED: {
+    status: 400,
+    meaning: "A device's result does not have the kind's output shape (a task failure).",
+  },
+  RESULT_WRONG: {
+    status: 400,
+    meaning: "A device's result differs from the node's recomputation (a task failure).",
+  },
+  RESULT_WRONG_COUNT: {
+    status: 400,
+    meaning:
+      "A device returned another number of outputs than the task has items (a task failure).",
+  },
+  SPOT_CHECK_FAILED: {
+    status: 400,
+    meaning: "A federated update failed its re-execution on another device (a task failure).",
+  },
+  SPOT_CHECK_PENDING: {
+    status: 400,
+    meaning: "A federated update waits for its spot check (a task failure).",
+  },
   TASK_ATTEMPTS_EXHAUSTED: {
     status: 400,
     meaning: "A task had MAX_TASK_ATTEMPTS leases without a result (a task failure).",
+  },
+  TASK_FAILED: {
+    status: 400,
+    meaning: "A task of the job failed, and so did the job (a task failure).",
+  },
+  TASK_NOT_LEASED: {
+    status: 400,
+    meaning:
+      "A result arrived for a task no longer leased to that device (decided meanwhile) (a task failure).",
   },
 });
 

@@ -238,9 +238,21 @@ export const PROTOCOL_ERRORS = errorTable({
     meaning:
       "A protocol formula was given a value outside its domain (negative, not finite, wrong type).",
   },
+  PROTOCOL_QUORUM_INVALID: {
+    status: 400,
+    meaning: "Quorum parameters (replicas, agreement) are inconsistent.",
+  },
   PROTOCOL_TOO_MANY_CANDIDATES: {
     status: 400,
     meaning: "An assignment was given more candidate devices than the bound.",
+  },
+  PROTOCOL_UNKNOWN_DEVICE_CLASS: {
+    status: 400,
+    meaning: "A device class is not one of the seven classes.",
+  },
+  PROTOCOL_UNKNOWN_TASK_TYPE: {
+    status: 400,
+    meaning: "A task type is not one of the protocol's types.",
   },
   RATE_OUT_OF_RANGE: {
     status: 400,
