@@ -118,7 +118,8 @@ export class DpnClient {
         hint?: string;
         details?: Record<string, unknown>;
       };
-      throw new DpnError(
+      // The node's code, which this program's registry need not know (a newer node).
+      throw DpnError.received(
         e.code ?? `HTTP_${response.status}`,
         e.message ?? `HTTP ${response.status}`,
         {
