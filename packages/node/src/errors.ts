@@ -58,7 +58,7 @@ export const NODE_ERRORS = errorTable({
   HTTP_FASTIFY: {
     status: 400,
     meaning:
-      "HTTP_<code>: the HTTP layer refused the request before any handler (bad JSON, wrong content type, body too large, rate limit); the rest is Fastify's code.",
+      "HTTP_<Fastify code>: refused before any handler (bad JSON 400, body too large 413, content type 415, rate limit 429).",
   },
   HTTP_NOT_FOUND: {
     status: 404,
