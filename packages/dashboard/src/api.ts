@@ -1,7 +1,7 @@
 /**
  * The read-only slice of the bank node's HTTP API the dashboard shows (routes in
- * packages/node/src/api/routes.ts; the full contract is /openapi.json). The dashboard is served by
- * the node itself, so every path is same-origin.
+ * packages/node/src/api/routes/, one file per area; the full contract is /openapi.json). The
+ * dashboard is served by the node itself, so every path is same-origin.
  */
 import type { JobView, PoolView, RateEpochView, ReserveOperationView } from "@dpn/wire";
 

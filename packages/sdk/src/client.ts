@@ -120,7 +120,8 @@ export class DpnClient {
         hint?: string;
         details?: Record<string, unknown>;
       };
-      throw new DpnError(
+      // The node's code, which this program's registry need not know (a newer node).
+      throw DpnError.received(
         e.code ?? `HTTP_${response.status}`,
         e.message ?? `HTTP ${response.status}`,
         {
@@ -175,7 +176,7 @@ export class DpnClient {
       } catch {
         e = { message: text };
       }
-      throw new DpnError(
+      throw DpnError.received(
         e.code ?? `HTTP_${response.status}`,
         e.message ?? `HTTP ${response.status}`,
         {

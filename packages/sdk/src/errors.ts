@@ -1,0 +1,21 @@
+import { type CodesOf, errorTable } from "@dpn/protocol";
+
+/** The client's own codes; everything else it throws carries the node's code. */
+export const SDK_ERRORS = errorTable({
+  CLIENT_ARTIFACT_INVALID: {
+    status: 502,
+    meaning: "The node sent other bytes than the artifact's SHA-256 names.",
+  },
+  CLIENT_NO_IDENTITY: {
+    status: 400,
+    meaning: "The request must be signed and the client has no identity.",
+  },
+  CLIENT_UNREACHABLE: {
+    status: 400,
+    meaning: "The node's URL cannot be reached.",
+  },
+});
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof SDK_ERRORS> {}
+}
