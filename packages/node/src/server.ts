@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Ledger, openLedger, postgresStore, SYSTEM_ACCOUNTS, sqliteStore } from "@dpn/ledger";
 import {
-  DpnError,
   type ProtocolParams,
   parseDpn,
   positive,
@@ -15,7 +14,7 @@ import rateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyInstance } from "fastify";
 import { pino } from "pino";
-import { statusOf } from "./api/httpErrors.ts";
+import { handleErrors } from "./api/httpErrors.ts";
 import { OpenApi } from "./api/openapi.ts";
 import { registerApi } from "./api/routes/index.ts";
 import { ArtifactStore, MAX_ARTIFACT_BYTES } from "./artifactStore.ts";
@@ -231,34 +230,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     (_request, body, done) => done(null, body),
   );
   await app.register(rateLimit, { max: 1200, timeWindow: 60_000 });
-  app.setErrorHandler((error, _request, reply) => {
-    const status = statusOf(error);
-    if (error instanceof DpnError) return reply.code(status).send(error.toJSON());
-    const fastifyError = error as { statusCode?: number; code?: string; message?: string };
-    if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode < 500) {
-      // Fastify's own refusals (bad JSON, body too large, rate limit) keep their status.
-      return reply.code(fastifyError.statusCode).send({
-        code: `HTTP_${fastifyError.code ?? fastifyError.statusCode}`,
-        message: fastifyError.message ?? "request refused",
-        hint: "Check the request against /openapi.json.",
-        details: {},
-      });
-    }
-    log("warn", "request failed", { error: String(error) });
-    return reply.code(500).send({
-      code: "NODE_INTERNAL",
-      message: "The node failed to handle the request.",
-      details: {},
-    });
-  });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      code: "HTTP_NOT_FOUND",
-      message: `No route ${request.method} ${request.url}.`,
-      hint: "See /openapi.json.",
-      details: {},
-    }),
-  );
+  handleErrors(app, log);
 
   const openapi = new OpenApi(NODE_VERSION);
   const nodeInfo = () => ({

@@ -22,5 +22,6 @@ export type {
   TransferResponse,
 } from "@dpn/wire";
 export * from "./client.ts";
+export * from "./errors.ts";
 export { type CallOptions, CLIENT_RESPONSE_INVALID, CLIENT_UNREACHABLE } from "./http.ts";
 export { CLIENT_STREAM_ENDED } from "./jobEvents.ts";

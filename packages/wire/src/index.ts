@@ -7,6 +7,7 @@
 export * from "./api/index.ts";
 export { base64ToBytes, bytesToBase64 } from "./encoding.ts";
 export * from "./envelope.ts";
+export * from "./errors.ts";
 export * from "./identity.ts";
 export * from "./messages.ts";
 export * from "./replayGuard.ts";

@@ -1,0 +1,13 @@
+import { errorTable } from "@dpn/protocol";
+
+/** The command line's own codes (bad arguments and options). */
+export const CLI_ERRORS = errorTable({
+  CLI_INVALID_ARGUMENT: {
+    status: 400,
+    meaning: "A command's argument is invalid.",
+  },
+  CLI_INVALID_OPTION: {
+    status: 400,
+    meaning: "A command's option is invalid.",
+  },
+});
