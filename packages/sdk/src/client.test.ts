@@ -96,18 +96,23 @@ describe("DpnClient reading answers", () => {
     expect(error.shortMessage).toBe("GET /v1/node answered 200 with a body that is not JSON.");
   });
 
-  it("turns the node's refusal into a DpnError with its code, hint and status", async () => {
+  it("turns the node's refusal into a DpnError with its code, hint, status and docs", async () => {
     handler = answer(404, {
       code: "JOB_NOT_FOUND",
       message: "No job job_x.",
       hint: "Check the id.",
+      docs: "docs/errors.md#job_not_found",
       details: { jobId: "job_x" },
     });
     const error = await rejection(new DpnClient({ url }).job("job_x"));
     expect(error.code).toBe("JOB_NOT_FOUND");
     expect(error.shortMessage).toBe("No job job_x.");
     expect(error.hint).toBe("Check the id.");
-    expect(error.details).toEqual({ status: 404, jobId: "job_x" });
+    expect(error.details).toEqual({
+      status: 404,
+      jobId: "job_x",
+      docs: "docs/errors.md#job_not_found",
+    });
   });
 
   it("names the status when a refusal carries no DPN code", async () => {

@@ -133,7 +133,7 @@ function refusal(method: string, path: string, status: number, text: string): Dp
   }
   return new DpnError(e.code, e.message, {
     ...(e.hint === undefined ? {} : { hint: e.hint }),
-    details: { status, ...e.details },
+    details: { status, ...e.details, ...(e.docs === undefined ? {} : { docs: e.docs }) },
   });
 }
 

@@ -123,7 +123,11 @@ describe("DpnClient against a node", () => {
         (error: unknown) => (isDpnError(error) ? error.code : String(error)),
       );
     expect(await codeOf(client.jobEvents("job_0000000000000000").next())).toBe("JOB_NOT_FOUND");
-    expect(await codeOf(client.job("job_0000000000000000"))).toBe("JOB_NOT_FOUND");
+    const missing = await client.job("job_0000000000000000").catch((e: unknown) => e);
+    expect(missing).toMatchObject({
+      code: "JOB_NOT_FOUND",
+      details: { status: 404, docs: "docs/errors.md#job_not_found" },
+    });
     expect(await codeOf(client.transfer(owner.id, "1000", "sdk-too-much"))).toBe(
       "LEDGER_INSUFFICIENT_FUNDS",
     );
