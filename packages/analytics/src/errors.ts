@@ -1,4 +1,4 @@
-import { errorTable } from "@dpn/protocol";
+import { type CodesOf, errorTable } from "@dpn/protocol";
 
 /**
  * Stable error codes of @dpn/analytics. Every failure a requester or a device can cause is a
@@ -64,3 +64,7 @@ export const ANALYTICS_ERRORS = errorTable({
     meaning: "The fragment yields more groups than one partial may carry.",
   },
 });
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof ANALYTICS_ERRORS> {}
+}

@@ -1,4 +1,4 @@
-import { errorTable } from "@dpn/protocol";
+import { type CodesOf, errorTable } from "@dpn/protocol";
 
 /** The command line's own codes (bad arguments and options). */
 export const CLI_ERRORS = errorTable({
@@ -11,3 +11,7 @@ export const CLI_ERRORS = errorTable({
     meaning: "A command's option is invalid.",
   },
 });
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof CLI_ERRORS> {}
+}

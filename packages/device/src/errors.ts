@@ -1,4 +1,4 @@
-import { errorTable } from "@dpn/protocol";
+import { type CodesOf, errorTable } from "@dpn/protocol";
 
 /**
  * Stable error codes of the device agent. Each names what went wrong from the operator's point
@@ -88,3 +88,7 @@ export const DEVICE_ERRORS = errorTable({
     meaning: "A lease's items do not match its task type.",
   },
 });
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof DEVICE_ERRORS> {}
+}

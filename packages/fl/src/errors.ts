@@ -1,4 +1,4 @@
-import { errorTable } from "@dpn/protocol";
+import { type CodesOf, errorTable } from "@dpn/protocol";
 
 /**
  * Stable error codes of the federated-learning core. Each is thrown as a DpnError (@dpn/protocol)
@@ -94,3 +94,7 @@ export const FL_ERRORS = errorTable({
     meaning: "An encoded update is larger than MAX_UPDATE_BYTES.",
   },
 });
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof FL_ERRORS> {}
+}

@@ -1,4 +1,4 @@
-import { DpnError, type DpnErrorOptions, errorTable } from "@dpn/protocol";
+import { type CodesOf, DpnError, type DpnErrorOptions, errorTable } from "@dpn/protocol";
 
 /**
  * Stable error codes of the ledger with their HTTP status and meaning (docs/errors.md). Programs
@@ -158,4 +158,8 @@ export function invariant(
       ...(details === undefined ? {} : { details }),
     });
   }
+}
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof LEDGER_ERRORS> {}
 }

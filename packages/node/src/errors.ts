@@ -1,7 +1,7 @@
 import { ANALYTICS_ERRORS } from "@dpn/analytics";
 import { FL_ERRORS } from "@dpn/fl";
 import { LEDGER_ERRORS } from "@dpn/ledger";
-import { type ErrorEntry, errorTable, PROTOCOL_ERRORS } from "@dpn/protocol";
+import { type CodesOf, type ErrorEntry, errorTable, PROTOCOL_ERRORS } from "@dpn/protocol";
 import { WIRE_ERRORS } from "@dpn/wire";
 
 /**
@@ -58,7 +58,7 @@ export const NODE_ERRORS = errorTable({
   HTTP_FASTIFY: {
     status: 400,
     meaning:
-      "HTTP_<code>: the HTTP layer refused the request before any handler (bad JSON, wrong content type, body too large, rate limit); the rest is Fastify's code.",
+      "HTTP_<Fastify code>: refused before any handler (bad JSON 400, body too large 413, content type 415, rate limit 429).",
   },
   HTTP_NOT_FOUND: {
     status: 404,
@@ -95,10 +95,6 @@ export const NODE_ERRORS = errorTable({
   NODE_INTERNAL: {
     status: 500,
     meaning: "The node failed to handle the request; the log has the cause.",
-  },
-  NODE_OVERLOADED: {
-    status: 503,
-    meaning: "The node is at a limit (e.g. MAX_EVENT_STREAMS); retry later or poll.",
   },
   NODE_RESPONSE_INVALID: {
     status: 500,
@@ -203,4 +199,8 @@ export type NodeErrorCode = keyof typeof NODE_REGISTRY;
 /** The entry of a code, if it is registered (a code is data here: errors cross packages). */
 export function errorEntry(code: string): ErrorEntry | undefined {
   return Object.hasOwn(NODE_REGISTRY, code) ? NODE_REGISTRY[code as NodeErrorCode] : undefined;
+}
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof NODE_ERRORS> {}
 }

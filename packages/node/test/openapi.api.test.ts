@@ -133,6 +133,12 @@ describe("response checking", () => {
     return app;
   }
 
+  it("is on for every node the suites start", () => {
+    // startNode checks answers by default under NODE_ENV=test (vitest's), so every suite that
+    // touches a route also checks its answer against the published schema.
+    expect(process.env.NODE_ENV).toBe("test");
+  });
+
   it("refuses an answer that drifted from its schema with a coded 500", async () => {
     const app = await appAnswering(true, { n: 1, extra: true });
     const response = await app.inject({ method: "GET", url: "/thing" });

@@ -11,6 +11,17 @@ export interface DpnErrorOptions {
   readonly cause?: unknown;
 }
 
+/**
+ * The registered codes. Each package's errors.ts adds its table's codes by declaration merging
+ * (`interface DpnErrorCodes extends CodesOf<typeof LEDGER_ERRORS> {}` in a `declare module
+ * "@dpn/protocol"` block), so a DpnError with an unregistered code does not compile.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging, package by package
+export interface DpnErrorCodes {}
+export type DpnErrorCode = keyof DpnErrorCodes & string;
+/** The shape a table contributes to DpnErrorCodes: one key per code. */
+export type CodesOf<T> = { readonly [K in keyof T]: true };
+
 export class DpnError extends Error {
   override readonly name = "DpnError";
   readonly code: string;
@@ -18,7 +29,7 @@ export class DpnError extends Error {
   readonly hint: string | undefined;
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: string, message: string, options: DpnErrorOptions = {}) {
+  constructor(code: DpnErrorCode, message: string, options: DpnErrorOptions = {}) {
     super(options.hint === undefined ? message : `${message} ${options.hint}`, {
       cause: options.cause,
     });
@@ -26,6 +37,14 @@ export class DpnError extends Error {
     this.shortMessage = message;
     this.hint = options.hint;
     this.details = options.details ?? {};
+  }
+
+  /**
+   * An error whose code comes from elsewhere, such as a node's answer read by a client: it is
+   * not checked against this program's registry.
+   */
+  static received(code: string, message: string, options: DpnErrorOptions = {}): DpnError {
+    return new DpnError(code as DpnErrorCode, message, options);
   }
 
   /** The shape the HTTP API and `--json` output use. */
@@ -267,3 +286,5 @@ export const PROTOCOL_ERRORS = errorTable({
     meaning: "Issuing this would take the supply above the 1B DPN cap.",
   },
 });
+
+export interface DpnErrorCodes extends CodesOf<typeof PROTOCOL_ERRORS> {}

@@ -1,4 +1,4 @@
-import { errorTable } from "@dpn/protocol";
+import { type CodesOf, errorTable } from "@dpn/protocol";
 
 /**
  * The client's own codes; everything else it throws carries the node's code (HTTP_<status> when
@@ -23,3 +23,7 @@ export const SDK_ERRORS = errorTable({
     meaning: "The node's URL cannot be reached.",
   },
 });
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof SDK_ERRORS> {}
+}

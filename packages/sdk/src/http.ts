@@ -126,12 +126,14 @@ function refusal(method: string, path: string, status: number, text: string): Dp
   const parsed = ErrorResponse.safeParse(body);
   const e = parsed.success ? parsed.data : looseError(body);
   if (e === undefined) {
-    return new DpnError(`HTTP_${status}`, `${method} ${path} answered ${status}.`, {
+    // HTTP_<status> names a refusal that carried no code; it is not one of the registered codes.
+    return DpnError.received(`HTTP_${status}`, `${method} ${path} answered ${status}.`, {
       hint: "The answer carried no DPN error code; check the URL and the node's log.",
       details: { status, method, path },
     });
   }
-  return new DpnError(e.code, e.message, {
+  // The node's code, which this program's registry need not know (a newer node).
+  return DpnError.received(e.code, e.message, {
     ...(e.hint === undefined ? {} : { hint: e.hint }),
     details: { status, ...e.details, ...(e.docs === undefined ? {} : { docs: e.docs }) },
   });

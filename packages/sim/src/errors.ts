@@ -1,4 +1,4 @@
-import { errorTable } from "@dpn/protocol";
+import { type CodesOf, errorTable } from "@dpn/protocol";
 
 /** The simulator's codes. */
 export const SIM_ERRORS = errorTable({
@@ -11,3 +11,7 @@ export const SIM_ERRORS = errorTable({
     meaning: "A simulated economy broke an invariant: a bug in the simulator.",
   },
 });
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof SIM_ERRORS> {}
+}

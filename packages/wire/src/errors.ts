@@ -1,4 +1,4 @@
-import { errorTable } from "@dpn/protocol";
+import { type CodesOf, errorTable } from "@dpn/protocol";
 
 /** The codes of what crosses the network: envelopes, identities, key files and messages. */
 export const WIRE_ERRORS = errorTable({
@@ -55,4 +55,13 @@ export const WIRE_ERRORS = errorTable({
     status: 400,
     meaning: "The message is of another kind than the endpoint or state takes.",
   },
+  NODE_OVERLOADED: {
+    status: 503,
+    meaning:
+      "The receiver is at a limit (open event streams, replay-guard entries); retry later or poll.",
+  },
 });
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof WIRE_ERRORS> {}
+}
