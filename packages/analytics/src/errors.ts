@@ -1,3 +1,5 @@
+import { type CodesOf, errorTable } from "@dpn/protocol";
+
 /**
  * Stable error codes of @dpn/analytics. Every failure a requester or a device can cause is a
  * DpnError carrying one of these; codes never change meaning once released.
@@ -21,3 +23,48 @@ export const ANALYTICS_PARTIAL_INVALID = "ANALYTICS_PARTIAL_INVALID";
 export const ANALYTICS_NOISE_UNSUPPORTED = "ANALYTICS_NOISE_UNSUPPORTED";
 /** The dataset splitter was given unusable options. */
 export const ANALYTICS_SPLIT_INVALID = "ANALYTICS_SPLIT_INVALID";
+
+/** The codes above with their HTTP status and meaning (docs/errors.md). */
+export const ANALYTICS_ERRORS = errorTable({
+  ANALYTICS_COLUMN_INVALID: {
+    status: 400,
+    meaning: "The query names a column the fragment lacks, or of an unsupported type.",
+  },
+  ANALYTICS_EXECUTION_FAILED: {
+    status: 400,
+    meaning: "DuckDB failed while running a validated query.",
+  },
+  ANALYTICS_FRAGMENT_INVALID: {
+    status: 400,
+    meaning: "The fragment is not an absolute path to an existing .parquet or .csv file.",
+  },
+  ANALYTICS_NOISE_UNSUPPORTED: {
+    status: 400,
+    meaning: "Noise was asked for an aggregate whose sensitivity is unknown or unbounded.",
+  },
+  ANALYTICS_PARTIAL_INVALID: {
+    status: 400,
+    meaning: "Partials cannot be merged: malformed, for another query, or of other column types.",
+  },
+  ANALYTICS_QUERY_INVALID: {
+    status: 400,
+    meaning: "The query spec or SQL text is malformed or over a limit.",
+  },
+  ANALYTICS_QUERY_REJECTED: {
+    status: 400,
+    meaning:
+      "The query asks for something outside the whitelist (a write, another file, a forbidden function).",
+  },
+  ANALYTICS_SPLIT_INVALID: {
+    status: 400,
+    meaning: "The dataset splitter was given unusable options.",
+  },
+  ANALYTICS_TOO_MANY_GROUPS: {
+    status: 400,
+    meaning: "The fragment yields more groups than one partial may carry.",
+  },
+});
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof ANALYTICS_ERRORS> {}
+}

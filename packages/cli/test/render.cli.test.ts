@@ -11,20 +11,25 @@ import { EXAMPLE_SCENE, encodePng } from "@dpn/render";
 import { DpnClient } from "@dpn/sdk";
 import { newIdentity } from "@dpn/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildSpec, writeResultFiles } from "../src/jobSpec/index.ts";
+import {
+  buildSpec,
+  type JobSpecOptions,
+  precheckSpec,
+  writeResultFiles,
+} from "../src/jobSpec/index.ts";
 
 /** `dpn job submit --type render` and `dpn job result --out` for render jobs. */
 const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
 const run = promisify(execFile);
 
-async function dpn(args: readonly string[]): Promise<{ code: number; err: string }> {
+async function dpn(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
   try {
-    await run(process.execPath, ["--import", TSX, BIN, ...args]);
-    return { code: 0, err: "" };
+    const { stdout, stderr } = await run(process.execPath, ["--import", TSX, BIN, ...args]);
+    return { code: 0, out: stdout, err: stderr };
   } catch (error) {
-    const e = error as { code?: number; stderr?: string };
-    return { code: e.code ?? -1, err: e.stderr ?? "" };
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, out: e.stdout ?? "", err: e.stderr ?? "" };
   }
 }
 
@@ -44,20 +49,41 @@ describe("dpn job submit --type render", () => {
   it("refuses a missing or wrong scene and bad frames, size or tiles before contacting a node", async () => {
     const notBlend = join(dir, "notes.blend");
     writeFileSync(notBlend, "just text");
-    // No node is running at this address: each refusal happens before the CLI contacts one.
-    const common = ["job", "submit", "--type", "render", "--node", "http://127.0.0.1:9"];
-    const scene = ["--scene", EXAMPLE_SCENE];
-    const results = await Promise.all([
-      dpn([...common, "--frames", "1-8"]),
-      dpn([...common, "--scene", notBlend, "--frames", "1-8"]),
-      dpn([...common, ...scene, "--frames", "8-1"]),
-      dpn([...common, ...scene, "--frames", "1-8", "--size", "4x4"]),
-      dpn([...common, ...scene, "--frames", "1-8", "--tiles", "9x2"]),
-    ]);
-    for (const result of results) {
-      expect(result.code).toBe(1);
-      expect(result.err).toContain("CLI_INVALID_OPTION");
+    const base = { type: "render", scene: EXAMPLE_SCENE, frames: "1-8" };
+    const options: JobSpecOptions[] = [
+      { type: "render", frames: "1-8" },
+      { ...base, scene: notBlend },
+      { ...base, scene: join(dir, "missing.blend") },
+      { ...base, frames: "8-1" },
+      { ...base, frames: "one" },
+      { ...base, size: "4x4" },
+      { ...base, tiles: "9x2" },
+      { ...base, samples: "0" },
+    ];
+    for (const option of options) {
+      let thrown: unknown;
+      try {
+        precheckSpec(option);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isDpnError(thrown, "CLI_INVALID_OPTION"), JSON.stringify(option)).toBe(true);
     }
+    // As a user sees it: no node runs at this address, the refusal comes first, exit code 1.
+    const cli = await dpn([
+      "job",
+      "submit",
+      "--type",
+      "render",
+      "--node",
+      "http://127.0.0.1:9",
+      "--scene",
+      notBlend,
+      "--frames",
+      "1-8",
+    ]);
+    expect(cli.code).toBe(1);
+    expect(cli.err).toContain("CLI_INVALID_OPTION");
   }, 60_000);
 
   it("uploads the scene and builds the spec the node validates", async () => {
@@ -114,6 +140,20 @@ describe("dpn job result --out for a render job", () => {
     );
     expect(existsSync(join(out, "frame-0012.png"))).toBe(false);
     expect(said).toContain("not rendered: 12");
+
+    // Before any device has leased a tile the job has no Blender pinned yet: nothing to write.
+    const early = await writeResultFiles(
+      client,
+      "render",
+      {
+        jobId: "job_render",
+        state: "open",
+        outputs: [],
+        result: { blender: null, frames: [{ frame: 1, image: null }] },
+      },
+      join(dir, "early"),
+    );
+    expect(early).toBe(`0 frame(s) written to ${join(dir, "early")}; not rendered: 1`);
   });
 
   it("says the job has no frames yet when its result is not there", async () => {

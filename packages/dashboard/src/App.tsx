@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { api } from "./api.ts";
+import { dpn } from "./api.ts";
 import { Contribute } from "./pages/Contribute.tsx";
 import { Devices } from "./pages/Devices.tsx";
 import { Economics } from "./pages/Economics.tsx";
@@ -58,7 +58,7 @@ function Page({ route }: { readonly route: Route }) {
 
 export function App() {
   const route = useRoute();
-  const node = usePoll((s) => api.node(s), "node", 5_000);
+  const node = usePoll((signal) => dpn.node({ signal }), "node", 5_000);
   return (
     <>
       <header className="topbar">

@@ -1,5 +1,4 @@
-import type { Identity } from "@dpn/wire";
-import { identityFromStoredKeys } from "./device/keys.ts";
+import { base64ToBytes, type Identity, identityFromSeeds } from "@dpn/wire";
 
 /**
  * Reads a `dpn keys new` identity file (format dpn-identity/v1) in the browser, so a requester can
@@ -10,7 +9,10 @@ export class KeyFileError extends Error {
   override readonly name = "KeyFileError";
 }
 
-export async function identityFromKeyFile(text: string): Promise<Identity> {
+/** Both seeds of an identity are 32 bytes (Ed25519 and ML-DSA-44 key generation seeds). */
+const SEED_BYTES = 32;
+
+export function identityFromKeyFile(text: string): Identity {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -30,15 +32,12 @@ export async function identityFromKeyFile(text: string): Promise<Identity> {
       'This is not a DPN identity file (it needs format "dpn-identity/v1", id and both seeds).',
     );
   }
-  let identity: Identity;
-  try {
-    identity = identityFromStoredKeys({
-      ed25519Seed: file.ed25519Seed,
-      mldsa44Seed: file.mldsa44Seed,
-    });
-  } catch {
+  const ed25519Seed = base64ToBytes(file.ed25519Seed);
+  const mldsa44Seed = base64ToBytes(file.mldsa44Seed);
+  if (ed25519Seed?.length !== SEED_BYTES || mldsa44Seed?.length !== SEED_BYTES) {
     throw new KeyFileError("The file's seeds are damaged: each must be 32 bytes of base64.");
   }
+  const identity = identityFromSeeds(ed25519Seed, mldsa44Seed);
   if (identity.id !== file.id) {
     throw new KeyFileError(
       `The file says ${file.id}, but its seeds belong to ${identity.id}: the file was edited or damaged.`,

@@ -218,6 +218,14 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
     void Promise.allSettled(work);
   });
 
+  it("shows the node's code for a job it does not have", async () => {
+    // The job page follows the event stream through the SDK; the node refuses it with a coded 404.
+    await page.goto(`${node.url}/#/jobs/job_00000000000000ff`);
+    await expect
+      .poll(() => page.getByRole("alert").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain("JOB_NOT_FOUND: There is no job job_00000000000000ff.");
+  });
+
   it("shows a specific error for a bad wallet id and the balance for a good one", async () => {
     await page.goto(`${node.url}/#/wallet`);
     const input = page.locator('input[name="account-id"]');

@@ -1,3 +1,5 @@
+import { type CodesOf, errorTable } from "@dpn/protocol";
+
 /**
  * Stable error codes of the federated-learning core. Each is thrown as a DpnError (@dpn/protocol)
  * with a message that says what happened and a hint that says what to do; programs match on the
@@ -32,3 +34,67 @@ export const FL_INVALID_SIMULATION = "FL_INVALID_SIMULATION";
 export const FL_DATA_UNAVAILABLE = "FL_DATA_UNAVAILABLE";
 /** Local training failed in a worker thread. */
 export const FL_TRAINING_FAILED = "FL_TRAINING_FAILED";
+
+/** The codes above with their HTTP status and meaning (docs/errors.md). */
+export const FL_ERRORS = errorTable({
+  FL_DATA_UNAVAILABLE: {
+    status: 400,
+    meaning: "A data file that ships in an npm package could not be read.",
+  },
+  FL_INVALID_AGGREGATION: {
+    status: 400,
+    meaning: "Aggregation was asked for with no updates, bad weights or an impossible trim.",
+  },
+  FL_INVALID_COMPRESSION: {
+    status: 400,
+    meaning: "Compression parameters are out of bounds.",
+  },
+  FL_INVALID_DATASET: {
+    status: 400,
+    meaning: "A data set's arrays do not fit its shape, or labels are outside the classes.",
+  },
+  FL_INVALID_MODEL_SPEC: {
+    status: 400,
+    meaning: "A model spec is not a supported shape, or breaks a limit.",
+  },
+  FL_INVALID_PRIVACY: {
+    status: 400,
+    meaning: "Differential-privacy options of training are out of bounds.",
+  },
+  FL_INVALID_SIMULATION: {
+    status: 400,
+    meaning: "A federated simulation's configuration is inconsistent.",
+  },
+  FL_INVALID_TRAIN_CONFIG: {
+    status: 400,
+    meaning: "Local-training hyper-parameters are missing, mistyped or out of bounds.",
+  },
+  FL_TRAINING_FAILED: {
+    status: 400,
+    meaning: "Local training failed in a worker thread.",
+  },
+  FL_UPDATE_MALFORMED: {
+    status: 400,
+    meaning: "An encoded update is truncated, of an unknown format, or contradicts its header.",
+  },
+  FL_UPDATE_NORM_EXCEEDED: {
+    status: 400,
+    meaning: "An update's L2 norm exceeds the bound and the policy rejects rather than clips.",
+  },
+  FL_UPDATE_NOT_FINITE: {
+    status: 400,
+    meaning: "An update holds NaN or an infinity.",
+  },
+  FL_UPDATE_SHAPE_MISMATCH: {
+    status: 400,
+    meaning: "An update does not have the model's parameter count.",
+  },
+  FL_UPDATE_TOO_LARGE: {
+    status: 400,
+    meaning: "An encoded update is larger than MAX_UPDATE_BYTES.",
+  },
+});
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof FL_ERRORS> {}
+}

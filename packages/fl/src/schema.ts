@@ -1,4 +1,4 @@
-import { DpnError } from "@dpn/protocol";
+import { DpnError, type DpnErrorCode } from "@dpn/protocol";
 import type { z } from "zod";
 
 /**
@@ -8,7 +8,7 @@ import type { z } from "zod";
 export function parseWith<T>(
   schema: z.ZodType<T>,
   value: unknown,
-  code: string,
+  code: DpnErrorCode,
   what: string,
   hint: string,
 ): T {

@@ -1,3 +1,4 @@
 export * from "./bank.ts";
 export * from "./economics/priceSource.ts";
+export * from "./errors.ts";
 export * from "./server.ts";

@@ -58,7 +58,14 @@ export const ORACLE_RETENTION_MS = 14 * 86_400_000;
  */
 export const MAX_MODEL_VERSIONS_KEPT = 64;
 
-/** Open server-sent event streams (GET /v1/jobs/:id/events) at once; more get NODE_OVERLOADED. */
+/**
+ * Open server-sent event streams (GET /v1/jobs/:id/events) at once; more get NODE_OVERLOADED
+ * (503) before the stream starts. Each stream holds a socket until its job ends and re-reads its
+ * job's view on every change of that job, so streams cost a descriptor each and store reads in
+ * proportion. A thousand is far more than the dashboards watching one node open (one per job page
+ * on screen), and small enough that stray clients cannot exhaust the descriptors the device
+ * sockets need; a refused client can poll GET /v1/jobs/:id instead.
+ */
 export const MAX_EVENT_STREAMS = 1_000;
 
 /** How often the node pings each device socket; a socket that misses two pongs is closed. */

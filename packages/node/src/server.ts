@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Ledger, openLedger, postgresStore, SYSTEM_ACCOUNTS, sqliteStore } from "@dpn/ledger";
 import {
-  DpnError,
   type ProtocolParams,
   parseDpn,
   positive,
@@ -15,9 +14,9 @@ import rateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyInstance } from "fastify";
 import { pino } from "pino";
-import { statusOf } from "./api/httpErrors.ts";
+import { handleErrors } from "./api/httpErrors.ts";
 import { OpenApi } from "./api/openapi.ts";
-import { registerRoutes } from "./api/routes.ts";
+import { registerApi } from "./api/routes/index.ts";
 import { ArtifactStore, MAX_ARTIFACT_BYTES } from "./artifactStore.ts";
 import { Bank } from "./bank.ts";
 import { DeviceChannel } from "./channel/deviceChannel.ts";
@@ -28,6 +27,7 @@ import type { PriceSource } from "./economics/priceSource.ts";
 import { RateService } from "./economics/rateService.ts";
 import { ReserveDesk } from "./economics/reserve.ts";
 import type { KindOverrides } from "./kinds/registry.ts";
+import { MAX_EVENT_STREAMS } from "./limits.ts";
 import { type NodeStore, openNodeStore } from "./store/open.ts";
 import { VerifyPool } from "./verify/pool.ts";
 
@@ -78,6 +78,14 @@ export interface NodeOptions {
   readonly pingMs?: number;
   /** The built web dashboard served at / (default: packages/dashboard/dist, if it was built). */
   readonly dashboardDir?: string;
+  /**
+   * Check every JSON answer against its published schema (a mismatch is a coded 500). Default:
+   * on when NODE_ENV is "test" or "development", so tests catch a drifting response; off
+   * otherwise, so production sends what it always sent without a second pass.
+   */
+  readonly validateResponses?: boolean;
+  /** Job event streams open at once (default MAX_EVENT_STREAMS; tests lower it). */
+  readonly maxEventStreams?: number;
 }
 
 export type StoreChoice =
@@ -222,36 +230,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     (_request, body, done) => done(null, body),
   );
   await app.register(rateLimit, { max: 1200, timeWindow: 60_000 });
-  app.setErrorHandler((error, _request, reply) => {
-    const status = statusOf(error);
-    if (error instanceof DpnError) return reply.code(status).send(error.toJSON());
-    const fastifyError = error as { statusCode?: number; code?: string; message?: string };
-    if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode < 500) {
-      // Fastify's own refusals (bad JSON, body too large, rate limit) keep their status.
-      return reply.code(fastifyError.statusCode).send({
-        code: `HTTP_${fastifyError.code ?? fastifyError.statusCode}`,
-        message: fastifyError.message ?? "request refused",
-        hint: "Check the request against /openapi.json.",
-        details: {},
-      });
-    }
-    log("warn", "request failed", { error: String(error) });
-    return reply.code(500).send({
-      code: "NODE_INTERNAL",
-      message: "The node failed to handle the request.",
-      details: {},
-    });
-  });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      code: "HTTP_NOT_FOUND",
-      message: `No route ${request.method} ${request.url}.`,
-      hint: "See /openapi.json.",
-      details: {},
-    }),
-  );
+  handleErrors(app, log);
 
-  const openapi = new OpenApi();
+  const openapi = new OpenApi(NODE_VERSION);
   const nodeInfo = () => ({
     id: identity.id,
     ed25519PublicKey: Buffer.from(identity.ed25519PublicKey).toString("base64"),
@@ -260,18 +241,27 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     signaturePolicy: policy,
     devicesOnline: bank.sessions.size,
   });
-  registerRoutes(app, {
-    bank,
-    ledger,
-    store,
-    artifacts,
-    openapi,
-    now,
-    startedAtMs,
-    policy,
-    nodeInfo,
-    market,
-  });
+  const nodeEnv = process.env.NODE_ENV;
+  await registerApi(
+    app,
+    {
+      bank,
+      ledger,
+      store,
+      artifacts,
+      openapi,
+      now,
+      startedAtMs,
+      policy,
+      nodeInfo,
+      market,
+      maxEventStreams: options.maxEventStreams ?? MAX_EVENT_STREAMS,
+    },
+    {
+      validateResponses:
+        options.validateResponses ?? (nodeEnv === "test" || nodeEnv === "development"),
+    },
+  );
   // The web dashboard: its files, with "/" answering index.html (pages use hash routes, so no
   // other fallback). Routes are made per file at start (wildcard: false), so /v1/* and
   // /openapi.json are untouched and an unknown path still gets the JSON 404.

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MARKET_ACCOUNTS, SYSTEM_ACCOUNTS } from "@dpn/ledger";
 import { isDpnError } from "@dpn/protocol";
-import { DpnClient, type ReserveOperationView } from "@dpn/sdk";
+import { DpnClient, type ReserveResponse } from "@dpn/sdk";
 import { newIdentity, seal } from "@dpn/wire";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningNode, startNode } from "../src/server.ts";
@@ -71,7 +71,7 @@ describe("the market in a running node", () => {
     expect(await client.swap({ side: "sell-dpn", amountIn: "1000", clientRef: "t1" })).toEqual(
       trade,
     );
-    const balance = (await client.balance(trader.id)) as unknown as { stable: string };
+    const balance = await client.balance(trader.id);
     expect(Number(balance.stable)).toBeCloseTo(500_000 + Number(quote.amountOut), 6);
 
     // 1% of the pool's DPN: beyond the 0.7% guard unless the caller widens it.
@@ -232,7 +232,7 @@ describe("the market in a running node", () => {
     clock.t += EPOCH_MS;
     const economics = await running.bank.economics();
     const { operations, stable } = await client.reserve();
-    const latest = operations[0] as ReserveOperationView;
+    const latest = operations[0] as ReserveResponse["operations"][number];
     expect(latest.action).toBe("buy-dpn");
     expect(latest.deviation).toBeLessThan(-0.05);
     expect(Number(latest.amountIn)).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { BPS_DENOMINATOR, checkAmount, dpnFromNumber, ONE_DPN } from "./amount.ts";
-import { DpnError } from "./errors.ts";
+import { DpnError, type DpnErrorCode } from "./errors.ts";
 import { checkBounds, oneOf } from "./validate.ts";
 
 /**
@@ -143,7 +143,7 @@ function invalid(
   field: string,
   value: unknown,
   expected: string,
-  code = FUTURES_INVALID_INPUT,
+  code: DpnErrorCode = FUTURES_INVALID_INPUT,
 ): never {
   throw new DpnError(code, `${field} must be ${expected}, got ${String(value)}.`, {
     hint: `Pass a valid ${field}.`,

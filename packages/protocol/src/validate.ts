@@ -1,4 +1,4 @@
-import { DpnError } from "./errors.ts";
+import { DpnError, type DpnErrorCode } from "./errors.ts";
 
 /**
  * Input checks shared by every protocol function. A protocol function never returns NaN, an
@@ -7,7 +7,12 @@ import { DpnError } from "./errors.ts";
  */
 export const INVALID_INPUT = "PROTOCOL_INVALID_INPUT";
 
-function fail(name: string, value: unknown, expected: string, code = INVALID_INPUT): never {
+function fail(
+  name: string,
+  value: unknown,
+  expected: string,
+  code: DpnErrorCode = INVALID_INPUT,
+): never {
   throw new DpnError(code, `${name} must be ${expected}, got ${describe(value)}.`, {
     hint: `Pass a valid ${name}.`,
     details: { field: name, value: typeof value === "bigint" ? value : String(value) },
@@ -78,7 +83,7 @@ export function oneOf<T extends string>(
   name: string,
   value: string,
   allowed: readonly T[],
-  code: string = INVALID_INPUT,
+  code: DpnErrorCode = INVALID_INPUT,
 ): T {
   if (!(allowed as readonly string[]).includes(value)) {
     fail(name, value, `one of ${allowed.join(", ")}`, code);
@@ -107,7 +112,7 @@ export interface ParamBound {
 export function checkBounds<T extends object>(
   params: T,
   bounds: { readonly [K in keyof T]?: ParamBound },
-  code: string,
+  code: DpnErrorCode,
   label: string,
 ): T {
   for (const [key, bound] of Object.entries(bounds) as Array<[string, ParamBound]>) {

@@ -1,63 +1,94 @@
-import { createHash } from "node:crypto";
 import { DpnError } from "@dpn/protocol";
 import {
+  AccountResponse,
+  ArtifactPutResponse,
+  bytesToBase64,
+  DevicesResponse,
+  EconomicsSupplyResponse,
+  type Envelope,
   FINAL_JOB_STATES,
+  HistoryResponse,
   type Identity,
-  type JobResult,
+  JobListResponse,
+  JobResponse,
+  JobResultResponse,
   type JobSubmit,
   type JobView,
+  LedgerVerifyResponse,
+  MarketChangeResponse,
   type MarketLiquidityBody,
   type MarketSwapBody,
-  type PoolView,
-  type RateEpochView,
-  type ReserveOperationView,
+  NodeInfoResponse,
+  OracleResponse,
+  PoolResponse,
+  QuoteResponse,
+  RateEpochResponse,
+  RatesResponse,
+  ReserveResponse,
+  SupplyResponse,
   seal,
+  TransferResponse,
 } from "@dpn/wire";
-
-export type {
-  JobResult,
-  JobView,
-  MarketLiquidityBody,
-  MarketSwapBody,
-  PoolView,
-  RateEpochView,
-  ReserveOperationView,
-};
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import { type CallOptions, Http } from "./http.ts";
+import { jobEvents } from "./jobEvents.ts";
 
 /**
- * A typed client of the bank node's HTTP API (see the node's /openapi.json). Requests that
- * change state are sealed with the caller's identity; errors come back as DpnError with the
- * node's code, message and hint.
+ * A typed client of the bank node's HTTP API (see the node's /openapi.json), for Node and
+ * browsers alike (fetch, no node:* modules). Every answer is checked against the route's response
+ * schema from @dpn/wire and typed by it; requests that change state are sealed with the caller's
+ * identity; errors come back as DpnError with the node's code, message and hint.
  */
-export interface NodeInfo {
-  readonly id: string;
-  readonly ed25519PublicKey: string;
-  readonly mldsa44PublicKey: string;
-  readonly version: string;
-  readonly devicesOnline: number;
-}
 
 export interface ClientOptions {
+  /** The node's base URL; "" in a page the node serves means its own origin. */
   readonly url: string;
   /** The caller's identity; needed for anything that changes state. */
   readonly identity?: Identity;
   readonly now?: () => number;
 }
 
-/** States a job never leaves. */
-const FINAL_STATES: ReadonlySet<string> = FINAL_JOB_STATES;
+/** A listing's `?limit=` (1 to 1,000; each route has its default). */
+export interface ListOptions extends CallOptions {
+  readonly limit?: number;
+}
+
+export interface HistoryOptions extends ListOptions {
+  /** The previous page's nextCursor. */
+  readonly cursor?: string;
+}
+
+/** A signed request body: the envelope and the public keys its `from` id commits to. */
+export interface SignedBody {
+  readonly envelope: Envelope;
+  readonly keys: { readonly ed25519PublicKey: string; readonly mldsa44PublicKey: string };
+}
+
+export const CLIENT_NO_IDENTITY = "CLIENT_NO_IDENTITY";
+
+const at = (segment: string): string => encodeURIComponent(segment);
+
+function query(values: Readonly<Record<string, string | number | undefined>>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined) params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text === "" ? "" : `?${text}`;
+}
 
 export class DpnClient {
-  private readonly url: string;
+  private readonly http: Http;
 
   constructor(private readonly options: ClientOptions) {
-    this.url = options.url.replace(/\/$/, "");
+    this.http = new Http(options.url.replace(/\/$/, ""));
   }
 
   private identity(): Identity {
     if (this.options.identity === undefined) {
       throw new DpnError(
-        "CLIENT_NO_IDENTITY",
+        CLIENT_NO_IDENTITY,
         "This request must be signed, and the client has no identity.",
         {
           hint: "Create the client with an identity (dpn keys new; readKeyFile from @dpn/wire/node).",
@@ -68,154 +99,123 @@ export class DpnClient {
   }
 
   /** A signed request body: { envelope, keys }. */
-  signed(
-    kind: string,
-    body: unknown,
-  ): { envelope: unknown; keys: { ed25519PublicKey: string; mldsa44PublicKey: string } } {
+  signed(kind: string, body: unknown): SignedBody {
     const identity = this.identity();
     return {
       envelope: seal(identity, kind, body, { nowMs: (this.options.now ?? Date.now)() }),
       keys: {
-        ed25519PublicKey: Buffer.from(identity.ed25519PublicKey).toString("base64"),
-        mldsa44PublicKey: Buffer.from(identity.mldsa44PublicKey).toString("base64"),
+        ed25519PublicKey: bytesToBase64(identity.ed25519PublicKey),
+        mldsa44PublicKey: bytesToBase64(identity.mldsa44PublicKey),
       },
     };
   }
 
-  async request<T>(
+  /**
+   * Any route, unchecked: the JSON body of a 2xx answer, or the node's error. For routes this
+   * client has no method for (and for probing refusals); the methods below check their answers.
+   */
+  request(
     method: string,
     path: string,
     body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.url}${path}`, {
-        method,
-        headers:
-          body === undefined || body instanceof Uint8Array
-            ? headers
-            : { "content-type": "application/json", ...headers },
-        ...(body === undefined
-          ? {}
-          : { body: body instanceof Uint8Array ? body : JSON.stringify(body) }),
-      });
-    } catch (error) {
-      throw new DpnError("CLIENT_UNREACHABLE", `Cannot reach the node at ${this.url}.`, {
-        hint: "Check the URL and that the node is running (dpn node).",
-        cause: error,
-      });
-    }
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text === "" ? {} : JSON.parse(text);
-    } catch {
-      json = { message: text };
-    }
-    if (!response.ok) {
-      const e = json as {
-        code?: string;
-        message?: string;
-        hint?: string;
-        details?: Record<string, unknown>;
-      };
-      throw new DpnError(
-        e.code ?? `HTTP_${response.status}`,
-        e.message ?? `HTTP ${response.status}`,
-        {
-          ...(e.hint === undefined ? {} : { hint: e.hint }),
-          details: { status: response.status, ...(e.details ?? {}) },
-        },
-      );
-    }
-    return json as T;
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<unknown> {
+    return this.http.json(method, path, { body, headers });
   }
 
-  node(): Promise<NodeInfo> {
-    return this.request("GET", "/v1/node");
+  /** The absolute (or same-origin) URL of a path on the node, e.g. for a link or an image. */
+  url(path: string): string {
+    return this.http.url(path);
   }
+
+  // ---- node
+
+  node(options: CallOptions = {}): Promise<NodeInfoResponse> {
+    return this.http.parsed(NodeInfoResponse, "GET", "/v1/node", options);
+  }
+
+  // ---- artifacts
 
   /** Uploads an artifact and returns its SHA-256 (the node stores it by content). */
-  async uploadArtifact(bytes: Uint8Array): Promise<string> {
-    const sha256 = createHash("sha256").update(bytes).digest("hex");
-    const header = JSON.stringify(this.signed("artifact.put", { sha256, bytes: bytes.length }));
-    await this.request("PUT", `/v1/artifacts/${sha256}`, bytes, {
-      "content-type": "application/octet-stream",
-      "x-dpn-request": header,
+  async uploadArtifact(bytes: Uint8Array, options: CallOptions = {}): Promise<string> {
+    const digest = bytesToHex(sha256(bytes));
+    const header = JSON.stringify(
+      this.signed("artifact.put", { sha256: digest, bytes: bytes.length }),
+    );
+    const stored = await this.http.parsed(ArtifactPutResponse, "PUT", `/v1/artifacts/${digest}`, {
+      ...options,
+      body: bytes,
+      headers: { "content-type": "application/octet-stream", "x-dpn-request": header },
     });
-    return sha256;
+    return stored.sha256;
   }
 
   /**
-   * Downloads an artifact and checks that its bytes hash to `sha256` (the address is the proof:
-   * a node or proxy that serves other bytes is caught here).
+   * Downloads an artifact and checks that its bytes hash to `sha256Hex` (the address is the
+   * proof: a node or proxy that serves other bytes is caught here).
    */
-  async downloadArtifact(sha256: string): Promise<Uint8Array> {
-    if (!/^[0-9a-f]{64}$/.test(sha256)) {
-      throw new DpnError("CLIENT_ARTIFACT_INVALID", `${sha256} is not a SHA-256 in hex.`, {
-        hint: "Artifacts are addressed by 64 lowercase hex digits.",
-      });
-    }
-    let response: Response;
-    try {
-      response = await fetch(`${this.url}/v1/artifacts/${sha256}`);
-    } catch (error) {
-      throw new DpnError("CLIENT_UNREACHABLE", `Cannot reach the node at ${this.url}.`, {
-        hint: "Check the URL and that the node is running (dpn node).",
-        cause: error,
-      });
-    }
-    if (!response.ok) {
-      // The node's error document, as request() reads it.
-      const text = await response.text();
-      let e: { code?: string; message?: string; hint?: string } = {};
-      try {
-        e = JSON.parse(text) as typeof e;
-      } catch {
-        e = { message: text };
-      }
-      throw new DpnError(
-        e.code ?? `HTTP_${response.status}`,
-        e.message ?? `HTTP ${response.status}`,
-        {
-          ...(e.hint === undefined ? {} : { hint: e.hint }),
-          details: { status: response.status, sha256 },
-        },
-      );
-    }
+  async downloadArtifact(sha256Hex: string, options: CallOptions = {}): Promise<Uint8Array> {
+    const path = `/v1/artifacts/${at(sha256Hex)}`;
+    const response = await this.http.send("GET", path, options);
+    if (!response.ok) throw await this.http.refusal("GET", path, response);
     const bytes = new Uint8Array(await response.arrayBuffer());
-    if (createHash("sha256").update(bytes).digest("hex") !== sha256) {
+    if (bytesToHex(sha256(bytes)) !== sha256Hex) {
       throw new DpnError(
         "CLIENT_ARTIFACT_INVALID",
-        `The node sent other bytes for artifact ${sha256}.`,
-        {
-          hint: "The node or something between is faulty; try again or ask another node.",
-        },
+        `The node sent other bytes for artifact ${sha256Hex}.`,
+        { hint: "The node or something between is faulty; try again or ask another node." },
       );
     }
     return bytes;
   }
 
-  submitJob(submit: JobSubmit): Promise<JobView> {
-    return this.request("POST", "/v1/jobs", this.signed("job.submit", submit));
+  /** Where an artifact is downloaded from (GET, raw bytes). */
+  artifactUrl(sha256Hex: string): string {
+    return this.url(`/v1/artifacts/${at(sha256Hex)}`);
   }
 
-  job(jobId: string): Promise<JobView> {
-    return this.request("GET", `/v1/jobs/${encodeURIComponent(jobId)}`);
+  // ---- jobs
+
+  async submitJob(submit: JobSubmit, options: CallOptions = {}): Promise<JobView> {
+    return this.http.parsed(JobResponse, "POST", "/v1/jobs", {
+      ...options,
+      body: this.signed("job.submit", submit),
+    });
   }
 
-  /** A job's outputs in item order, and its kind's merged result (a render job's frames). */
-  jobResult(jobId: string): Promise<JobResult> {
-    return this.request("GET", `/v1/jobs/${encodeURIComponent(jobId)}/result`);
+  /** The most recent jobs, newest first. */
+  jobs(options: CallOptions = {}): Promise<JobListResponse> {
+    return this.http.parsed(JobListResponse, "GET", "/v1/jobs", options);
   }
 
-  cancelJob(jobId: string): Promise<JobView> {
-    return this.request(
-      "POST",
-      `/v1/jobs/${encodeURIComponent(jobId)}/cancel`,
-      this.signed("job.cancel", { jobId }),
-    );
+  job(jobId: string, options: CallOptions = {}): Promise<JobView> {
+    return this.http.parsed(JobResponse, "GET", `/v1/jobs/${at(jobId)}`, options);
+  }
+
+  jobResult(jobId: string, options: CallOptions = {}): Promise<JobResultResponse> {
+    return this.http.parsed(JobResultResponse, "GET", `/v1/jobs/${at(jobId)}/result`, options);
+  }
+
+  /** Where a job's result is downloaded from (GET, JSON), e.g. for a link. */
+  jobResultUrl(jobId: string): string {
+    return this.url(`/v1/jobs/${at(jobId)}/result`);
+  }
+
+  /**
+   * A job, live: its view now and on every change of state or progress, from the node's event
+   * stream. The iteration ends after the view with a final state; a stream that ends before that
+   * (the node restarted, the connection dropped) throws CLIENT_STREAM_ENDED, and subscribing
+   * again resumes with the view at that time. Stop early with `break` or the signal.
+   */
+  jobEvents(jobId: string, options: CallOptions = {}): AsyncGenerator<JobView, void, undefined> {
+    return jobEvents(this.http, jobId, options);
+  }
+
+  async cancelJob(jobId: string, options: CallOptions = {}): Promise<JobView> {
+    return this.http.parsed(JobResponse, "POST", `/v1/jobs/${at(jobId)}/cancel`, {
+      ...options,
+      body: this.signed("job.cancel", { jobId }),
+    });
   }
 
   /** Polls a job until it reaches a final state, reporting progress on every change. */
@@ -232,89 +232,120 @@ export class DpnClient {
         onProgress?.(job);
         last = key;
       }
-      if (FINAL_STATES.has(job.state)) return job;
+      if (FINAL_JOB_STATES.has(job.state)) return job;
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
 
-  balance(accountId: string): Promise<{ id: string; balance: string }> {
-    return this.request("GET", `/v1/accounts/${accountId}`);
+  // ---- accounts
+
+  /** An account's balances: DPN spendable and held, stable units, pool shares. */
+  balance(accountId: string, options: CallOptions = {}): Promise<AccountResponse> {
+    return this.http.parsed(AccountResponse, "GET", `/v1/accounts/${at(accountId)}`, options);
   }
 
-  history(
-    accountId: string,
-    cursor?: string,
-  ): Promise<{ entries: unknown[]; nextCursor: string | null }> {
-    return this.request(
-      "GET",
-      `/v1/accounts/${accountId}/history${cursor === undefined ? "" : `?cursor=${encodeURIComponent(cursor)}`}`,
-    );
+  /** An account's postings, newest first; pass nextCursor back as `cursor` for older ones. */
+  history(accountId: string, options: HistoryOptions = {}): Promise<HistoryResponse> {
+    const path = `/v1/accounts/${at(accountId)}/history${query({ limit: options.limit, cursor: options.cursor })}`;
+    return this.http.parsed(HistoryResponse, "GET", path, options);
   }
 
-  transfer(to: string, amount: string, clientRef: string): Promise<{ seq: number }> {
-    return this.request(
-      "POST",
-      "/v1/transfers",
-      this.signed("transfer", { to, amount, clientRef }),
-    );
+  /** Sends DPN; a retry with the same clientRef never pays twice. */
+  async transfer(
+    to: string,
+    amount: string,
+    clientRef: string,
+    options: CallOptions = {},
+  ): Promise<TransferResponse> {
+    return this.http.parsed(TransferResponse, "POST", "/v1/transfers", {
+      ...options,
+      body: this.signed("transfer", { to, amount, clientRef }),
+    });
   }
 
-  ledgerVerify(): Promise<{ ok: boolean; [key: string]: unknown }> {
-    return this.request("GET", "/v1/ledger/verify");
+  // ---- ledger
+
+  /** Audits the ledger's invariants, recomputed from the postings. */
+  ledgerVerify(options: CallOptions = {}): Promise<LedgerVerifyResponse> {
+    return this.http.parsed(LedgerVerifyResponse, "GET", "/v1/ledger/verify", options);
   }
 
-  supply(): Promise<Record<string, string>> {
-    return this.request("GET", "/v1/ledger/supply");
+  /** Issued, burned, outstanding and the pools, in base units. */
+  supply(options: CallOptions = {}): Promise<SupplyResponse> {
+    return this.http.parsed(SupplyResponse, "GET", "/v1/ledger/supply", options);
   }
 
-  economics(): Promise<RateEpochView> {
-    return this.request("GET", "/v1/economics/rate");
+  // ---- economics
+
+  /** The exchange rate in force, its inputs and the burn decision. */
+  economics(options: CallOptions = {}): Promise<RateEpochResponse> {
+    return this.http.parsed(RateEpochResponse, "GET", "/v1/economics/rate", options);
   }
 
-  devices(): Promise<{ devices: Array<Record<string, unknown>> }> {
-    return this.request("GET", "/v1/devices");
+  /** The recorded epochs of the exchange rate, newest first. */
+  rates(options: ListOptions = {}): Promise<RatesResponse> {
+    const path = `/v1/economics/rates${query({ limit: options.limit })}`;
+    return this.http.parsed(RatesResponse, "GET", path, options);
+  }
+
+  /** The DPN/USD oracle's recent rounds, newest first. */
+  oracle(options: ListOptions = {}): Promise<OracleResponse> {
+    const path = `/v1/economics/oracle${query({ limit: options.limit })}`;
+    return this.http.parsed(OracleResponse, "GET", path, options);
+  }
+
+  /** The ledger's supply with the circulation of the last epoch. */
+  economicsSupply(options: CallOptions = {}): Promise<EconomicsSupplyResponse> {
+    return this.http.parsed(EconomicsSupplyResponse, "GET", "/v1/economics/supply", options);
+  }
+
+  // ---- devices
+
+  devices(options: CallOptions = {}): Promise<DevicesResponse> {
+    return this.http.parsed(DevicesResponse, "GET", "/v1/devices", options);
   }
 
   // ---- market (§4.5)
 
-  pool(): Promise<PoolView> {
-    return this.request("GET", "/v1/market/pool");
+  pool(options: CallOptions = {}): Promise<PoolResponse> {
+    return this.http.parsed(PoolResponse, "GET", "/v1/market/pool", options);
   }
 
-  quote(side: MarketSwapBody["side"], amount: string): Promise<SwapQuoteView> {
-    const query = new URLSearchParams({ side, amount });
-    return this.request("GET", `/v1/market/quote?${query.toString()}`);
+  /** What a swap would pay now, without trading. */
+  quote(
+    side: MarketSwapBody["side"],
+    amount: string,
+    options: CallOptions = {},
+  ): Promise<QuoteResponse> {
+    return this.http.parsed(
+      QuoteResponse,
+      "GET",
+      `/v1/market/quote${query({ side, amount })}`,
+      options,
+    );
   }
 
   /** Swaps through the pool; a retry with the same clientRef never trades twice. */
-  swap(body: MarketSwapBody): Promise<MarketChange> {
-    return this.request("POST", "/v1/market/swaps", this.signed("market.swap", body));
+  async swap(body: MarketSwapBody, options: CallOptions = {}): Promise<MarketChangeResponse> {
+    return this.http.parsed(MarketChangeResponse, "POST", "/v1/market/swaps", {
+      ...options,
+      body: this.signed("market.swap", body),
+    });
   }
 
-  liquidity(body: MarketLiquidityBody): Promise<MarketChange> {
-    return this.request("POST", "/v1/market/liquidity", this.signed("market.liquidity", body));
+  async liquidity(
+    body: MarketLiquidityBody,
+    options: CallOptions = {},
+  ): Promise<MarketChangeResponse> {
+    return this.http.parsed(MarketChangeResponse, "POST", "/v1/market/liquidity", {
+      ...options,
+      body: this.signed("market.liquidity", body),
+    });
   }
 
-  reserve(): Promise<{ dpn: string; stable: string; operations: ReserveOperationView[] }> {
-    return this.request("GET", "/v1/market/reserve");
+  /** The reserve's holdings and its anti-decoupling decisions, newest first. */
+  reserve(options: ListOptions = {}): Promise<ReserveResponse> {
+    const path = `/v1/market/reserve${query({ limit: options.limit })}`;
+    return this.http.parsed(ReserveResponse, "GET", path, options);
   }
-}
-
-/** The caller's balance changes from a market operation (decimal strings; shares in base units). */
-export interface MarketChange {
-  readonly seq: number;
-  readonly dpn: string;
-  readonly stable: string;
-  readonly shares: string;
-}
-
-export interface SwapQuoteView {
-  readonly side: string;
-  readonly amountIn: string;
-  readonly amountOut: string;
-  readonly fee: string;
-  readonly priceImpact: number;
-  readonly executionPrice: number;
-  readonly spotPriceBefore: string;
-  readonly spotPriceAfter: string;
 }

@@ -1,5 +1,6 @@
 export * from "./charts.ts";
 export * from "./economy.ts";
+export * from "./errors.ts";
 export * from "./fleet.ts";
 export * from "./market.ts";
 export * from "./monteCarlo.ts";

@@ -3,8 +3,11 @@
  * process; browserEntry.test.ts bundles it for a browser to keep it so). Node-only parts (key
  * files) are in `@dpn/wire/node`.
  */
+
+export * from "./api/index.ts";
 export { base64ToBytes, bytesToBase64 } from "./encoding.ts";
 export * from "./envelope.ts";
+export * from "./errors.ts";
 export * from "./identity.ts";
 export * from "./messages.ts";
 export * from "./replayGuard.ts";

@@ -18,7 +18,7 @@ export function economicsCommand(program: Command): void {
           `factors     MSF ${s.rate.msf} for rigs, EHF ${s.rate.ehf} for long-tail devices`,
           `prices      DPN ${s.prices.dpnPriceUsd.toFixed(5)} USD, compute ${s.prices.computePriceUsdPerCu} USD/CU (${s.prices.source})`,
           `inputs      circulation ${s.inputs.circulation} base units, demand ${s.inputs.demandCu.toFixed(2)} CU, rig share ${(s.inputs.rigShare * 100).toFixed(1)}%, long-tail ${(s.inputs.longTailShare * 100).toFixed(1)}%`,
-          `burning     ${s.burning.level}, burn rate ${Number(s.burning.burnBps) / 100}% (utilisation ${(s.burning.utilisation * 100).toFixed(1)}%)`,
+          `burning     ${s.burning.level}, burn rate ${Number(s.burning.burnBps) / 100}% (utilisation ${s.burning.utilisation === null ? "- (no supply)" : `${(s.burning.utilisation * 100).toFixed(1)}%`})`,
           `epoch       ${new Date(s.atMs).toISOString()}`,
         ].join("\n"),
       );
@@ -30,19 +30,7 @@ export function economicsCommand(program: Command): void {
     .option("--limit <n>", "rounds", "10")
     .option("--json", "print the result as JSON", false)
     .action(async (options: CommonOptions & { limit: string }) => {
-      const { rounds } = (await client(options, false).request(
-        "GET",
-        `/v1/economics/oracle?limit=${encodeURIComponent(options.limit)}`,
-      )) as {
-        rounds: Array<{
-          atMs: number;
-          value: number | null;
-          status: string;
-          median: number | null;
-          liveFeeds: string[];
-          rejected: Array<{ feedId: string; reason: string }>;
-        }>;
-      };
+      const { rounds } = await client(options, false).oracle({ limit: Number(options.limit) });
       print(options, rounds, () =>
         rounds
           .map(
@@ -58,7 +46,7 @@ export function economicsCommand(program: Command): void {
     .option("--node <url>", "bank node URL")
     .option("--json", "print the result as JSON", false)
     .action(async (options: CommonOptions) => {
-      const supply = await client(options, false).request("GET", "/v1/economics/supply");
+      const supply = await client(options, false).economicsSupply();
       print(options, supply, () => JSON.stringify(supply, null, 2));
     });
 }

@@ -22,17 +22,12 @@ export function walletCommand(program: Command): void {
     .option("--cursor <cursor>", "continue from a previous page")
     .option("--json", "print the result as JSON", false)
     .action(async (id: string | undefined, options: CommonOptions & { cursor?: string }) => {
-      const page = await client(options, false).history(id ?? identity(options).id, options.cursor);
+      const page = await client(options, false).history(id ?? identity(options).id, {
+        ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+      });
       print(options, page, () =>
         [
-          ...(
-            page.entries as Array<{
-              seq: number;
-              kind: string;
-              amount: string;
-              balanceAfter: string;
-            }>
-          ).map(
+          ...page.entries.map(
             (e) => `#${e.seq}  ${e.kind.padEnd(16)} ${e.amount.padStart(24)}  → ${e.balanceAfter}`,
           ),
           page.nextCursor === null ? "" : `more: --cursor ${page.nextCursor}`,

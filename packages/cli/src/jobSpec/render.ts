@@ -7,7 +7,8 @@ import { invalidOption, type JobSpecBuilder, type JobSpecOptions } from "./kind.
 
 /** What the node's render kind returns as a job's result: each frame stitched, as an artifact. */
 const RenderResult = z.object({
-  blender: z.string(),
+  /** The Blender the job is pinned to; null until a device has leased a tile. */
+  blender: z.string().nullable(),
   frames: z.array(z.object({ frame: z.number().int().min(0), image: Sha256Hex.nullable() })),
 });
 
@@ -133,6 +134,6 @@ export const renderSpec: JobSpecBuilder<"render"> = {
       writeFileSync(join(out, `frame-${String(frame).padStart(4, "0")}.png`), bytes);
       written += 1;
     }
-    return `${written} frame(s) written to ${out} (Blender ${parsed.data.blender})${missing.length === 0 ? "" : `; not rendered: ${missing.join(", ")}`}`;
+    return `${written} frame(s) written to ${out}${parsed.data.blender === null ? "" : ` (Blender ${parsed.data.blender})`}${missing.length === 0 ? "" : `; not rendered: ${missing.join(", ")}`}`;
   },
 };

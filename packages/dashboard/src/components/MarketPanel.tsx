@@ -1,4 +1,4 @@
-import { api } from "../api.ts";
+import { dpn } from "../api.ts";
 import { formatDpnAmount, formatNumber, formatPercent, formatTime } from "../format.ts";
 import { usePoll } from "../usePoll.ts";
 import { Stat, Status } from "./Status.tsx";
@@ -7,8 +7,12 @@ const RESERVE_DECISIONS = 20;
 
 /** The AMM pool (§4.5) and the reserve's anti-decoupling decisions (§4.3). */
 export function MarketPanel() {
-  const pool = usePoll((s) => api.pool(s), "pool", 5_000);
-  const reserve = usePoll((s) => api.reserve(RESERVE_DECISIONS, s), "reserve", 5_000);
+  const pool = usePoll((signal) => dpn.pool({ signal }), "pool", 5_000);
+  const reserve = usePoll(
+    (signal) => dpn.reserve({ limit: RESERVE_DECISIONS, signal }),
+    "reserve",
+    5_000,
+  );
   const p = pool.data;
   const r = reserve.data;
   return (

@@ -1,10 +1,10 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { RateEpoch } from "../api.ts";
+import type { RateEpochResponse } from "@dpn/sdk";
 
 /** The exchange rate (CU per DPN) and its DPN price input over the recorded epochs. */
-export function RateChart({ epochs }: { readonly epochs: readonly RateEpoch[] }) {
+export function RateChart({ epochs }: { readonly epochs: readonly RateEpochResponse[] }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = host.current;

@@ -1,11 +1,27 @@
 import { useEffect, useState } from "react";
-import { getJson } from "../api.ts";
+import { dpn } from "../api.ts";
 
-/** A render job's result: each frame's image, by content hash, once all its tiles are accepted. */
-interface RenderResult {
-  readonly result?: {
-    readonly frames?: ReadonlyArray<{ readonly frame: number; readonly image: string | null }>;
-  };
+/** A frame of a render job's merged result: its image, by content hash, once all tiles are in. */
+interface Frame {
+  readonly frame: number;
+  readonly image: string | null;
+}
+
+/**
+ * The frames of a render job's result (`result.frames`); the job result's schema leaves each
+ * kind's merged result open, so the shape is checked here, and anything else shows no frames.
+ */
+function framesOf(result: unknown): readonly Frame[] {
+  if (typeof result !== "object" || result === null) return [];
+  const frames = (result as { frames?: unknown }).frames;
+  if (!Array.isArray(frames)) return [];
+  return frames.filter(
+    (f): f is Frame =>
+      typeof f === "object" &&
+      f !== null &&
+      typeof (f as Frame).frame === "number" &&
+      (typeof (f as Frame).image === "string" || (f as Frame).image === null),
+  );
 }
 
 /**
@@ -20,13 +36,13 @@ export function RenderFrames({
   readonly jobId: string;
   readonly progress: number;
 }) {
-  const [frames, setFrames] = useState<ReadonlyArray<{ frame: number; image: string | null }>>([]);
+  const [frames, setFrames] = useState<readonly Frame[]>([]);
   const [error, setError] = useState<string | undefined>(undefined);
   // biome-ignore lint/correctness/useExhaustiveDependencies: `progress` is the trigger to re-read, not an input of the effect
   useEffect(() => {
     const abort = new AbortController();
-    getJson<RenderResult>(`/v1/jobs/${encodeURIComponent(jobId)}/result`, abort.signal).then(
-      (r) => setFrames(r.result?.frames ?? []),
+    dpn.jobResult(jobId, { signal: abort.signal }).then(
+      (r) => setFrames(framesOf(r.result)),
       (e: unknown) => {
         if (!abort.signal.aborted) setError(e instanceof Error ? e.message : String(e));
       },
@@ -44,7 +60,7 @@ export function RenderFrames({
             {f.image === null ? (
               <div className="frame-pending muted">rendering…</div>
             ) : (
-              <img src={`/v1/artifacts/${f.image}`} alt={`frame ${f.frame}`} width={160} />
+              <img src={dpn.artifactUrl(f.image)} alt={`frame ${f.frame}`} width={160} />
             )}
             <figcaption>frame {f.frame}</figcaption>
           </figure>

@@ -1,4 +1,4 @@
-import { ApiError } from "../api.ts";
+import { DpnError } from "@dpn/sdk";
 
 /** Loading and error states of a polled section; an error keeps the last data on screen. */
 export function Status({
@@ -9,12 +9,12 @@ export function Status({
   readonly loading: boolean;
 }) {
   if (error !== undefined) {
-    const hint = error instanceof ApiError ? error.hint : undefined;
+    // A DpnError's message ends with its hint; the hint is shown apart, after the code.
+    const coded = error instanceof DpnError ? error : undefined;
     return (
       <p className="error" role="alert">
-        {error instanceof ApiError ? `${error.code}: ` : ""}
-        {error.message}
-        {hint === undefined ? null : <span className="hint"> {hint}</span>}
+        {coded === undefined ? error.message : `${coded.code}: ${coded.shortMessage}`}
+        {coded?.hint === undefined ? null : <span className="hint"> {coded.hint}</span>}
       </p>
     );
   }

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { RateEpoch } from "../api.ts";
+import type { RateEpochResponse } from "@dpn/sdk";
 
 const DPN = 1e18;
 
@@ -9,7 +9,7 @@ const DPN = 1e18;
  * Minted vs burned DPN over the recorded epochs (cumulative, from the ledger at each epoch) and
  * the reserve's DPN: the two flows of the bank and the capital that defends the peg.
  */
-export function SupplyChart({ epochs }: { readonly epochs: readonly RateEpoch[] }) {
+export function SupplyChart({ epochs }: { readonly epochs: readonly RateEpochResponse[] }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = host.current;

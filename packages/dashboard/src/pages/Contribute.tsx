@@ -1,6 +1,6 @@
 import type { Identity } from "@dpn/wire";
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import { api } from "../api.ts";
+import { dpn } from "../api.ts";
 import { Stat, Status } from "../components/Status.tsx";
 import { type AgentStatus, BrowserAgent } from "../device/agent.ts";
 import { pauseReason } from "../device/dutyCycle.ts";
@@ -113,7 +113,8 @@ export function Contribute() {
 
   const ownerId = owner.trim() === "" ? identity?.id : owner.trim();
   const balance = usePoll(
-    (s) => (ownerId === undefined ? Promise.resolve(undefined) : api.account(ownerId, s)),
+    (signal) =>
+      ownerId === undefined ? Promise.resolve(undefined) : dpn.balance(ownerId, { signal }),
     `contribute:${ownerId ?? ""}`,
     status === "stopped" ? 0 : 2_000,
   );

@@ -1,11 +1,11 @@
-import { api } from "../api.ts";
+import { dpn } from "../api.ts";
 import { Status } from "../components/Status.tsx";
 import { classColour } from "../components/WorldMap.tsx";
 import { formatDpnAmount, formatNumber, formatPercent, shortId } from "../format.ts";
 import { usePoll } from "../usePoll.ts";
 
 export function Devices() {
-  const devices = usePoll((s) => api.devices(s), "devices", 2_000);
+  const devices = usePoll((signal) => dpn.devices({ signal }), "devices", 2_000);
   const list = devices.data?.devices ?? [];
   return (
     <section>

@@ -1,4 +1,4 @@
-import { api } from "../api.ts";
+import { dpn } from "../api.ts";
 import { MarketPanel } from "../components/MarketPanel.tsx";
 import { RateChart } from "../components/RateChart.tsx";
 import { Stat, Status } from "../components/Status.tsx";
@@ -18,9 +18,9 @@ const CHART_EPOCHS = 500;
 const ORACLE_ROUNDS = 50;
 
 export function Economics() {
-  const rates = usePoll((s) => api.rates(CHART_EPOCHS, s), "rates", 5_000);
-  const oracle = usePoll((s) => api.oracle(ORACLE_ROUNDS, s), "oracle", 5_000);
-  const supply = usePoll((s) => api.supply(s), "supply", 5_000);
+  const rates = usePoll((signal) => dpn.rates({ limit: CHART_EPOCHS, signal }), "rates", 5_000);
+  const oracle = usePoll((signal) => dpn.oracle({ limit: ORACLE_ROUNDS, signal }), "oracle", 5_000);
+  const supply = usePoll((signal) => dpn.economicsSupply({ signal }), "supply", 5_000);
   const latest = rates.data?.epochs[0];
   const s = supply.data;
   return (
@@ -45,7 +45,7 @@ export function Economics() {
           <Stat
             label="Burn rate"
             value={formatBps(latest.burning.burnBps)}
-            detail={`${latest.burning.level}, utilisation ${formatPercent(latest.burning.utilisation)}`}
+            detail={`${latest.burning.level}, utilisation ${latest.burning.utilisation === null ? "— (no supply)" : formatPercent(latest.burning.utilisation)}`}
           />
           <Stat
             label="DPN price"
@@ -92,7 +92,7 @@ export function Economics() {
             {(oracle.data?.rounds ?? []).map((r) => (
               <tr key={`${r.atMs}:${r.oracle}`}>
                 <td>{formatTime(r.atMs)}</td>
-                <td className="num">${formatNumber(r.value, 5)}</td>
+                <td className="num">{r.value === null ? "—" : `$${formatNumber(r.value, 5)}`}</td>
                 <td>
                   <span className={`badge state-${r.status}`}>{r.status}</span>
                 </td>

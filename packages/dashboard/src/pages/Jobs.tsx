@@ -1,6 +1,6 @@
-import { bytesToBase64, seal } from "@dpn/wire";
+import { DpnError, type JobView } from "@dpn/sdk";
 import { type FormEvent, useState } from "react";
-import { ApiError, api, type Device, type Job, postJson } from "../api.ts";
+import { type Device, dpn, signedBy } from "../api.ts";
 import { RenderFrames } from "../components/RenderFrames.tsx";
 import { StateBadge, Status } from "../components/Status.tsx";
 import {
@@ -15,7 +15,7 @@ import { identityFromKeyFile, KeyFileError } from "../keyFile.ts";
 import { useJobEvents } from "../useJobEvents.ts";
 import { usePoll } from "../usePoll.ts";
 
-function Progress({ job }: { readonly job: Job }) {
+function Progress({ job }: { readonly job: JobView }) {
   const percent = job.items > 0 ? (job.itemsDone / job.items) * 100 : 0;
   return (
     <div className="progress" title={formatProgress(job.itemsDone, job.items)}>
@@ -26,7 +26,7 @@ function Progress({ job }: { readonly job: Job }) {
 }
 
 export function Jobs() {
-  const jobs = usePoll((s) => api.jobs(s), "jobs");
+  const jobs = usePoll((signal) => dpn.jobs({ signal }), "jobs");
   const [input, setInput] = useState("");
   const [inputError, setInputError] = useState<string | undefined>(undefined);
   const open = (event: FormEvent) => {
@@ -103,7 +103,7 @@ export function Jobs() {
  * Cancelling moves funds (the unspent holds go back), so it is signed by the requester's own key:
  * the page reads their identity file for this one signature and keeps nothing.
  */
-function CancelJob({ job }: { readonly job: Job }) {
+function CancelJob({ job }: { readonly job: JobView }) {
   const [error, setError] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const onFile = async (file: File | undefined) => {
@@ -111,24 +111,18 @@ function CancelJob({ job }: { readonly job: Job }) {
     setError(undefined);
     setBusy(true);
     try {
-      const identity = await identityFromKeyFile(await file.text());
+      const identity = identityFromKeyFile(await file.text());
       if (identity.id !== job.requester) {
         throw new KeyFileError(
           `This key is ${identity.id}; only the requester ${job.requester} may cancel this job.`,
         );
       }
-      const envelope = seal(identity, "job.cancel", { jobId: job.jobId }, { nowMs: Date.now() });
-      await postJson(`/v1/jobs/${encodeURIComponent(job.jobId)}/cancel`, {
-        envelope,
-        keys: {
-          ed25519PublicKey: bytesToBase64(identity.ed25519PublicKey),
-          mldsa44PublicKey: bytesToBase64(identity.mldsa44PublicKey),
-        },
-      });
+      // The page follows the job's events, so the cancelled state arrives by itself.
+      await signedBy(identity).cancelJob(job.jobId);
     } catch (e) {
       setError(
-        e instanceof ApiError
-          ? `${e.code}: ${e.message}${e.hint === undefined ? "" : ` ${e.hint}`}`
+        e instanceof DpnError
+          ? `${e.code}: ${e.message}`
           : e instanceof Error
             ? e.message
             : String(e),
@@ -166,7 +160,7 @@ function CancelJob({ job }: { readonly job: Job }) {
 export function JobDetail({ id }: { readonly id: string }) {
   const problem = jobIdError(id);
   const job = useJobEvents(id, problem === undefined);
-  const devices = usePoll((s) => api.devices(s), "devices", 5_000);
+  const devices = usePoll((signal) => dpn.devices({ signal }), "devices", 5_000);
   const byId = new Map<string, Device>((devices.data?.devices ?? []).map((d) => [d.deviceId, d]));
   const j = job.data;
   return (
@@ -217,7 +211,11 @@ export function JobDetail({ id }: { readonly id: string }) {
             <dt>Result</dt>
             <dd>
               {j.itemsDone > 0 ? (
-                <a href={api.resultUrl(j.jobId)} download={`${j.jobId}.json`} data-testid="result">
+                <a
+                  href={dpn.jobResultUrl(j.jobId)}
+                  download={`${j.jobId}.json`}
+                  data-testid="result"
+                >
                   Download outputs (JSON, {j.itemsDone} of {j.items} items)
                 </a>
               ) : (

@@ -1,4 +1,4 @@
-import { api } from "../api.ts";
+import { dpn } from "../api.ts";
 import { Stat, Status } from "../components/Status.tsx";
 import { classColour, WorldMap } from "../components/WorldMap.tsx";
 import { formatBps, formatDpnAmount, formatNumber, weiToDpn } from "../format.ts";
@@ -6,10 +6,10 @@ import { countOnline } from "../regions.ts";
 import { usePoll } from "../usePoll.ts";
 
 export function Overview() {
-  const devices = usePoll((s) => api.devices(s), "devices");
-  const jobs = usePoll((s) => api.jobs(s), "jobs");
-  const rate = usePoll((s) => api.rate(s), "rate");
-  const supply = usePoll((s) => api.supply(s), "supply");
+  const devices = usePoll((signal) => dpn.devices({ signal }), "devices");
+  const jobs = usePoll((signal) => dpn.jobs({ signal }), "jobs");
+  const rate = usePoll((signal) => dpn.economics({ signal }), "rate");
+  const supply = usePoll((signal) => dpn.economicsSupply({ signal }), "supply");
 
   const list = devices.data?.devices ?? [];
   const online = list.filter((d) => d.online);

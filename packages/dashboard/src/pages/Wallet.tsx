@@ -1,19 +1,27 @@
+import type { HistoryResponse } from "@dpn/sdk";
 import { type FormEvent, useEffect, useState } from "react";
-import { api, type HistoryEntry } from "../api.ts";
+import { dpn } from "../api.ts";
 import { Status } from "../components/Status.tsx";
 import { accountIdError, formatDpnAmount, formatTime } from "../format.ts";
 import { usePoll } from "../usePoll.ts";
 
+/** Postings per page of the history table. */
+const HISTORY_PAGE = 50;
+
 function Account({ id }: { readonly id: string }) {
-  const balance = usePoll((s) => api.account(id, s), `account:${id}`, 2_000);
-  const history = usePoll((s) => api.history(id, null, s), `history:${id}`, 2_000);
-  const [older, setOlder] = useState<HistoryEntry[]>([]);
+  const balance = usePoll((signal) => dpn.balance(id, { signal }), `account:${id}`, 2_000);
+  const history = usePoll(
+    (signal) => dpn.history(id, { limit: HISTORY_PAGE, signal }),
+    `history:${id}`,
+    2_000,
+  );
+  const [older, setOlder] = useState<HistoryResponse["entries"]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [olderError, setOlderError] = useState<Error | undefined>(undefined);
   const next = cursor ?? history.data?.nextCursor ?? null;
   const loadOlder = () => {
     if (next === null) return;
-    api.history(id, next).then(
+    dpn.history(id, { limit: HISTORY_PAGE, cursor: next }).then(
       (page) => {
         setOlder((o) => [...o, ...page.entries]);
         setCursor(page.nextCursor ?? "");

@@ -62,7 +62,8 @@ export function createTrainerPool(options: { readonly threads: number }): Traine
         );
       }
       if (outcome.ok) return outcome.result;
-      throw new DpnError(
+      // The worker threw a DpnError of this package; its code crossed the thread as a string.
+      throw DpnError.received(
         outcome.code,
         outcome.message,
         outcome.hint === undefined

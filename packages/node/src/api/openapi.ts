@@ -1,74 +1,151 @@
+import { ErrorResponse } from "@dpn/wire";
+import type { FastifySchema, RouteOptions } from "fastify";
 import { z } from "zod";
 
 /**
- * The OpenAPI document, generated from the same zod schemas that validate requests: each route
- * registers its description here when it is defined, so the document cannot drift from the code.
+ * The OpenAPI 3.1 document, generated from the route schemas themselves: the API scope hands
+ * every route to `add` as Fastify registers it (routes/index.ts), so a route cannot exist
+ * undocumented and the document cannot describe a route that does not exist.
  */
-export interface RouteDoc {
-  readonly method: "get" | "post" | "put";
-  readonly path: string;
-  readonly summary: string;
-  readonly body?: z.ZodType;
-  /** For signed requests: the schema of the envelope's payload. */
-  readonly signedPayload?: { readonly kind: string; readonly schema: z.ZodType };
-  readonly rawBody?: string;
+export interface DocumentedRoute {
+  readonly method: string;
+  /** Fastify's path (`/v1/jobs/:id`). */
+  readonly url: string;
+  readonly schema: FastifySchema;
 }
 
-export class OpenApi {
-  private readonly routes: RouteDoc[] = [];
+type JsonSchema = Record<string, unknown>;
 
-  add(route: RouteDoc): void {
-    this.routes.push(route);
+const ERROR_DESCRIPTION =
+  "Refused or failed; nothing changed. Body: { code, message, hint, docs, details } (docs/errors.md).";
+
+function jsonSchema(schema: unknown, io: "input" | "output"): JsonSchema {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema as z.ZodType, { io }) as JsonSchema;
+  return rest;
+}
+
+/** `parameters` entries of one part (path or query) of a route, from its object schema. */
+function parameters(schema: unknown, where: "path" | "query"): JsonSchema[] {
+  if (schema === undefined) return [];
+  const object = jsonSchema(schema, "input");
+  const properties = (object.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((object.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === "path" || required.has(name),
+    schema: property,
+  }));
+}
+
+function responses(schema: FastifySchema): Record<string, JsonSchema> {
+  const answers: Record<string, JsonSchema> = {};
+  if (schema.produces !== undefined) {
+    answers["200"] = {
+      description: schema.produces.description,
+      content: {
+        [schema.produces.contentType]: {
+          schema: { type: "string", format: "binary" },
+          ...(schema.produces.itemSchema === undefined
+            ? {}
+            : { "x-dpn-item-schema": jsonSchema(schema.produces.itemSchema, "output") }),
+        },
+      },
+    };
+  }
+  for (const [status, body] of Object.entries((schema.response ?? {}) as Record<string, unknown>)) {
+    const key = status.toUpperCase();
+    answers[key] = {
+      description: key.startsWith("2") ? "OK" : ERROR_DESCRIPTION,
+      content: { "application/json": { schema: jsonSchema(body, "output") } },
+    };
+  }
+  // Streams have no JSON schema for Fastify to check, but refuse with the same error body.
+  for (const key of ["4XX", "5XX"]) {
+    answers[key] ??= {
+      description: ERROR_DESCRIPTION,
+      content: { "application/json": { schema: jsonSchema(ErrorResponse, "output") } },
+    };
+  }
+  return answers;
+}
+
+/** A type, not an interface: it must be assignable to the loose OpenApiResponse of the wire. */
+export type OpenApiDocument = {
+  readonly openapi: "3.1.0";
+  readonly info: { readonly title: string; readonly version: string; readonly description: string };
+  readonly paths: Record<string, Record<string, unknown>>;
+};
+
+export class OpenApi {
+  private readonly documented: DocumentedRoute[] = [];
+
+  constructor(private readonly version: string) {}
+
+  /** Records a route (an onRoute hook); HEAD routes are Fastify's automatic twins of GETs. */
+  add(route: RouteOptions): void {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === "HEAD") continue;
+      this.documented.push({ method, url: route.url, schema: route.schema ?? {} });
+    }
   }
 
-  document(version: string): Record<string, unknown> {
+  routes(): readonly DocumentedRoute[] {
+    return this.documented;
+  }
+
+  document(): OpenApiDocument {
     const paths: Record<string, Record<string, unknown>> = {};
-    for (const route of this.routes) {
-      const path = route.path.replace(/:([A-Za-z]+)/g, "{$1}");
-      const parameters = [...route.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({
-        name: m[1],
-        in: "path",
-        required: true,
-        schema: { type: "string" },
-      }));
+    for (const { method, url, schema } of this.documented) {
+      const path = url.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
       const operation: Record<string, unknown> = {
-        summary: route.summary,
-        parameters,
-        responses: {
-          "200": { description: "OK (JSON)" },
-          "4XX": {
-            description:
-              "The request was refused and nothing changed. Body: { code, message, hint, details }.",
-          },
-        },
+        operationId: `${method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? "").toUpperCase())}`,
+        summary: schema.summary ?? "",
+        parameters: [
+          ...parameters(schema.params, "path"),
+          ...parameters(schema.querystring, "query"),
+          ...(schema.rawBody !== undefined && schema.signedPayload !== undefined
+            ? [
+                {
+                  name: "x-dpn-request",
+                  in: "header",
+                  required: true,
+                  description: `A signed ${schema.signedPayload.kind} request ({ envelope, keys }) as JSON.`,
+                  schema: { type: "string" },
+                },
+              ]
+            : []),
+        ],
+        responses: responses(schema),
       };
-      if (route.body !== undefined) {
+      if (schema.body !== undefined) {
         operation.requestBody = {
           required: true,
-          content: { "application/json": { schema: z.toJSONSchema(route.body) } },
+          content: { "application/json": { schema: jsonSchema(schema.body, "input") } },
         };
       }
-      if (route.rawBody !== undefined) {
+      if (schema.rawBody !== undefined) {
         operation.requestBody = {
           required: true,
-          content: { [route.rawBody]: { schema: { type: "string", format: "binary" } } },
+          content: { [schema.rawBody]: { schema: { type: "string", format: "binary" } } },
         };
       }
-      if (route.signedPayload !== undefined) {
+      if (schema.signedPayload !== undefined) {
         operation["x-dpn-signed-payload"] = {
-          kind: route.signedPayload.kind,
-          schema: z.toJSONSchema(route.signedPayload.schema),
+          kind: schema.signedPayload.kind,
+          schema: jsonSchema(schema.signedPayload.schema, "input"),
         };
       }
-      paths[path] = { ...(paths[path] ?? {}), [route.method]: operation };
+      paths[path] = { ...(paths[path] ?? {}), [method.toLowerCase()]: operation };
     }
     return {
       openapi: "3.1.0",
       info: {
         title: "DPN bank node",
-        version,
+        version: this.version,
         description:
-          "State-changing requests are signed envelopes ({ envelope, keys }); x-dpn-signed-payload gives the envelope kind and the schema of its payload.",
+          "State-changing requests are signed envelopes ({ envelope, keys }); x-dpn-signed-payload gives the envelope kind and the schema of its payload. Every refusal has the error body of docs/errors.md.",
       },
       paths,
     };

@@ -44,9 +44,7 @@ export class ReserveDesk {
   /** The epoch's TWAP starts where the last decision observed the pool, across restarts too. */
   private async load(): Promise<void> {
     if (this.loaded) return;
-    const [last] = (await records.reserveOperations(this.store.db, 1)) as Array<{
-      observation?: { priceCumulative: string; timestampMs: number };
-    }>;
+    const [last] = await records.reserveOperations(this.store.db, 1);
     if (last?.observation !== undefined) {
       this.previous = {
         priceCumulative: BigInt(last.observation.priceCumulative),

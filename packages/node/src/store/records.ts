@@ -1,3 +1,4 @@
+import type { OracleResponse, ReserveResponse } from "@dpn/wire";
 import { MAX_ASSIGNMENTS_PER_JOB, ORACLE_RETENTION_MS, RATE_RETENTION_MS } from "../limits.ts";
 import type { Db } from "./open.ts";
 
@@ -91,7 +92,15 @@ export async function lastOracleValue(db: Db, oracle: string): Promise<number | 
   return row?.value ?? undefined;
 }
 
-export async function oracleRounds(db: Db, oracle: string, limit: number): Promise<unknown[]> {
+/**
+ * The JSON of recorded rounds and reserve decisions is written by this module from the wire's
+ * types, so it is read back as them; the API's tests check each answer against the schema.
+ */
+export async function oracleRounds(
+  db: Db,
+  oracle: string,
+  limit: number,
+): Promise<OracleResponse["rounds"]> {
   const rows = await db
     .selectFrom("oracle_rounds")
     .select("json")
@@ -99,7 +108,7 @@ export async function oracleRounds(db: Db, oracle: string, limit: number): Promi
     .orderBy("at_ms", "desc")
     .limit(limit)
     .execute();
-  return rows.map((r) => JSON.parse(r.json) as unknown);
+  return rows.map((r) => JSON.parse(r.json) as OracleResponse["rounds"][number]);
 }
 
 export async function recordReserveOperation(
@@ -111,14 +120,17 @@ export async function recordReserveOperation(
   await db.insertInto("reserve_operations").values({ at_ms: atMs, action, json }).execute();
 }
 
-export async function reserveOperations(db: Db, limit: number): Promise<unknown[]> {
+export async function reserveOperations(
+  db: Db,
+  limit: number,
+): Promise<ReserveResponse["operations"]> {
   const rows = await db
     .selectFrom("reserve_operations")
     .select("json")
     .orderBy("at_ms", "desc")
     .limit(limit)
     .execute();
-  return rows.map((r) => JSON.parse(r.json) as unknown);
+  return rows.map((r) => JSON.parse(r.json) as ReserveResponse["operations"][number]);
 }
 
 export interface AssignmentRecord {

@@ -1,4 +1,4 @@
-import { DpnError, isDpnError } from "@dpn/protocol";
+import { DpnError, type DpnErrorCode, isDpnError } from "@dpn/protocol";
 import {
   type DeviceMessageBody,
   type DeviceMessageKind,
@@ -238,7 +238,7 @@ export type SessionEffect =
   | {
       readonly type: "abort-task";
       readonly taskId: string;
-      readonly code: string;
+      readonly code: DpnErrorCode;
       readonly message: string;
       readonly hint: string;
     }

@@ -1,0 +1,214 @@
+import { ANALYTICS_ERRORS } from "@dpn/analytics";
+import { FL_ERRORS } from "@dpn/fl";
+import { LEDGER_ERRORS } from "@dpn/ledger";
+import { type CodesOf, type ErrorEntry, errorTable, PROTOCOL_ERRORS } from "@dpn/protocol";
+import { WIRE_ERRORS } from "@dpn/wire";
+
+/**
+ * The node's own codes: the API, jobs, artifacts, the device channel, oracles, and the codes a
+ * task or job fails with (a view's `failure`).
+ */
+export const NODE_ERRORS = errorTable({
+  ANALYTICS_DIGEST_MISMATCH: {
+    status: 400,
+    meaning:
+      "A device's analytics partial does not hash to the digest it reported (a task failure).",
+  },
+  ARTIFACT_HASH_MISMATCH: {
+    status: 400,
+    meaning: "The signed SHA-256 or size does not match the uploaded bytes.",
+  },
+  ARTIFACT_NOT_FOUND: {
+    status: 404,
+    meaning: "No artifact with this SHA-256 is stored on the node.",
+  },
+  ARTIFACT_TOO_LARGE: {
+    status: 413,
+    meaning: "The artifact is larger than MAX_ARTIFACT_BYTES.",
+  },
+  BUDGET_EXHAUSTED: {
+    status: 400,
+    meaning: "The job's budget cannot pay the next fragment at the rate in force (a task failure).",
+  },
+  DEVICE_CHALLENGE_IMPLAUSIBLE: {
+    status: 400,
+    meaning: "A device reported a benchmark time longer than the node observed.",
+  },
+  DEVICE_CHALLENGE_TIMEOUT: {
+    status: 400,
+    meaning: "A device took too long to answer the capability benchmark.",
+  },
+  DEVICE_CHALLENGE_WRONG: {
+    status: 400,
+    meaning: "A device's benchmark answer is wrong, or for another challenge.",
+  },
+  DEVICE_TOO_MANY_ON_HARDWARE: {
+    status: 400,
+    meaning:
+      "The hardware fingerprint already has MAX_DEVICES_PER_FINGERPRINT devices (anti-Sybil).",
+  },
+  FRAGMENT_UNFINISHED: {
+    status: 400,
+    meaning: "A fragment of the job ended without an accepted result (a task failure).",
+  },
+  HOLD_EXPIRED: {
+    status: 400,
+    meaning: "A task's payment hold expired before its result was settled (a task failure).",
+  },
+  HTTP_FASTIFY: {
+    status: 400,
+    meaning:
+      "HTTP_<Fastify code>: refused before any handler (bad JSON 400, body too large 413, content type 415, rate limit 429).",
+  },
+  HTTP_NOT_FOUND: {
+    status: 404,
+    meaning: "No route has this method and path; see /openapi.json.",
+  },
+  JOB_BUDGET_TOO_LOW: {
+    status: 400,
+    meaning: "The job's budget is below the node's quote for it.",
+  },
+  JOB_CLIENT_REF_REUSED: {
+    status: 409,
+    meaning: "The clientRef was already used for a different job.",
+  },
+  JOB_DEADLINE_PASSED: {
+    status: 400,
+    meaning: "The job's deadline is in the past.",
+  },
+  JOB_TOO_LARGE: {
+    status: 400,
+    meaning: "The job has more tasks than its kind accepts in one job (split it).",
+  },
+  JOB_INVALID: {
+    status: 400,
+    meaning: "The job spec is inconsistent in a way its schema cannot say (per task kind).",
+  },
+  JOB_KIND_UNAVAILABLE: {
+    status: 400,
+    meaning: "This node does not serve jobs of this type.",
+  },
+  JOB_NOT_FOUND: {
+    status: 404,
+    meaning: "There is no job with this id.",
+  },
+  JOB_NOT_YOURS: {
+    status: 403,
+    meaning: "Only the job's requester may do this.",
+  },
+  NODE_INTERNAL: {
+    status: 500,
+    meaning: "The node failed to handle the request; the log has the cause.",
+  },
+  NODE_RESPONSE_INVALID: {
+    status: 500,
+    meaning:
+      "An answer of the node does not match its published schema: a bug (checked in tests and development).",
+  },
+  NODE_STORE_INVALID: {
+    status: 400,
+    meaning: "The node store's location or options are unusable.",
+  },
+  NODE_STORE_NOT_DURABLE: {
+    status: 500,
+    meaning: "The store did not accept the durability settings the node requires.",
+  },
+  ORACLE_FEED_FAILED: {
+    status: 400,
+    meaning: "An oracle feed answered an error or an unusable value.",
+  },
+  ORACLE_FEED_INVALID: {
+    status: 400,
+    meaning: "An oracle feed's configuration is invalid.",
+  },
+  ORACLE_FEED_UNKNOWN: {
+    status: 400,
+    meaning: "An oracle feed's kind is unknown.",
+  },
+  ORACLE_NO_PRICE: {
+    status: 400,
+    meaning: "The oracle has never had enough live feeds, so there is no price yet.",
+  },
+  PROOF_INVALID: {
+    status: 400,
+    meaning: "A Groth16 proof does not verify against the job's verification key (a task failure).",
+  },
+  PROOF_WRONG_STATEMENT: {
+    status: 400,
+    meaning:
+      "A proof verifies but proves other public signals than the job asked for (a task failure).",
+  },
+  QUORUM_INCONCLUSIVE: {
+    status: 400,
+    meaning: "A replicated task's results never reached a quorum (a task failure).",
+  },
+  QUORUM_OUTVOTED: {
+    status: 400,
+    meaning: "A replica's result lost the quorum vote (a task failure).",
+  },
+  QUORUM_PENDING: {
+    status: 400,
+    meaning: "A replica's result waits for the other replicas (a task failure).",
+  },
+  RESULT_MALFORMED: {
+    status: 400,
+    meaning: "A device's result does not have the kind's output shape (a task failure).",
+  },
+  RESULT_ARTIFACT_MISSING: {
+    status: 400,
+    meaning: "A result names an artifact (a rendered tile) that was not uploaded.",
+  },
+  RESULT_WRONG: {
+    status: 400,
+    meaning: "A device's result differs from the node's recomputation (a task failure).",
+  },
+  RESULT_WRONG_COUNT: {
+    status: 400,
+    meaning:
+      "A device returned another number of outputs than the task has items (a task failure).",
+  },
+  SPOT_CHECK_FAILED: {
+    status: 400,
+    meaning: "A federated update failed its re-execution on another device (a task failure).",
+  },
+  SPOT_CHECK_PENDING: {
+    status: 400,
+    meaning: "A federated update waits for its spot check (a task failure).",
+  },
+  TASK_ATTEMPTS_EXHAUSTED: {
+    status: 400,
+    meaning: "A task had MAX_TASK_ATTEMPTS leases without a result (a task failure).",
+  },
+  TASK_FAILED: {
+    status: 400,
+    meaning: "A task of the job failed, and so did the job (a task failure).",
+  },
+  TASK_NOT_LEASED: {
+    status: 400,
+    meaning:
+      "A result arrived for a task no longer leased to that device (decided meanwhile) (a task failure).",
+  },
+});
+
+/**
+ * Every code a request to the node can meet, from the packages it runs on: what the HTTP API's
+ * status and docs link are looked up in (api/httpErrors.ts).
+ */
+export const NODE_REGISTRY = {
+  ...PROTOCOL_ERRORS,
+  ...WIRE_ERRORS,
+  ...LEDGER_ERRORS,
+  ...ANALYTICS_ERRORS,
+  ...FL_ERRORS,
+  ...NODE_ERRORS,
+} as const;
+export type NodeErrorCode = keyof typeof NODE_REGISTRY;
+
+/** The entry of a code, if it is registered (a code is data here: errors cross packages). */
+export function errorEntry(code: string): ErrorEntry | undefined {
+  return Object.hasOwn(NODE_REGISTRY, code) ? NODE_REGISTRY[code as NodeErrorCode] : undefined;
+}
+
+declare module "@dpn/protocol" {
+  interface DpnErrorCodes extends CodesOf<typeof NODE_ERRORS> {}
+}

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { AccountId, DpnAmount } from "../schemas.ts";
+
+/** One registered device as GET /v1/devices reports it. */
+export const DeviceResponse = z.strictObject({
+  deviceId: z.string(),
+  owner: AccountId,
+  /** The class the benchmark measured; declaredClass is what the device claimed. */
+  deviceClass: z.string(),
+  declaredClass: z.string(),
+  layer: z.string(),
+  longTail: z.boolean(),
+  geohash: z.string(),
+  cuPerSec: z.number(),
+  reputation: z.number(),
+  accepted: z.number().int(),
+  rejected: z.number().int(),
+  earned: DpnAmount,
+  /** Continuous operating days and the reward decay reached (rigs decay; others stay at 1). */
+  operatingDays: z.number(),
+  decay: z.number(),
+  online: z.boolean(),
+  /** Put on standby by the burning controller (cold storage). */
+  standby: z.boolean(),
+});
+
+/** GET /v1/devices. */
+export const DevicesResponse = z.strictObject({ devices: z.array(DeviceResponse) });
+export type DevicesResponse = z.infer<typeof DevicesResponse>;

@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { BaseUnits } from "./common.ts";
+
+/** The ledger's audit and supply over HTTP; every amount in base units (10⁻¹⁸ DPN). */
+
+/** GET /v1/ledger/supply. */
+export const SupplyResponse = z.strictObject({
+  cap: BaseUnits,
+  /** Genesis plus replenishments. */
+  issued: BaseUnits,
+  genesis: BaseUnits,
+  replenished: BaseUnits,
+  burned: BaseUnits,
+  /** issued − burned. */
+  outstanding: BaseUnits,
+  emissionPool: BaseUnits,
+  escrow: BaseUnits,
+  bonded: BaseUnits,
+  unbonding: BaseUnits,
+});
+export type SupplyResponse = z.infer<typeof SupplyResponse>;
+
+/** GET /v1/ledger/verify: every invariant checked, recomputed from the postings. */
+export const LedgerVerifyResponse = z.strictObject({
+  ok: z.boolean(),
+  checks: z.array(z.strictObject({ name: z.string(), ok: z.boolean(), detail: z.string() })),
+  supply: SupplyResponse,
+  accounts: z.number().int(),
+  postings: z.number().int(),
+  entries: z.number().int(),
+});
+export type LedgerVerifyResponse = z.infer<typeof LedgerVerifyResponse>;
