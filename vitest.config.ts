@@ -6,6 +6,9 @@ const shared = {
   setupFiles: ["test/setup.ts"],
   testTimeout: 60_000,
   hookTimeout: 60_000,
+  // expect.poll waits for a condition, not for a deadline: its default of 1 s was a timing
+  // threshold that a worker thread's warm-up (0.7–0.85 s here) could cross under load.
+  expect: { poll: { timeout: 60_000, interval: 20 } },
 };
 
 /** The node's end-to-end suites, which run once per store. */

@@ -23,6 +23,9 @@ beforeAll(async () => {
     port: 0,
     logLevel: "silent",
     grants: { [requester.id]: "1000" },
+    // The tab's benchmark falls with the machine's load; the heavy bar is set low enough that
+    // the class never depends on it (the rule itself is tested in @dpn/protocol).
+    params: { "devices.heavyBrowserMinCuPerSec": 0.01 },
   });
   client = new DpnClient({ url: node.url, identity: requester });
 });
@@ -60,7 +63,7 @@ describe("BrowserAgent", () => {
       .poll(() => events.some((e) => e.type === "registered"), { timeout: 90_000 })
       .toBe(true);
     const registered = events.find((e) => e.type === "registered");
-    // JavaScript SHA-256 in Node measures ~1.4 CU/s here: above the browser's heavy threshold.
+    // Above the (lowered) heavy bar whatever the load.
     expect(registered).toMatchObject({ deviceClass: "browser", layer: "heavy" });
 
     const job = await client.submitJob({

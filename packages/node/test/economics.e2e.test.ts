@@ -94,13 +94,17 @@ describe("the live exchange rate", () => {
     const client = new DpnClient({ url: node.url });
     await client.economics();
     Object.assign(prices, { a: "fail", b: "fail", c: 0.5 });
-    await new Promise((r) => setTimeout(r, 5));
+    // Epochs of 1 ms: a later read opens a new one, whose oracle round fails.
+    const lastRound = async () => {
+      await client.economics();
+      const { rounds } = (await client.request("GET", "/v1/economics/oracle")) as {
+        rounds: Array<{ status: string }>;
+      };
+      return rounds[0]?.status;
+    };
+    await expect.poll(lastRound).toBe("failed");
     const after = (await client.economics()) as unknown as { prices: { dpnPriceUsd: number } };
     expect(after.prices.dpnPriceUsd).toBe(0.15);
-    const { rounds } = (await client.request("GET", "/v1/economics/oracle")) as {
-      rounds: Array<{ status: string }>;
-    };
-    expect(rounds[0]?.status).toBe("failed");
   });
 
   it("applies MSF when rigs exceed 5% of the capacity online and EHF when long-tail devices exceed 60%", async () => {
@@ -118,7 +122,7 @@ describe("the live exchange rate", () => {
       geohash: "u33d",
     });
     await server.connect();
-    let rate = (await client.economics()).rate;
+    const rate = (await client.economics()).rate;
     expect([rate.msf, rate.ehf]).toEqual([1, 1]);
     const rig = new ProtocolDevice({
       url: node.url,
@@ -127,9 +131,8 @@ describe("the live exchange rate", () => {
       geohash: "dr5r",
     });
     await rig.connect();
-    await new Promise((r) => setTimeout(r, 5));
-    rate = (await client.economics()).rate;
-    expect(rate.msf).toBe(1.2);
+    // The next epoch (1 ms) counts the rig.
+    await expect.poll(async () => (await client.economics()).rate.msf).toBe(1.2);
     rig.close();
     const phones = [
       new ProtocolDevice({
@@ -146,9 +149,13 @@ describe("the live exchange rate", () => {
       }),
     ];
     for (const phone of phones) await phone.connect();
-    await new Promise((r) => setTimeout(r, 50));
-    rate = (await client.economics()).rate;
-    expect([rate.msf, rate.ehf]).toEqual([1, 1.1]); // 2 of 3 online are long-tail; the rig left
+    // Once the node has seen the rig's socket close: 2 of 3 online are long-tail.
+    await expect
+      .poll(async () => {
+        const { msf, ehf } = (await client.economics()).rate;
+        return [msf, ehf];
+      })
+      .toEqual([1, 1.1]);
     server.close();
     for (const phone of phones) phone.close();
   });
@@ -168,9 +175,7 @@ describe("the live exchange rate", () => {
         new ProtocolDevice({ url: node?.url ?? "", owner, deviceClass: "server", geohash }),
     );
     for (const d of devices) await d.connect();
-    await new Promise((r) => setTimeout(r, 5));
-    const idle = await client.economics();
-    expect(idle.burning.level).toBe("excess");
+    await expect.poll(async () => (await client.economics()).burning.level).toBe("excess");
     const standby = () =>
       client.devices().then((r) => r.devices.filter((d) => d.standby === true).length);
     const stored = await standby();
@@ -189,9 +194,7 @@ describe("the live exchange rate", () => {
     });
     // (The submission itself opened an epoch measured before the work was queued: still excess.)
     const beforeShortage = await standby();
-    await new Promise((r) => setTimeout(r, 5));
-    const busy = await client.economics();
-    expect(busy.burning.level).toBe("shortage");
+    await expect.poll(async () => (await client.economics()).burning.level).toBe("shortage");
     expect(await standby()).toBeLessThan(beforeShortage);
     for (const d of devices) d.close();
   });
