@@ -293,8 +293,8 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
     await page.locator('input[name="cpu"]').fill("100");
     await page.getByRole("button", { name: "Start" }).click();
     const status = page.getByTestId("contribute-status");
-    // docs/protocol.md §Devices: a desktop tab measures above devices.heavyBrowserMinCuPerSec
-    // (0.25 CU/s) and far below the browser ceiling (8 CU/s): heavy, not a rig.
+    // docs/protocol.md §Devices: above devices.heavyBrowserMinCuPerSec (lowered for the test)
+    // and far below the browser ceiling (8 CU/s): heavy, not a rig.
     await expect
       .poll(() => status.textContent(), { timeout: 30_000 })
       .toMatch(/idle.*browser \(heavy layer\)/);
