@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDpnError } from "@dpn/protocol";
-import { newIdentity } from "@dpn/wire";
+import { MAX_CLIENT_REF_LENGTH, newIdentity } from "@dpn/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningNode, startNode } from "../../node/src/server.ts";
 import { ProtocolDevice } from "../../node/test/protocolDevice.ts";
@@ -131,6 +131,12 @@ describe("DpnClient against a node", () => {
     expect(await codeOf(client.transfer(owner.id, "1000", "sdk-too-much"))).toBe(
       "LEDGER_INSUFFICIENT_FUNDS",
     );
+    // The longest reference the schema admits fits the ledger's key; one more is refused up front.
+    const longest = "r".repeat(MAX_CLIENT_REF_LENGTH);
+    expect(await client.transfer(owner.id, "1", longest)).toMatchObject({ amount: "1" });
+    const before = (await client.balance(requester.id)).balance;
+    expect(await codeOf(client.transfer(owner.id, "1", `${longest}r`))).toBe("MESSAGE_INVALID");
+    expect((await client.balance(requester.id)).balance).toBe(before);
     const sent = await client.transfer(owner.id, "1", "sdk-transfer");
     expect(sent).toMatchObject({ from: requester.id, to: owner.id, amount: "1" });
     const bytes = new TextEncoder().encode("an artifact");

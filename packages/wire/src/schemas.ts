@@ -29,8 +29,16 @@ export const Geohash4 = z
 export const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64");
 /** A decimal field element (a circuit signal). */
 export const Decimal = z.string().regex(/^\d{1,78}$/, "a decimal field element");
+/**
+ * Longest client reference, defined here once for the schema, the CLI and the node. 64 holds a
+ * UUID (36) with room to spare; the node keys ledger operations as
+ * `<operation>:<DPN id>:<clientRef>`, whose longest prefix (`liquidity:` + 44 + `:`) is 55
+ * characters, and 55 + 64 stays within the ledger's 128-character idempotency keys. (At 128, a
+ * transfer whose reference passed the schema failed in the ledger past 74 characters.)
+ */
+export const MAX_CLIENT_REF_LENGTH = 64;
 /** A client's name for a request, which makes a retry return the first answer. */
-export const ClientRef = z.string().min(1).max(128);
+export const ClientRef = z.string().min(1).max(MAX_CLIENT_REF_LENGTH);
 /** Task and job ids as the node makes them. */
 export const TaskId = z.string().min(1).max(64);
 

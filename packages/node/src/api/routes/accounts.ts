@@ -2,7 +2,7 @@ import { accountIn, checkUserAccountId } from "@dpn/ledger";
 import { formatDpn, parseDpn } from "@dpn/protocol";
 import { AccountId, AccountResponse, HistoryResponse, Transfer, TransferResponse } from "@dpn/wire";
 import { z } from "zod";
-import { balanceOf, ownerAccount } from "../../accounts.ts";
+import { balanceOf, ledgerKey, ownerAccount } from "../../accounts.ts";
 import { type ApiPlugin, answers } from "../context.ts";
 import { readSigned, SignedRequest } from "../signedRequest.ts";
 
@@ -88,7 +88,7 @@ export const accountRoutes: ApiPlugin = async (app, context) => {
       const { sender, body } = readSigned(request.body, "transfer", Transfer, context.signed());
       await ledger.openAccount(ownerAccount(body.to));
       const posting = await ledger.transfer({
-        idempotencyKey: `transfer:${sender}:${body.clientRef}`,
+        idempotencyKey: ledgerKey("transfer", sender, body.clientRef),
         from: `owner:${sender}`,
         to: `owner:${body.to}`,
         amount: parseDpn(body.amount),

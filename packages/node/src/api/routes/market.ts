@@ -11,7 +11,7 @@ import {
   SwapSideName,
 } from "@dpn/wire";
 import { z } from "zod";
-import { ownerAccount } from "../../accounts.ts";
+import { ledgerKey, ownerAccount } from "../../accounts.ts";
 import * as records from "../../store/records.ts";
 import { type ApiPlugin, answers } from "../context.ts";
 import { readSigned, SignedRequest } from "../signedRequest.ts";
@@ -88,7 +88,7 @@ export const marketRoutes: ApiPlugin = async (app, context) => {
         context.signed(),
       );
       const trade = await ledger.swap({
-        idempotencyKey: `swap:${sender}:${body.clientRef}`,
+        idempotencyKey: ledgerKey("swap", sender, body.clientRef),
         trader: ownerAccount(sender),
         side: body.side,
         amountIn: parseDpn(body.amountIn),
@@ -116,7 +116,7 @@ export const marketRoutes: ApiPlugin = async (app, context) => {
         MarketLiquidity,
         context.signed(),
       );
-      const idempotencyKey = `liquidity:${sender}:${body.clientRef}`;
+      const idempotencyKey = ledgerKey("liquidity", sender, body.clientRef);
       const provider = ownerAccount(sender);
       const result =
         body.action === "add"
