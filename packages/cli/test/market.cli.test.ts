@@ -1,28 +1,13 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { type RunningNode, startNode } from "@dpn/node";
 import { newIdentity } from "@dpn/wire";
 import { writeKeyFile } from "@dpn/wire/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runDpn } from "./processes.ts";
 
 /** `dpn market` as a user runs it: a real process against a running node. */
-const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
-const run = promisify(execFile);
-
-async function dpn(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", TSX, BIN, ...args]);
-    return { code: 0, out: stdout, err: stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, out: e.stdout ?? "", err: e.stderr ?? "" };
-  }
-}
 
 let node: RunningNode;
 const trader = newIdentity();
@@ -47,13 +32,23 @@ describe("dpn market", () => {
     const common = ["--node", node.url];
     // Reads and refusals first (in parallel), then the swap: the reads must see the seeded pool.
     const [pool, quote, side, slippage, amount] = await Promise.all([
-      dpn(["market", "pool", ...common, "--json"]),
-      dpn(["market", "quote", "sell-dpn", "100", ...common]),
-      dpn(["market", "swap", "sideways", "1", "--keys", keys, ...common]),
-      dpn(["market", "swap", "sell-dpn", "1", "--max-slippage", "95", "--keys", keys, ...common]),
-      dpn(["market", "quote", "buy-dpn", "-3", ...common]),
+      runDpn(["market", "pool", ...common, "--json"]),
+      runDpn(["market", "quote", "sell-dpn", "100", ...common]),
+      runDpn(["market", "swap", "sideways", "1", "--keys", keys, ...common]),
+      runDpn([
+        "market",
+        "swap",
+        "sell-dpn",
+        "1",
+        "--max-slippage",
+        "95",
+        "--keys",
+        keys,
+        ...common,
+      ]),
+      runDpn(["market", "quote", "buy-dpn", "-3", ...common]),
     ]);
-    const swap = await dpn([
+    const swap = await runDpn([
       "market",
       "swap",
       "sell-dpn",

@@ -1,10 +1,7 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { type RunningNode, startNode } from "@dpn/node";
 import { isDpnError } from "@dpn/protocol";
 import { EXAMPLE_SCENE, encodePng } from "@dpn/render";
@@ -17,21 +14,9 @@ import {
   precheckSpec,
   writeResultFiles,
 } from "../src/jobSpec/index.ts";
+import { runDpn } from "./processes.ts";
 
 /** `dpn job submit --type render` and `dpn job result --out` for render jobs. */
-const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
-const run = promisify(execFile);
-
-async function dpn(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", TSX, BIN, ...args]);
-    return { code: 0, out: stdout, err: stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, out: e.stdout ?? "", err: e.stderr ?? "" };
-  }
-}
 
 let node: RunningNode;
 const requester = newIdentity();
@@ -70,7 +55,7 @@ describe("dpn job submit --type render", () => {
       expect(isDpnError(thrown, "CLI_INVALID_OPTION"), JSON.stringify(option)).toBe(true);
     }
     // As a user sees it: no node runs at this address, the refusal comes first, exit code 1.
-    const cli = await dpn([
+    const cli = await runDpn([
       "job",
       "submit",
       "--type",

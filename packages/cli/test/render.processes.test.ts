@@ -1,9 +1,7 @@
-import { type ChildProcess, execFile } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { type RunningNode, startNode } from "@dpn/node";
 import {
   blenderVersion,
@@ -17,16 +15,13 @@ import { DpnClient } from "@dpn/sdk";
 import { newIdentity } from "@dpn/wire";
 import { writeKeyFile } from "@dpn/wire/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnDpn, until } from "./processes.ts";
+import { runDpn, spawnDpn, until } from "./processes.ts";
 
 /**
  * A render job of eight frames through the CLI, rendered by two `dpn worker` processes (a server
  * and a mining rig: rigs may take rendering, §3.2) with Blender for real: `dpn job result --out`
  * writes frames that match a render of the same scene in this one process within the tolerance.
  */
-const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
-const run = promisify(execFile);
 const SIZE = { width: 64, height: 48, samples: 4 } as const;
 const requester = newIdentity();
 const owner = newIdentity();
@@ -50,16 +45,11 @@ function worker(name: string, deviceClass: string, geohash: string): string {
   return identity.id;
 }
 
+/** `dpn <args> --node <this node>`; its output, or a failure naming what it printed. */
 async function dpn(args: readonly string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [
-    "--import",
-    TSX,
-    BIN,
-    ...args,
-    "--node",
-    node.url,
-  ]);
-  return stdout;
+  const { code, out, err } = await runDpn([...args, "--node", node.url]);
+  if (code !== 0) throw new Error(`dpn ${args.join(" ")} exited ${code}: ${err}`);
+  return out;
 }
 
 beforeAll(async () => {
