@@ -76,6 +76,10 @@ export const NODE_ERRORS = errorTable({
     status: 400,
     meaning: "The job's deadline is in the past.",
   },
+  JOB_DEADLINE_TOO_FAR: {
+    status: 400,
+    meaning: "A job's deadline is further away than the governed requests.maxJobDeadlineMs.",
+  },
   JOB_TOO_LARGE: {
     status: 400,
     meaning: "The job has more tasks than its kind accepts in one job (split it).",
@@ -95,6 +99,14 @@ export const NODE_ERRORS = errorTable({
   JOB_NOT_YOURS: {
     status: 403,
     meaning: "Only the job's requester may do this.",
+  },
+  TRANSFER_TOO_SMALL: {
+    status: 400,
+    meaning: "A transfer moves less than the governed requests.minTransferUnits.",
+  },
+  MARKET_SLIPPAGE_TOO_WIDE: {
+    status: 400,
+    meaning: "A swap's price-impact guard is wider than the node's governed amm.maxSlippageBps.",
   },
   NODE_INTERNAL: {
     status: 500,

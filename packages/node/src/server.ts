@@ -252,6 +252,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       openapi,
       now,
       startedAtMs,
+      params,
       policy,
       nodeInfo,
       market,

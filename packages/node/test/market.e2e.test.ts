@@ -148,7 +148,7 @@ describe("the market in a running node", () => {
             maxSlippageBps: 6_000,
             clientRef: "d",
           }),
-        "LEDGER_INVALID_INPUT",
+        "MARKET_SLIPPAGE_TOO_WIDE",
       ],
       [
         "negative liquidity",

@@ -61,6 +61,13 @@ export const AMM_PARAM_BOUNDS: {
   maxSlippageBps: { min: 70n, max: 9_000n },
 };
 
+/**
+ * The widest guard any parameter set allows (90%): the bound of every swap message's
+ * `maxSlippageBps`, in the wire schema and the CLI. What a node accepts is its governed
+ * `amm.maxSlippageBps`, at most this; a wider guard is refused with a code naming that value.
+ */
+export const SLIPPAGE_BPS_LIMIT = Number(AMM_PARAM_BOUNDS.maxSlippageBps.max);
+
 export interface AmmPool {
   readonly reserveDpn: bigint;
   readonly reserveStable: bigint;

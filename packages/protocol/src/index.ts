@@ -17,6 +17,7 @@ export * from "./params.ts";
 export * from "./paymentSplit.ts";
 export * from "./privacy.ts";
 export * from "./quorum.ts";
+export * from "./requestLimits.ts";
 export * from "./reward.ts";
 export * from "./rng.ts";
 export * from "./supply.ts";

@@ -16,6 +16,7 @@ import {
 import { DEFAULT_ORACLE_PARAMS } from "./oracle.ts";
 import { ANTI_MONOPOLY_FUND_BPS } from "./paymentSplit.ts";
 import { DEFAULT_PRIVACY_PARAMS, PRIVACY_PARAM_BOUNDS } from "./privacy.ts";
+import { DEFAULT_REQUEST_LIMIT_PARAMS, REQUEST_LIMIT_PARAM_BOUNDS } from "./requestLimits.ts";
 import { DEFAULT_RECYCLE_BPS } from "./supply.ts";
 
 /**
@@ -52,6 +53,7 @@ const DEFAULT_TREE = {
   governance: DEFAULT_GOVERNANCE_PARAMS,
   privacy: DEFAULT_PRIVACY_PARAMS,
   evReward: DEFAULT_EV_REWARD_PARAMS,
+  requests: DEFAULT_REQUEST_LIMIT_PARAMS,
 };
 
 export type ProtocolParams = typeof DEFAULT_TREE;
@@ -107,6 +109,7 @@ const BOUNDS: Readonly<Record<string, Bound>> = {
   ...boundsOf("governance", GOVERNANCE_PARAM_BOUNDS, "Governance"),
   ...boundsOf("privacy", PRIVACY_PARAM_BOUNDS, "Differential privacy"),
   ...boundsOf("evReward", EV_REWARD_PARAM_BOUNDS, "EV reward"),
+  ...boundsOf("requests", REQUEST_LIMIT_PARAM_BOUNDS, "Limits", true),
 };
 
 /** Adopts a module's own bounds table, so each bound is written once, next to its parameter. */

@@ -1,3 +1,4 @@
+import { SLIPPAGE_BPS_LIMIT } from "@dpn/protocol";
 import { z } from "zod";
 import { AccountId, ClientRef, DpnAmount } from "./schemas.ts";
 
@@ -17,8 +18,11 @@ export const SwapSideName = z.enum(["sell-dpn", "buy-dpn"]);
 export const MarketSwap = z.strictObject({
   side: SwapSideName,
   amountIn: DpnAmount,
-  /** Price-impact guard; default the pool's 70 bps (§4.5's 0.7%). */
-  maxSlippageBps: z.optional(z.number().int().min(0).max(9_000)),
+  /**
+   * Price-impact guard; default the pool's 70 bps (§4.5's 0.7%). The node refuses a guard wider
+   * than its governed amm.maxSlippageBps (MARKET_SLIPPAGE_TOO_WIDE; GET /v1/market/pool shows it).
+   */
+  maxSlippageBps: z.optional(z.number().int().min(0).max(SLIPPAGE_BPS_LIMIT)),
   minAmountOut: z.optional(DpnAmount),
   clientRef: ClientRef,
 });

@@ -1,4 +1,4 @@
-import { DpnError, parseDpn } from "@dpn/protocol";
+import { DpnError, parseDpn, SLIPPAGE_BPS_LIMIT } from "@dpn/protocol";
 import type { MarketSwapBody } from "@dpn/sdk";
 import type { Command } from "commander";
 import { type CommonOptions, client, print } from "../context.ts";
@@ -26,9 +26,14 @@ function amount(field: string, value: string): string {
 function slippageBps(percent: string): number {
   const value = Number(percent);
   const bps = Math.round(value * 100);
-  if (!Number.isFinite(value) || value < 0 || value > 90 || Math.abs(bps - value * 100) > 1e-9) {
+  if (
+    !Number.isFinite(value) ||
+    value < 0 ||
+    bps > SLIPPAGE_BPS_LIMIT ||
+    Math.abs(bps - value * 100) > 1e-9
+  ) {
     throw new DpnError("CLI_INVALID_ARGUMENT", `--max-slippage ${percent} is out of range.`, {
-      hint: "Give a percentage from 0 to 90 with at most two decimals; the default guard is 0.7 (§4.5).",
+      hint: `Give a percentage from 0 to ${SLIPPAGE_BPS_LIMIT / 100} with at most two decimals (the node's own maximum, shown by \`dpn market pool\`, may be lower); the default guard is 0.7 (§4.5).`,
     });
   }
   return bps;

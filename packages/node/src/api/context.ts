@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Ledger } from "@dpn/ledger";
+import type { ProtocolParams } from "@dpn/protocol";
 import { ErrorResponse, ReplayGuard, type SignaturePolicy } from "@dpn/wire";
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from "fastify";
 import type { z } from "zod";
@@ -20,6 +21,7 @@ export interface ApiDeps {
   readonly market: Market;
   readonly now: () => number;
   readonly startedAtMs: number;
+  readonly params: ProtocolParams;
   readonly policy: SignaturePolicy;
   readonly nodeInfo: () => NodeInfo;
   /** Collects the routes as they are registered and answers /openapi.json. */

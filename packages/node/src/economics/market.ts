@@ -1,5 +1,5 @@
 import type { Ledger } from "@dpn/ledger";
-import { type AmmParams, formatDpn, type Observation, twap } from "@dpn/protocol";
+import { type AmmParams, DpnError, formatDpn, type Observation, twap } from "@dpn/protocol";
 import type { PoolView } from "@dpn/wire";
 
 /** The TWAP window of the pool view and of the oracle's AMM feed: one hour. */
@@ -39,6 +39,24 @@ export class Market {
     return oldest !== undefined && latest.timestampMs > oldest.timestampMs
       ? twap(oldest, latest)
       : pool.spotPrice;
+  }
+
+  /**
+   * Refuses a swap guard wider than the governed amm.maxSlippageBps before it reaches the ledger,
+   * with a code and the value in force (the wire schema admits up to SLIPPAGE_BPS_LIMIT).
+   */
+  checkSlippage(maxSlippageBps: number | undefined): void {
+    const max = Number(this.params.amm.maxSlippageBps);
+    if (maxSlippageBps !== undefined && maxSlippageBps > max) {
+      throw new DpnError(
+        "MARKET_SLIPPAGE_TOO_WIDE",
+        `A price-impact guard of ${maxSlippageBps} bps is wider than this node's maximum of ${max} bps.`,
+        {
+          hint: `Ask for at most ${max} bps (amm.maxSlippageBps, shown by GET /v1/market/pool).`,
+          details: { maxSlippageBps, max },
+        },
+      );
+    }
   }
 
   async poolView(nowMs: number): Promise<PoolView> {

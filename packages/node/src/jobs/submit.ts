@@ -43,6 +43,19 @@ export async function submitJob(
       hint: "Set deadlineMs to a future time (milliseconds since 1970).",
     });
   }
+  const { maxJobDeadlineMs } = core.params.requests;
+  if (submit.deadlineMs - nowMs > maxJobDeadlineMs) {
+    // Checked before anything is held: the hold lasts until the deadline (and MAX_SAFE_INTEGER
+    // would overflow the hold's expiry in the ledger).
+    throw new DpnError(
+      "JOB_DEADLINE_TOO_FAR",
+      `The job's deadline is more than ${maxJobDeadlineMs / 86_400_000} days away.`,
+      {
+        hint: `Set deadlineMs at most ${maxJobDeadlineMs} ms after now (requests.maxJobDeadlineMs); split a longer run into jobs.`,
+        details: { deadlineMs: submit.deadlineMs, maxDeadlineMs: nowMs + maxJobDeadlineMs },
+      },
+    );
+  }
   const budget = parseDpn(submit.budget);
   const kind = kindOf(core.kinds, submit.spec.type);
   const jobId = `job_${randomBytes(8).toString("hex")}`;

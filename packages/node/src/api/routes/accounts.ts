@@ -1,5 +1,5 @@
 import { accountIn, checkUserAccountId } from "@dpn/ledger";
-import { formatDpn, parseDpn } from "@dpn/protocol";
+import { DpnError, formatDpn, parseDpn } from "@dpn/protocol";
 import { AccountId, AccountResponse, HistoryResponse, Transfer, TransferResponse } from "@dpn/wire";
 import { z } from "zod";
 import { balanceOf, ledgerKey, ownerAccount } from "../../accounts.ts";
@@ -86,12 +86,24 @@ export const accountRoutes: ApiPlugin = async (app, context) => {
     },
     async (request) => {
       const { sender, body } = readSigned(request.body, "transfer", Transfer, context.signed());
+      const amount = parseDpn(body.amount);
+      const minimum = context.params.requests.minTransferUnits;
+      if (amount < minimum) {
+        throw new DpnError(
+          "TRANSFER_TOO_SMALL",
+          `A transfer must move at least ${formatDpn(minimum)} DPN.`,
+          {
+            hint: `Send ${formatDpn(minimum)} DPN or more (requests.minTransferUnits).`,
+            details: { amount: body.amount, minimum: formatDpn(minimum) },
+          },
+        );
+      }
       await ledger.openAccount(ownerAccount(body.to));
       const posting = await ledger.transfer({
         idempotencyKey: ledgerKey("transfer", sender, body.clientRef),
         from: `owner:${sender}`,
         to: `owner:${body.to}`,
-        amount: parseDpn(body.amount),
+        amount,
       });
       return { seq: posting.seq, from: sender, to: body.to, amount: body.amount };
     },

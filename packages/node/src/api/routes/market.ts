@@ -87,6 +87,7 @@ export const marketRoutes: ApiPlugin = async (app, context) => {
         MarketSwap,
         context.signed(),
       );
+      context.market.checkSlippage(body.maxSlippageBps);
       const trade = await ledger.swap({
         idempotencyKey: ledgerKey("swap", sender, body.clientRef),
         trader: ownerAccount(sender),
