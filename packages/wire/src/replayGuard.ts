@@ -3,9 +3,9 @@ import { MAX_CLOCK_SKEW_MS } from "./envelope.ts";
 
 /**
  * Rejects a message seen before (docs/protocol.md §Messages). A nonce is remembered until its
- * message expires; after that the envelope's expiry check rejects it anyway. Messages issued
- * before the receiver started are refused by `open` (notBeforeMs), so a restart, which empties
- * this memory, does not reopen old messages to replay.
+ * message expires; after that the envelope's expiry check rejects it anyway. The memory is lost
+ * when the receiver restarts, so a receiver also refuses every message issued before it started
+ * (checkIssuedSince): a restart does not reopen the messages its previous run saw.
  */
 export const ENVELOPE_REPLAYED = "ENVELOPE_REPLAYED";
 /** Bounds memory: ~100 bytes per entry. Beyond it the guard refuses new messages (fail closed). */
@@ -39,5 +39,25 @@ export class ReplayGuard {
   private sweep(nowMs: number): void {
     for (const [key, forgetAtMs] of this.seen) if (forgetAtMs < nowMs) this.seen.delete(key);
     this.nextSweepMs = nowMs + 10_000;
+  }
+}
+
+/**
+ * Refuses a message issued before `startedAtMs`, the receiver's start: its previous run may have
+ * seen it, and the nonces of that run are gone. No clock-skew allowance here (open() allows
+ * MAX_CLOCK_SKEW_MS elsewhere), because a message issued a second before a crash and replayed a
+ * second after the restart is exactly the replay to stop; a sender whose clock is behind the
+ * receiver's is refused only until its clock passes the receiver's start, and is told why.
+ */
+export function checkIssuedSince(issuedAtMs: number, startedAtMs: number): void {
+  if (issuedAtMs < startedAtMs) {
+    throw new DpnError(
+      ENVELOPE_REPLAYED,
+      "This message was issued before the receiver started; it may be a replay.",
+      {
+        hint: "Sign the request again (a fresh envelope); if it still fails, check that your clock is not behind.",
+        details: { issuedAtMs, startedAtMs },
+      },
+    );
   }
 }

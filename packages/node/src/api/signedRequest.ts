@@ -8,6 +8,7 @@ import {
   parseMessage,
   type ReplayGuard,
   type SignaturePolicy,
+  checkIssuedSince,
 } from "@dpn/wire";
 import { z } from "zod";
 
@@ -66,6 +67,7 @@ export function readSigned<T>(
     notBeforeMs: context.startedAtMs,
   });
   const parsed = parseMessage(schema, body, kind);
+  checkIssuedSince(envelope.issuedAtMs, context.startedAtMs);
   context.replay.check(envelope.from, envelope.nonce, envelope.expiresAtMs, context.nowMs);
   return { sender: envelope.from, body: parsed };
 }
