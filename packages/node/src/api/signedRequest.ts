@@ -1,6 +1,7 @@
 import { DpnError } from "@dpn/protocol";
 import {
   Base64,
+  checkIssuedSince,
   identityId,
   open,
   type PublicIdentity,
@@ -8,7 +9,6 @@ import {
   parseMessage,
   type ReplayGuard,
   type SignaturePolicy,
-  checkIssuedSince,
 } from "@dpn/wire";
 import { z } from "zod";
 
