@@ -229,7 +229,7 @@ class DeviceAgent implements DeviceHandle {
     this.provisional = sessionOf({ taskTypes, capabilities: {} });
     this.cache = new ArtifactCache({
       dir: options.cacheDir,
-      source: httpArtifactSource(options.nodeUrl),
+      source: httpArtifactSource(options.nodeUrl, { identity: options.identity, now }),
       ...(options.maxCacheBytes === undefined ? {} : { maxCacheBytes: options.maxCacheBytes }),
     });
     // One thread beyond the slots keeps a challenge from queueing behind leased work that

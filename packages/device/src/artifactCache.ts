@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rename, stat, unlink, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { DpnError } from "@dpn/protocol";
-import { nodeEndpoint } from "@dpn/wire";
+import { type Identity, nodeEndpoint, readAuthorization } from "@dpn/wire";
 import {
   DEVICE_ARTIFACT_FETCH_FAILED,
   DEVICE_ARTIFACT_HASH_MISMATCH,
@@ -28,13 +28,34 @@ const TEMP_PREFIX = ".tmp-";
 /** Yields an artifact's bytes; the cache checks size and hash as they arrive. */
 export type ArtifactSource = (sha256: string) => AsyncIterable<Uint8Array>;
 
-/** The node's content-addressed artifact endpoint, `GET {nodeUrl}/v1/artifacts/{sha256}`. */
-export function httpArtifactSource(nodeUrl: string): ArtifactSource {
+/** Who the device is, to sign its reads: a private input is sent only to a device leased it. */
+export interface ArtifactReader {
+  readonly identity: Identity;
+  readonly now: () => number;
+}
+
+/**
+ * The node's content-addressed artifact endpoint, `GET {nodeUrl}/v1/artifacts/{sha256}`. With a
+ * reader, each request is a signed read of the device's: the node hands a private artifact to a
+ * device only while one of its current leases needs it.
+ */
+export function httpArtifactSource(nodeUrl: string, reader?: ArtifactReader): ArtifactSource {
   return async function* fetchArtifact(sha256) {
     const url = nodeEndpoint(nodeUrl, `v1/artifacts/${sha256}`);
+    // The path as the node's API names it (a base URL's prefix belongs to a proxy, not the node).
+    const headers: Record<string, string> =
+      reader === undefined
+        ? {}
+        : {
+            authorization: readAuthorization(
+              reader.identity,
+              `/v1/artifacts/${sha256}`,
+              reader.now(),
+            ),
+          };
     let response: Response;
     try {
-      response = await fetch(url);
+      response = await fetch(url, { headers });
     } catch (error) {
       throw new DpnError(DEVICE_ARTIFACT_FETCH_FAILED, `Cannot fetch artifact ${sha256}.`, {
         hint: "Check that the bank node is reachable; the task will be retried elsewhere.",
@@ -47,7 +68,10 @@ export function httpArtifactSource(nodeUrl: string): ArtifactSource {
       throw new DpnError(
         DEVICE_ARTIFACT_FETCH_FAILED,
         `The node answered ${response.status} for artifact ${sha256}.`,
-        { hint: "The job's artifact may have been removed.", details: { url: url.href } },
+        {
+          hint: "The job's artifact may have been removed, or the lease that needed it has ended.",
+          details: { url: url.href },
+        },
       );
     }
     const declared = Number(response.headers.get("content-length") ?? "0");

@@ -13,6 +13,7 @@ import {
   JobResponse,
   JobResultResponse,
   type JobSubmit,
+  JobSummaryResponse,
   type JobView,
   LedgerVerifyResponse,
   MarketChangeResponse,
@@ -24,13 +25,17 @@ import {
   QuoteResponse,
   RateEpochResponse,
   RatesResponse,
+  READ_QUERY_PARAM,
   ReserveResponse,
+  readAuthorization,
   SupplyResponse,
   seal,
+  signRead,
   TransferResponse,
 } from "@dpn/wire";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import type { z } from "zod";
 import { type CallOptions, Http } from "./http.ts";
 import { jobEvents } from "./jobEvents.ts";
 
@@ -44,9 +49,17 @@ import { jobEvents } from "./jobEvents.ts";
 export interface ClientOptions {
   /** The node's base URL; "" in a page the node serves means its own origin. */
   readonly url: string;
-  /** The caller's identity; needed for anything that changes state. */
+  /**
+   * The caller's identity; needed for anything that changes state, and to read one's own jobs,
+   * results, event streams and private artifacts (each read is signed for its path).
+   */
   readonly identity?: Identity;
   readonly now?: () => number;
+}
+
+export interface UploadOptions extends CallOptions {
+  /** Anyone may read the artifact (a circuit shared on purpose); private by default. */
+  readonly public?: boolean;
 }
 
 /** A listing's `?limit=` (1 to 1,000; each route has its default). */
@@ -111,6 +124,37 @@ export class DpnClient {
   }
 
   /**
+   * The headers of a signed read of `path` (no query string): `authorization: DPN <token>`, or
+   * none without an identity (the node then answers READ_UNSIGNED for what is private).
+   */
+  readHeaders(path: string): Record<string, string> {
+    const identity = this.options.identity;
+    if (identity === undefined) return {};
+    return { authorization: readAuthorization(identity, path, (this.options.now ?? Date.now)()) };
+  }
+
+  /**
+   * `path` with a signed read in its query, for what cannot send headers (a link, an <img>, a
+   * browser's EventSource); unchanged without an identity. The token lives READ_TTL_MS (a
+   * minute) and opens that one path: make the URL when it is used, not ahead of time.
+   */
+  private signedPath(path: string): string {
+    const identity = this.options.identity;
+    if (identity === undefined) return path;
+    const token = signRead(identity, path, (this.options.now ?? Date.now)());
+    return `${path}?${READ_QUERY_PARAM}=${token}`;
+  }
+
+  /** A GET of a private resource: signed when the client has an identity. */
+  private read<S extends z.ZodType>(
+    schema: S,
+    path: string,
+    options: CallOptions,
+  ): Promise<z.output<S>> {
+    return this.http.parsed(schema, "GET", path, { ...options, headers: this.readHeaders(path) });
+  }
+
+  /**
    * Any route, unchecked: the JSON body of a 2xx answer, or the node's error. For routes this
    * client has no method for (and for probing refusals); the methods below check their answers.
    */
@@ -136,11 +180,18 @@ export class DpnClient {
 
   // ---- artifacts
 
-  /** Uploads an artifact and returns its SHA-256 (the node stores it by content). */
-  async uploadArtifact(bytes: Uint8Array, options: CallOptions = {}): Promise<string> {
+  /**
+   * Uploads an artifact and returns its SHA-256 (the node stores it by content). It is private
+   * (readable by this identity and by the devices leased a task that needs it) unless `public`.
+   */
+  async uploadArtifact(bytes: Uint8Array, options: UploadOptions = {}): Promise<string> {
     const digest = bytesToHex(sha256(bytes));
     const header = JSON.stringify(
-      this.signed("artifact.put", { sha256: digest, bytes: bytes.length }),
+      this.signed("artifact.put", {
+        sha256: digest,
+        bytes: bytes.length,
+        ...(options.public === true ? { public: true } : {}),
+      }),
     );
     const stored = await this.http.parsed(ArtifactPutResponse, "PUT", `/v1/artifacts/${digest}`, {
       ...options,
@@ -156,7 +207,10 @@ export class DpnClient {
    */
   async downloadArtifact(sha256Hex: string, options: CallOptions = {}): Promise<Uint8Array> {
     const path = `/v1/artifacts/${at(sha256Hex)}`;
-    const response = await this.http.send("GET", path, options);
+    const response = await this.http.send("GET", path, {
+      ...options,
+      headers: this.readHeaders(path),
+    });
     if (!response.ok) throw await this.http.refusal("GET", path, response);
     const bytes = new Uint8Array(await response.arrayBuffer());
     if (bytesToHex(sha256(bytes)) !== sha256Hex) {
@@ -169,9 +223,12 @@ export class DpnClient {
     return bytes;
   }
 
-  /** Where an artifact is downloaded from (GET, raw bytes). */
+  /**
+   * Where an artifact is downloaded from (GET, raw bytes): with a signed read in the query when
+   * the client has an identity, valid for a minute (signedPath).
+   */
   artifactUrl(sha256Hex: string): string {
-    return this.url(`/v1/artifacts/${at(sha256Hex)}`);
+    return this.url(this.signedPath(`/v1/artifacts/${at(sha256Hex)}`));
   }
 
   // ---- jobs
@@ -183,22 +240,31 @@ export class DpnClient {
     });
   }
 
-  /** The most recent jobs, newest first. */
+  /** This identity's most recent jobs, newest first (a signed read: READ_UNSIGNED without one). */
   jobs(options: CallOptions = {}): Promise<JobListResponse> {
-    return this.http.parsed(JobListResponse, "GET", "/v1/jobs", options);
+    return this.read(JobListResponse, "/v1/jobs", options);
   }
 
+  /** Jobs by state and the CU open now: the aggregates anyone may read. */
+  jobSummary(options: CallOptions = {}): Promise<JobSummaryResponse> {
+    return this.http.parsed(JobSummaryResponse, "GET", "/v1/jobs/summary", options);
+  }
+
+  /** A job of this identity's (READ_UNSIGNED without an identity, READ_FORBIDDEN if another's). */
   job(jobId: string, options: CallOptions = {}): Promise<JobView> {
-    return this.http.parsed(JobResponse, "GET", `/v1/jobs/${at(jobId)}`, options);
+    return this.read(JobResponse, `/v1/jobs/${at(jobId)}`, options);
   }
 
   jobResult(jobId: string, options: CallOptions = {}): Promise<JobResultResponse> {
-    return this.http.parsed(JobResultResponse, "GET", `/v1/jobs/${at(jobId)}/result`, options);
+    return this.read(JobResultResponse, `/v1/jobs/${at(jobId)}/result`, options);
   }
 
-  /** Where a job's result is downloaded from (GET, JSON), e.g. for a link. */
+  /**
+   * Where a job's result is downloaded from (GET, JSON), e.g. for a link: with a signed read in
+   * the query when the client has an identity, valid for a minute (signedPath).
+   */
   jobResultUrl(jobId: string): string {
-    return this.url(`/v1/jobs/${at(jobId)}/result`);
+    return this.url(this.signedPath(`/v1/jobs/${at(jobId)}/result`));
   }
 
   /**
@@ -208,7 +274,7 @@ export class DpnClient {
    * again resumes with the view at that time. Stop early with `break` or the signal.
    */
   jobEvents(jobId: string, options: CallOptions = {}): AsyncGenerator<JobView, void, undefined> {
-    return jobEvents(this.http, jobId, options);
+    return jobEvents(this.http, jobId, options, (path) => this.readHeaders(path));
   }
 
   async cancelJob(jobId: string, options: CallOptions = {}): Promise<JobView> {

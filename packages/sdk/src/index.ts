@@ -6,6 +6,7 @@ export type {
   HistoryResponse,
   JobListResponse,
   JobResultResponse,
+  JobSummaryResponse,
   JobView,
   LedgerVerifyResponse,
   MarketChangeResponse,

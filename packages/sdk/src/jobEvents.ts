@@ -8,16 +8,19 @@ export const CLIENT_STREAM_ENDED = "CLIENT_STREAM_ENDED";
 
 /**
  * GET /v1/jobs/{id}/events: `event: job` with the job's view now and on every change; the node
- * ends the stream after a final state. An unknown job is the node's JSON 404 before any event.
+ * ends the stream after a final state. An unknown job is the node's JSON 404 before any event;
+ * someone else's job, or a read without an identity, the node's 403 or 401.
  */
 export async function* jobEvents(
   http: Http,
   jobId: string,
   options: CallOptions,
+  readHeaders: (path: string) => Record<string, string> = () => ({}),
 ): AsyncGenerator<JobView, void, undefined> {
   const path = `/v1/jobs/${encodeURIComponent(jobId)}/events`;
   const response = await http.send("GET", path, {
-    headers: { accept: "text/event-stream" },
+    // The read is signed once, for the stream's start: the node checks it when the stream opens.
+    headers: { accept: "text/event-stream", ...readHeaders(path) },
     signal: options.signal,
   });
   if (!response.ok) throw await http.refusal("GET", path, response);

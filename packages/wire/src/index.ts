@@ -12,3 +12,4 @@ export * from "./identity.ts";
 export * from "./messages.ts";
 export * from "./replayGuard.ts";
 export * from "./session/index.ts";
+export * from "./signedRead.ts";

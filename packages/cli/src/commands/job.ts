@@ -122,24 +122,28 @@ export function jobCommand(program: Command): void {
     );
   job
     .command("status <jobId>")
-    .description("a job's state, fragments, devices and spend")
+    .description("a job's state, fragments, devices and spend (yours: the read is signed)")
     .option("--node <url>", "bank node URL")
+    .option("--keys <path>", "your key file (the job's requester)")
     .option("--json", "print the result as JSON", false)
     .action(async (jobId: string, options: CommonOptions) => {
-      const view = await client(options, false).job(jobId);
+      const view = await client(options, true).job(jobId);
       print(options, view, () => renderJob(view));
     });
   job
     .command("result <jobId>")
-    .description("the outputs of a job (proofs with public signals, digests, rendered frames)")
+    .description(
+      "the outputs of a job (proofs with public signals, digests, rendered frames); yours: the read is signed",
+    )
     .option("--node <url>", "bank node URL")
+    .option("--keys <path>", "your key file (the job's requester)")
     .option(
       "--out <path>",
       "write the outputs to a file instead of printing them; for a render job, a directory that gets frame-0001.png, …",
     )
     .option("--json", "print the result as JSON", true)
     .action(async (jobId: string, options: CommonOptions & { out?: string }) => {
-      const dpn = client(options, false);
+      const dpn = client(options, true);
       const result = await dpn.jobResult(jobId);
       if (options.out !== undefined) {
         const { type } = await dpn.job(jobId);

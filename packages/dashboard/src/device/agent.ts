@@ -4,6 +4,7 @@ import {
   type HashItem,
   type Identity,
   type Lease,
+  readAuthorization,
   SessionDriver,
   type SessionEvent,
   type SocketLike,
@@ -339,7 +340,13 @@ export class BrowserAgent {
         // The verification key is not fetched: proving does not need it, the node verifies.
         return {
           count: items.length,
-          prepare: () => executor.prepare([wasm, zkey]),
+          // Signed reads of the device's: the node sends private circuits only to a device
+          // whose current lease needs them, and a token opens its one artifact for a minute.
+          prepare: () =>
+            executor.prepare([wasm, zkey], {
+              [wasm]: readAuthorization(this.o.identity, `/v1/artifacts/${wasm}`, Date.now()),
+              [zkey]: readAuthorization(this.o.identity, `/v1/artifacts/${zkey}`, Date.now()),
+            }),
           item: (index) => executor.prove(items[index] as CircuitInput, wasm, zkey),
         };
       }

@@ -18,7 +18,7 @@ export const MAX_CACHE_BYTES = 128 * 1024 * 1024;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-export type Fetch = (url: string) => Promise<Response>;
+export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
 export class ArtifactError extends Error {
   override readonly name = "ArtifactError";
@@ -32,13 +32,16 @@ export class ArtifactCache {
 
   constructor(
     private readonly nodeUrl: string,
-    private readonly fetchFn: Fetch = (url) => fetch(url),
+    private readonly fetchFn: Fetch = (url, init) => fetch(url, init),
     private readonly maxArtifactBytes = MAX_ARTIFACT_BYTES,
     private readonly maxCacheBytes = MAX_CACHE_BYTES,
   ) {}
 
-  /** The artifact's bytes, checked against its SHA-256. Concurrent asks share one download. */
-  async get(sha256: string): Promise<Uint8Array> {
+  /**
+   * The artifact's bytes, checked against its SHA-256. Concurrent asks share one download; a
+   * download sends `authorization` (the device's signed read) when given.
+   */
+  async get(sha256: string, authorization?: string): Promise<Uint8Array> {
     if (!SHA256_HEX.test(sha256))
       throw new ArtifactError(`an artifact name is not a SHA-256: ${sha256.slice(0, 80)}`);
     const cached = this.bytes.get(sha256);
@@ -49,7 +52,7 @@ export class ArtifactCache {
     }
     let pending = this.inFlight.get(sha256);
     if (pending === undefined) {
-      pending = this.download(sha256).finally(() => this.inFlight.delete(sha256));
+      pending = this.download(sha256, authorization).finally(() => this.inFlight.delete(sha256));
       this.inFlight.set(sha256, pending);
     }
     return pending;
@@ -60,9 +63,12 @@ export class ArtifactCache {
     return this.held;
   }
 
-  private async download(sha256: string): Promise<Uint8Array> {
+  private async download(sha256: string, authorization?: string): Promise<Uint8Array> {
     const url = `${this.nodeUrl.replace(/\/$/, "")}/v1/artifacts/${sha256}`;
-    const response = await this.fetchFn(url);
+    const response = await this.fetchFn(
+      url,
+      authorization === undefined ? undefined : { headers: { authorization } },
+    );
     if (!response.ok) {
       await response.body?.cancel();
       throw new ArtifactError(`the node answered ${response.status} for artifact ${sha256}`);

@@ -24,7 +24,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case "hash":
       return executor.hash(request.seed, request.iterations, request.cpuShare);
     case "prepare":
-      return executor.prepare(request.artifacts).then(() => null);
+      return executor.prepare(request.artifacts, request.authorizations).then(() => null);
     case "prove":
       return executor.prove(request.input, request.wasm, request.zkey);
   }

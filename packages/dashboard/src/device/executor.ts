@@ -24,8 +24,14 @@ export interface ProofOutput {
 export interface Executor {
   /** SHA-256 iterated `iterations` times from `seed` (hex), resting to hold `cpuShare`. */
   hash(seed: string, iterations: number, cpuShare: number): Promise<string>;
-  /** Downloads and checks artifacts ahead of proving, so proof times exclude downloads. */
-  prepare(artifacts: readonly string[]): Promise<void>;
+  /**
+   * Downloads and checks artifacts ahead of proving, so proof times exclude downloads; each with
+   * its signed read (`authorization` header by SHA-256), made by the agent that holds the keys.
+   */
+  prepare(
+    artifacts: readonly string[],
+    authorizations?: Readonly<Record<string, string>>,
+  ): Promise<void>;
   /** One Groth16 proof (witness + proof) with the artifacts named by their SHA-256. */
   prove(input: CircuitInput, wasm: string, zkey: string): Promise<ProofOutput>;
   /** Stops all work; pending calls reject. */
@@ -55,8 +61,11 @@ export function localExecutor(nodeUrl: string, fetchFn?: Fetch): Executor {
   const artifacts = new ArtifactCache(nodeUrl, fetchFn);
   return {
     hash: (seed, iterations, cpuShare) => iterateSha256(seed, iterations, { cpuShare }),
-    async prepare(names) {
-      await Promise.all([loadSnarkjs(), ...names.map((name) => artifacts.get(name))]);
+    async prepare(names, authorizations = {}) {
+      await Promise.all([
+        loadSnarkjs(),
+        ...names.map((name) => artifacts.get(name, authorizations[name])),
+      ]);
     },
     async prove(input, wasm, zkey) {
       const [snarkjs, wasmBytes, zkeyBytes] = await Promise.all([

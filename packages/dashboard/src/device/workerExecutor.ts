@@ -14,7 +14,12 @@ export type WorkerRequest =
       readonly iterations: number;
       readonly cpuShare: number;
     }
-  | { readonly id: number; readonly op: "prepare"; readonly artifacts: readonly string[] }
+  | {
+      readonly id: number;
+      readonly op: "prepare";
+      readonly artifacts: readonly string[];
+      readonly authorizations: Readonly<Record<string, string>>;
+    }
   | {
       readonly id: number;
       readonly op: "prove";
@@ -58,8 +63,11 @@ export class WorkerExecutor implements Executor {
     return this.call({ op: "hash", seed, iterations, cpuShare }) as Promise<string>;
   }
 
-  async prepare(artifacts: readonly string[]): Promise<void> {
-    await this.call({ op: "prepare", artifacts });
+  async prepare(
+    artifacts: readonly string[],
+    authorizations: Readonly<Record<string, string>> = {},
+  ): Promise<void> {
+    await this.call({ op: "prepare", artifacts, authorizations });
   }
 
   prove(input: CircuitInput, wasm: string, zkey: string): Promise<ProofOutput> {

@@ -8,6 +8,18 @@ import { JobResult, JobView } from "../jobs.ts";
  */
 export { JobResult as JobResultResponse, JobView as JobResponse };
 
-/** GET /v1/jobs: the most recent jobs, newest first. */
+/** GET /v1/jobs: the signer's most recent jobs, newest first (a signed read). */
 export const JobListResponse = z.strictObject({ jobs: z.array(JobView) });
 export type JobListResponse = z.infer<typeof JobListResponse>;
+
+/**
+ * GET /v1/jobs/summary: what anyone may know about the node's jobs, as aggregates only (a job,
+ * its result and its events are its requester's; docs/adr/0014-signed-reads.md).
+ */
+export const JobSummaryResponse = z.strictObject({
+  /** Jobs by state (states without jobs are absent). */
+  jobs: z.record(z.string(), z.number().int().nonnegative()),
+  /** CU of the tasks waiting, queued or running now. */
+  openCu: z.number().nonnegative(),
+});
+export type JobSummaryResponse = z.infer<typeof JobSummaryResponse>;
