@@ -18,6 +18,7 @@ import { recover } from "./jobs/recovery.ts";
 import { jobResult, jobView } from "./jobs/views.ts";
 import type { KindContext } from "./kinds/kind.ts";
 import { createKinds, type KindOverrides, type Kinds } from "./kinds/registry.ts";
+import { leaseNeeds } from "./scheduler/leasedInputs.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import type { DeviceSession } from "./scheduler/session.ts";
 import { applyCapacityDecision } from "./scheduler/standby.ts";
@@ -124,6 +125,11 @@ export class Bank {
 
   jobResult(jobId: string): Promise<JobResult> {
     return jobResult(this.core, jobId);
+  }
+
+  /** Whether one of the device's current leases needs the artifact (scheduler/leasedInputs.ts). */
+  leaseNeeds(deviceId: string, sha256: string): Promise<boolean> {
+    return leaseNeeds(this.core, deviceId, sha256);
   }
 
   // ---- the device channel's entry points ---------------------------------------------------

@@ -14,6 +14,11 @@ export const NODE_ERRORS = errorTable({
     meaning:
       "A device's analytics partial does not hash to the digest it reported (a task failure).",
   },
+  ARTIFACT_FORBIDDEN: {
+    status: 403,
+    meaning:
+      "A job names an artifact its requester neither uploaded nor may read as published (stored or not).",
+  },
   ARTIFACT_HASH_MISMATCH: {
     status: 400,
     meaning: "The signed SHA-256 or size does not match the uploaded bytes.",
@@ -161,6 +166,25 @@ export const NODE_ERRORS = errorTable({
   QUORUM_PENDING: {
     status: 400,
     meaning: "A replica's result waits for the other replicas (a task failure).",
+  },
+  READ_FORBIDDEN: {
+    status: 403,
+    meaning:
+      "A signed read of a job, result, event stream or private artifact by someone it does not belong to.",
+  },
+  READ_PATH_MISMATCH: {
+    status: 401,
+    meaning: "A read token signs another method or path than the request it came with.",
+  },
+  READ_TOKEN_INVALID: {
+    status: 401,
+    meaning:
+      "A read token is not base64url JSON { envelope, keys } of a read, or lives longer than MAX_READ_TTL_MS.",
+  },
+  READ_UNSIGNED: {
+    status: 401,
+    meaning:
+      "A read of a job, result, event stream or private artifact came without a signed read token.",
   },
   RESULT_MALFORMED: {
     status: 400,

@@ -73,3 +73,17 @@ export const DEVICE_PING_MS = 15_000;
 
 /** Retention sweeps run at most this often (they delete in bulk with an indexed range). */
 export const RETENTION_SWEEP_MS = 60_000;
+
+/**
+ * Longest life of a signed read token (docs/adr/0014-signed-reads.md). Reads leave the replay
+ * guard alone (a poll may send the same token twice, and a repeated read changes nothing), so
+ * what bounds a copied token — a log line, a shared URL — is its path and this: the SDK signs each
+ * read afresh with READ_TTL_MS, and a minute also covers a slow upload's first byte.
+ */
+export const MAX_READ_TTL_MS = 60_000;
+
+/**
+ * Leases read per device when it asks for an artifact: a device holds at most MAX_CREDIT, and
+ * only its current ones (a few per core) are worth reading through.
+ */
+export const MAX_LEASES_CHECKED = MAX_CREDIT;

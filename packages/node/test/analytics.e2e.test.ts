@@ -10,7 +10,7 @@ import {
 } from "@dpn/analytics";
 import { isDpnError } from "@dpn/protocol";
 import { DpnClient } from "@dpn/sdk";
-import { newIdentity } from "@dpn/wire";
+import { newIdentity, readAuthorization } from "@dpn/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningNode, startNode } from "../src/server.ts";
 import { ProtocolDevice } from "./protocolDevice.ts";
@@ -50,7 +50,7 @@ afterAll(async () => {
 
 /** A device that runs the query for real, from the fragment it downloads from the node. */
 function analyticsDevice(owner: string, geohash: string, lie = false): ProtocolDevice {
-  return new ProtocolDevice({
+  const device: ProtocolDevice = new ProtocolDevice({
     url: node.url,
     owner,
     geohash,
@@ -59,8 +59,14 @@ function analyticsDevice(owner: string, geohash: string, lie = false): ProtocolD
     taskTypes: ["sql-analytics"],
     respond: async (lease) => {
       const item = lease.items[0] as { sha256: string; format: "parquet"; query: unknown };
+      // A signed read of the device's own: the node sends the fragment only to a leased device.
+      const artifact = `/v1/artifacts/${item.sha256}`;
       const bytes = new Uint8Array(
-        await (await fetch(`${node.url}/v1/artifacts/${item.sha256}`)).arrayBuffer(),
+        await (
+          await fetch(`${node.url}${artifact}`, {
+            headers: { authorization: readAuthorization(device.identity, artifact, Date.now()) },
+          })
+        ).arrayBuffer(),
       );
       const path = join(dir, `${lease.taskId}.parquet`);
       writeFileSync(path, bytes);
@@ -78,6 +84,7 @@ function analyticsDevice(owner: string, geohash: string, lie = false): ProtocolD
       return [{ partial: forged, digest: sha256Hex(canonicalJson(forged)) }];
     },
   });
+  return device;
 }
 
 describe("sql-analytics jobs", () => {

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DpnError } from "@dpn/protocol";
-import { ErrorResponse } from "@dpn/wire";
+import { ErrorResponse, newIdentity, readAuthorization } from "@dpn/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { statusOf } from "../src/api/httpErrors.ts";
 import { NODE_REGISTRY } from "../src/errors.ts";
@@ -38,11 +38,20 @@ describe("error answers", () => {
   });
 
   it("links the code's docs in the body of a refusal", async () => {
-    const unknownJob = await refusal("/v1/jobs/no-such-job");
+    const reader = newIdentity();
+    const unknownJob = await refusal("/v1/jobs/no-such-job", {
+      headers: { authorization: readAuthorization(reader, "/v1/jobs/no-such-job", Date.now()) },
+    });
     expect(unknownJob.status).toBe(404);
     expect(unknownJob.body).toMatchObject({
       code: "JOB_NOT_FOUND",
       docs: "docs/errors.md#job_not_found",
+    });
+    const unsigned = await refusal("/v1/jobs/no-such-job");
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.body).toMatchObject({
+      code: "READ_UNSIGNED",
+      docs: "docs/errors.md#read_unsigned",
     });
 
     const badQuery = await refusal("/v1/market/quote?side=sideways&amount=1");

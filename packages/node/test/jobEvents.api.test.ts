@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DpnClient } from "@dpn/sdk";
-import { newIdentity } from "@dpn/wire";
+import { newIdentity, READ_QUERY_PARAM, signRead } from "@dpn/wire";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type RunningNode, startNode } from "../src/server.ts";
 import { testStore } from "./stores.ts";
@@ -36,9 +36,12 @@ afterAll(async () => {
   await node.close();
 });
 
+/** A stream signed as EventSource in a browser must: the read token in the query. */
 function openStream(id = jobId): { response: Promise<Response>; abort: AbortController } {
   const abort = new AbortController();
-  return { response: fetch(`${node.url}/v1/jobs/${id}/events`, { signal: abort.signal }), abort };
+  const path = `/v1/jobs/${id}/events`;
+  const url = `${node.url}${path}?${READ_QUERY_PARAM}=${signRead(requester, path, Date.now())}`;
+  return { response: fetch(url, { signal: abort.signal }), abort };
 }
 
 describe("job event streams", () => {
@@ -61,6 +64,11 @@ describe("job event streams", () => {
     expect(body.code).toBe("NODE_OVERLOADED");
     expect(body.hint).toContain("GET /v1/jobs/{id}");
     expect(body.details).toEqual({ maxEventStreams: LIMIT });
+
+    // Refused before the capacity check: a stranger learns neither the job nor the node's load.
+    const unsigned = await fetch(`${node.url}/v1/jobs/${jobId}/events`);
+    expect(unsigned.status).toBe(401);
+    expect(((await unsigned.json()) as { code: string }).code).toBe("READ_UNSIGNED");
 
     streams[0]?.abort.abort();
     // The node learns of the close asynchronously: ask until a new stream is admitted.

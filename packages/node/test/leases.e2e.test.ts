@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DpnClient } from "@dpn/sdk";
-import { newIdentity } from "@dpn/wire";
+import { newIdentity, readAuthorization } from "@dpn/wire";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PriceSource } from "../src/economics/priceSource.ts";
 import { type RunningNode, startNode } from "../src/server.ts";
@@ -30,7 +30,10 @@ async function jobEvents(
   url: string,
   jobId: string,
 ): Promise<Array<{ state: string; itemsDone: number }>> {
-  const response = await fetch(`${url}/v1/jobs/${jobId}/events`);
+  const path = `/v1/jobs/${jobId}/events`;
+  const response = await fetch(`${url}${path}`, {
+    headers: { authorization: readAuthorization(requester, path, Date.now()) },
+  });
   expect(response.headers.get("content-type")).toBe("text/event-stream");
   const text = await response.text(); // resolves when the node closes the stream
   return text

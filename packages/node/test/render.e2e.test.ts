@@ -142,9 +142,9 @@ describe("render jobs", () => {
     expect(result.frames.map((f) => f.frame)).toEqual([3]);
     const image = result.frames[0]?.image;
     expect(image).toMatch(/^[0-9a-f]{64}$/);
-    const stitched = decodePng(
-      new Uint8Array(await (await fetch(`${node.url}/v1/artifacts/${image}`)).arrayBuffer()),
-    );
+    // The frame is the requester's (a grant at stitching), and private.
+    expect((await fetch(`${node.url}/v1/artifacts/${image}`)).status).toBe(401);
+    const stitched = decodePng(await client.downloadArtifact(image as string));
     const whole = decodePng(
       await renderTile({
         scenePath: EXAMPLE_SCENE,

@@ -141,7 +141,10 @@ describe("DpnClient against a node", () => {
     expect(sent).toMatchObject({ from: requester.id, to: owner.id, amount: "1" });
     const bytes = new TextEncoder().encode("an artifact");
     const sha256 = await client.uploadArtifact(bytes);
-    const download = await fetch(`${node.url}${new URL(client.artifactUrl(sha256)).pathname}`);
+    // Private: its URL carries the uploader's signed read; the bare path is refused.
+    const download = await fetch(client.artifactUrl(sha256));
     expect(new Uint8Array(await download.arrayBuffer())).toEqual(bytes);
+    expect(await client.downloadArtifact(sha256)).toEqual(bytes);
+    expect((await fetch(`${node.url}/v1/artifacts/${sha256}`)).status).toBe(401);
   });
 });

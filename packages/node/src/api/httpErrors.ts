@@ -1,5 +1,5 @@
 import { type DpnError, errorDocs, isDpnError } from "@dpn/protocol";
-import type { ErrorResponse } from "@dpn/wire";
+import { type ErrorResponse, READ_AUTH_SCHEME } from "@dpn/wire";
 import type { FastifyInstance } from "fastify";
 import { errorEntry, NODE_ERRORS } from "../errors.ts";
 
@@ -32,7 +32,12 @@ export function handleErrors(
   log: (level: "warn", message: string, data: Record<string, unknown>) => void,
 ): void {
   app.setErrorHandler((error, _request, reply) => {
-    if (isDpnError(error)) return reply.code(statusOf(error)).send(errorBody(error));
+    if (isDpnError(error)) {
+      const status = statusOf(error);
+      // RFC 9110 §11.6.1: a 401 names the scheme that would have been accepted.
+      if (status === 401) reply.header("www-authenticate", READ_AUTH_SCHEME);
+      return reply.code(status).send(errorBody(error));
+    }
     const fastifyError = error as { statusCode?: number; code?: string; message?: string };
     if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode < 500) {
       return reply.code(fastifyError.statusCode).send({

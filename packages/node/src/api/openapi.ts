@@ -1,4 +1,4 @@
-import { ErrorResponse } from "@dpn/wire";
+import { ErrorResponse, READ_AUTH_SCHEME, READ_KIND, READ_QUERY_PARAM } from "@dpn/wire";
 import type { FastifySchema, RouteOptions } from "fastify";
 import { z } from "zod";
 
@@ -75,7 +75,32 @@ export type OpenApiDocument = {
   readonly openapi: "3.1.0";
   readonly info: { readonly title: string; readonly version: string; readonly description: string };
   readonly paths: Record<string, Record<string, unknown>>;
+  readonly components: { readonly securitySchemes: Record<string, unknown> };
 };
+
+const READ_TOKEN = `A signed read: base64url (no padding) of the JSON { envelope, keys } of an envelope of kind "${READ_KIND}" whose payload is { method, path } of exactly this request (path without the query), living at most a minute. Anyone may use it for that one path while it lives; it is never consumed.`;
+
+/** Where a signed read may travel (api/signedRead.ts): the header, or the query for EventSource. */
+const SECURITY_SCHEMES = {
+  dpnReadHeader: {
+    type: "apiKey",
+    in: "header",
+    name: "authorization",
+    description: `\`${READ_AUTH_SCHEME} <token>\`. ${READ_TOKEN}`,
+  },
+  dpnReadQuery: {
+    type: "apiKey",
+    in: "query",
+    name: READ_QUERY_PARAM,
+    description: `For clients that cannot set headers (EventSource, <img>). ${READ_TOKEN}`,
+  },
+};
+
+/** The operation's `security`: either place; `{}` too when the read may be unsigned. */
+function security(signedRead: "required" | "optional"): Array<Record<string, string[]>> {
+  const either = [{ dpnReadHeader: [] }, { dpnReadQuery: [] }];
+  return signedRead === "required" ? either : [...either, {}];
+}
 
 export class OpenApi {
   private readonly documented: DocumentedRoute[] = [];
@@ -131,6 +156,10 @@ export class OpenApi {
           content: { [schema.rawBody]: { schema: { type: "string", format: "binary" } } },
         };
       }
+      if (schema.signedRead !== undefined) {
+        operation.security = security(schema.signedRead);
+        operation["x-dpn-signed-read"] = schema.signedRead;
+      }
       if (schema.signedPayload !== undefined) {
         operation["x-dpn-signed-payload"] = {
           kind: schema.signedPayload.kind,
@@ -145,9 +174,10 @@ export class OpenApi {
         title: "DPN bank node",
         version: this.version,
         description:
-          "State-changing requests are signed envelopes ({ envelope, keys }); x-dpn-signed-payload gives the envelope kind and the schema of its payload. Every refusal has the error body of docs/errors.md.",
+          "State-changing requests are signed envelopes ({ envelope, keys }); x-dpn-signed-payload gives the envelope kind and the schema of its payload. Private reads (a job, its result and events, a private artifact) carry a signed read token (security: dpnReadHeader or dpnReadQuery; x-dpn-signed-read says whether it is required). Every refusal has the error body of docs/errors.md.",
       },
       paths,
+      components: { securitySchemes: SECURITY_SCHEMES },
     };
   }
 }

@@ -2,6 +2,7 @@ import { DpnError } from "@dpn/protocol";
 import {
   Base64,
   checkIssuedSince,
+  type Envelope,
   identityId,
   open,
   type PublicIdentity,
@@ -36,6 +37,22 @@ export function readSigned<T>(
   schema: z.ZodType<T>,
   context: SignedContext,
 ): { readonly sender: string; readonly body: T } {
+  const { sender, body, envelope } = verifySigned(raw, kind, schema, context);
+  context.replay.check(envelope.from, envelope.nonce, envelope.expiresAtMs, context.nowMs);
+  return { sender, body };
+}
+
+/**
+ * Checks everything of a signed request but its nonce: the shape, the kind, that the id is the
+ * keys', both signatures, the time window and the body's schema. A request that changes state
+ * goes on to the replay guard (readSigned); a signed read does not (signedRead.ts).
+ */
+export function verifySigned<T>(
+  raw: unknown,
+  kind: string,
+  schema: z.ZodType<T>,
+  context: Omit<SignedContext, "replay">,
+): { readonly sender: string; readonly body: T; readonly envelope: Envelope } {
   const request = parseMessage(SignedRequest, raw, "signed request");
   const envelope = parseEnvelope(request.envelope);
   if (envelope.kind !== kind) {
@@ -68,6 +85,5 @@ export function readSigned<T>(
   });
   const parsed = parseMessage(schema, body, kind);
   checkIssuedSince(envelope.issuedAtMs, context.startedAtMs);
-  context.replay.check(envelope.from, envelope.nonce, envelope.expiresAtMs, context.nowMs);
-  return { sender: envelope.from, body: parsed };
+  return { sender: envelope.from, body: parsed, envelope };
 }

@@ -24,6 +24,11 @@ declare module "fastify" {
     readonly summary?: string;
     /** For signed requests: the envelope's kind and the schema of its payload. */
     readonly signedPayload?: { readonly kind: string; readonly schema: z.ZodType };
+    /**
+     * A signed read (api/signedRead.ts): "required" for what only its owner may read, "optional"
+     * where a public answer needs none (a published artifact).
+     */
+    readonly signedRead?: "required" | "optional";
     /** A request body that is not JSON: its content type (raw bytes). */
     readonly rawBody?: string;
     /** A 200 answer that is not JSON: its content type, and the schema of each item if any. */

@@ -62,6 +62,7 @@ export async function submitJob(
   const seed = createHash("sha256").update(`${jobId}:${nowMs}`).digest("hex");
   const plan = await kind.plan({
     spec: submit.spec,
+    requester,
     jobId,
     seed,
     nowMs,

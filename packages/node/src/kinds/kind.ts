@@ -62,6 +62,8 @@ export interface KindJob<T extends TaskTypeName> {
 
 export interface PlanInput<T extends TaskTypeName> {
   readonly spec: SpecOf<T>;
+  /** Who submits the job: the inputs it names must be artifacts this account may use. */
+  readonly requester: string;
   readonly jobId: string;
   readonly seed: string;
   readonly nowMs: number;

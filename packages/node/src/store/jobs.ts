@@ -63,6 +63,27 @@ export function recentJobs(db: Db, limit: number): Promise<JobRow[]> {
   return db.selectFrom("jobs").selectAll().orderBy("created_ms", "desc").limit(limit).execute();
 }
 
+/** One requester's most recent jobs (the index on requester and creation time serves it). */
+export function recentJobsOf(db: Db, requester: string, limit: number): Promise<JobRow[]> {
+  return db
+    .selectFrom("jobs")
+    .selectAll()
+    .where("requester", "=", requester)
+    .orderBy("created_ms", "desc")
+    .limit(limit)
+    .execute();
+}
+
+/** How many jobs are in each state: the public aggregate of GET /v1/jobs/summary. */
+export async function countByState(db: Db): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom("jobs")
+    .select((eb) => ["state", eb.fn.countAll<number>().as("n")])
+    .groupBy("state")
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+}
+
 /** CU of jobs submitted since `sinceMs` (the demand of §3.1). */
 export async function demandCu(db: Db, sinceMs: number): Promise<number> {
   const row = await db

@@ -4,6 +4,7 @@ import {
   type Migration,
   type MigrationProvider,
   Migrator,
+  sql,
 } from "kysely";
 
 export type Dialect = "sqlite" | "postgres";
@@ -15,7 +16,7 @@ export const NODE_MIGRATION_TABLE = "node_migrations";
  * Versioned migrations of the node's tables, applied in name order by Kysely's Migrator. Never
  * edit a released migration: add the next one. 0001 is the layout nodes created before migrations
  * existed (made with IF NOT EXISTS, so such a database is adopted as it is); 0002 adds what the
- * kernel needs.
+ * kernel needs; 0003, private reads.
  */
 export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
   const pg = dialect === "postgres";
@@ -212,6 +213,29 @@ export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
           .columns(["state", "deadline_ms"])
           .execute();
         await db.schema.createIndex("jobs_created").on("jobs").column("created_ms").execute();
+      },
+    },
+    "0003_private_reads": {
+      // Reads are private (docs/adr/0014-signed-reads.md): who may read an artifact, one row per
+      // account (its uploaders, the requester of a job that produced it) with whether that
+      // account published it; and a requester's own jobs, newest first, for GET /v1/jobs.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable("artifact_grants")
+          .addColumn("sha256", "text", (c) => c.notNull())
+          .addColumn("account", "text", (c) => c.notNull())
+          .addColumn("public", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("created_ms", ms, (c) => c.notNull())
+          .addPrimaryKeyConstraint("artifact_grants_pk", ["sha256", "account"])
+          .execute();
+        // Artifacts stored before reads were private stay their uploader's, and private.
+        await sql`INSERT INTO artifact_grants (sha256, account, public, created_ms)
+          SELECT sha256, uploaded_by, 0, created_ms FROM artifacts`.execute(db);
+        await db.schema
+          .createIndex("jobs_requester_created")
+          .on("jobs")
+          .columns(["requester", "created_ms"])
+          .execute();
       },
     },
   };

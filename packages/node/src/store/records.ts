@@ -1,4 +1,5 @@
 import type { OracleResponse, ReserveResponse } from "@dpn/wire";
+import { sql } from "kysely";
 import { MAX_ASSIGNMENTS_PER_JOB, ORACLE_RETENTION_MS, RATE_RETENTION_MS } from "../limits.ts";
 import type { Db } from "./open.ts";
 
@@ -7,18 +8,70 @@ import type { Db } from "./open.ts";
  * assignments. Each history is bounded (limits.ts) by prune(), which the sweep runs.
  */
 
+/**
+ * Records a stored artifact (its first uploader) and grants `uploadedBy` the reading of it,
+ * published to anyone when `published` (artifactAccess.ts).
+ */
 export async function recordArtifact(
   db: Db,
   sha256: string,
   bytes: number,
   uploadedBy: string,
   nowMs: number,
+  published = false,
 ): Promise<void> {
   await db
     .insertInto("artifacts")
     .values({ sha256, bytes, uploaded_by: uploadedBy, created_ms: nowMs })
     .onConflict((oc) => oc.column("sha256").doNothing())
     .execute();
+  await grantArtifact(db, sha256, uploadedBy, nowMs, published);
+}
+
+/**
+ * Lets `account` read an artifact (its uploader, or the requester of the job that produced it);
+ * `published` opens it to anyone. Publishing cannot be undone by a later private upload: copies
+ * may have been read meanwhile.
+ */
+export async function grantArtifact(
+  db: Db,
+  sha256: string,
+  account: string,
+  nowMs: number,
+  published = false,
+): Promise<void> {
+  await db
+    .insertInto("artifact_grants")
+    .values({ sha256, account, public: published ? 1 : 0, created_ms: nowMs })
+    .onConflict((oc) =>
+      oc.columns(["sha256", "account"]).doUpdateSet({
+        public: sql<number>`CASE WHEN excluded.public = 1 THEN 1 ELSE artifact_grants.public END`,
+      }),
+    )
+    .execute();
+}
+
+/** Whether the artifact is published, and whether `account` (if any) holds a grant to it. */
+export async function artifactGrant(
+  db: Db,
+  sha256: string,
+  account: string | undefined,
+): Promise<{ readonly published: boolean; readonly granted: boolean }> {
+  const rows = await db
+    .selectFrom("artifact_grants")
+    .select(["account", "public"])
+    .where("sha256", "=", sha256)
+    .where((eb) =>
+      account === undefined
+        ? eb("public", "=", 1)
+        : eb.or([eb("public", "=", 1), eb("account", "=", account)]),
+    )
+    .limit(2)
+    .execute();
+  return {
+    published: rows.some((r) => r.public === 1),
+    granted: account !== undefined && rows.some((r) => r.account === account),
+  };
 }
 
 export async function recordRate(db: Db, atMs: number, json: string): Promise<void> {

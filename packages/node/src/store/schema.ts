@@ -117,6 +117,15 @@ export interface ArtifactsTable {
   created_ms: number;
 }
 
+/** Who may read an artifact beyond the devices leased a task that needs it (artifactAccess.ts). */
+export interface ArtifactGrantsTable {
+  sha256: string;
+  account: string;
+  /** 1 when this account published the artifact at upload: then anyone may read it. */
+  public: number;
+  created_ms: number;
+}
+
 export interface RatesTable {
   at_ms: number;
   json: string;
@@ -168,6 +177,7 @@ export interface NodeDatabase {
   jobs: JobsTable;
   tasks: TasksTable;
   artifacts: ArtifactsTable;
+  artifact_grants: ArtifactGrantsTable;
   rates: RatesTable;
   oracle_rounds: OracleRoundsTable;
   reserve_operations: ReserveOperationsTable;

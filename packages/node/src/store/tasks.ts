@@ -69,6 +69,23 @@ export function expiredLeases(db: Db, nowMs: number, limit: number): Promise<Tas
     .execute();
 }
 
+/** A device's leases that have not expired at `nowMs`: what it may fetch inputs for. */
+export function currentLeasesOf(
+  db: Db,
+  deviceId: string,
+  nowMs: number,
+  limit: number,
+): Promise<TaskRow[]> {
+  return db
+    .selectFrom("tasks")
+    .selectAll()
+    .where("state", "=", "leased")
+    .where("device_id", "=", deviceId)
+    .where("lease_expires_ms", ">=", nowMs)
+    .limit(limit)
+    .execute();
+}
+
 /** CU of the work waiting or running now (the burning controller's queue, §4.2). */
 export async function openCu(db: Db): Promise<number> {
   const row = await db

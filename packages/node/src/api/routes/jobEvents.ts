@@ -2,7 +2,7 @@ import { DpnError } from "@dpn/protocol";
 import { FINAL_JOB_STATES, JobResponse } from "@dpn/wire";
 import { jsonSafe } from "../../json.ts";
 import type { ApiPlugin } from "../context.ts";
-import { JobParams } from "./jobs.ts";
+import { JobParams, requireJobReader } from "./jobs.ts";
 
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
@@ -11,7 +11,9 @@ const HEARTBEAT_MS = 15_000;
  * GET /v1/jobs/:id/events: a job's view now and on every change, as server-sent events. Each
  * stream holds a socket and a listener until its job ends, so at most `maxEventStreams` are open
  * at once (MAX_EVENT_STREAMS); beyond that the node answers NODE_OVERLOADED (503) before the
- * stream starts, and the client can poll GET /v1/jobs/:id instead.
+ * stream starts, and the client can poll GET /v1/jobs/:id instead. Only the job's requester may
+ * follow it (a signed read, checked once when the stream opens); a browser's EventSource cannot set
+ * headers, so the token may come as `?dpn-read=` too (api/signedRead.ts).
  */
 export const jobEventRoutes: ApiPlugin = async (app, context) => {
   const { bank } = context;
@@ -24,6 +26,7 @@ export const jobEventRoutes: ApiPlugin = async (app, context) => {
         summary:
           "Server-sent events: `event: job` with the job's view now and on every change of state or progress; the stream ends when the job does.",
         params: JobParams,
+        signedRead: "required",
         produces: {
           contentType: "text/event-stream",
           description: "`event: job` blocks whose `data:` is the job's view (JSON).",
@@ -33,6 +36,8 @@ export const jobEventRoutes: ApiPlugin = async (app, context) => {
     },
     async (request, reply) => {
       const { id } = request.params;
+      // Before the capacity check: a stranger is told 401/403, never how busy the node is.
+      await requireJobReader(context, request, id);
       if (open >= context.maxEventStreams) {
         throw new DpnError(
           "NODE_OVERLOADED",

@@ -1,14 +1,43 @@
 import { DpnError } from "@dpn/protocol";
-import { JobCancel, JobListResponse, JobResponse, JobResultResponse, JobSubmit } from "@dpn/wire";
+import {
+  JobCancel,
+  JobListResponse,
+  JobResponse,
+  JobResultResponse,
+  JobSubmit,
+  JobSummaryResponse,
+} from "@dpn/wire";
 import { z } from "zod";
 import * as jobs from "../../store/jobs.ts";
-import { type ApiPlugin, answers } from "../context.ts";
+import * as tasks from "../../store/tasks.ts";
+import { type ApiContext, type ApiPlugin, answers } from "../context.ts";
+import { type ReadRequest, requireOwner, requireReadSigner } from "../signedRead.ts";
 import { readSigned, SignedRequest } from "../signedRequest.ts";
 
-/** GET /v1/jobs lists this many, newest first: what the dashboard's job table shows. */
+/** GET /v1/jobs lists this many of the signer's jobs, newest first: the dashboard's job table. */
 const RECENT_JOBS = 100;
 
 export const JobParams = z.strictObject({ id: z.string().max(64) });
+
+/**
+ * The job `id`, if the request's read is signed by its requester: READ_UNSIGNED (401) without a
+ * signed read, JOB_NOT_FOUND (404) for no such job, READ_FORBIDDEN (403) for someone else's.
+ * Shared by the view, the result and the event stream, so the three cannot drift apart.
+ */
+export async function requireJobReader(
+  context: ApiContext,
+  request: ReadRequest,
+  id: string,
+): Promise<void> {
+  const signer = requireReadSigner(request, context.signed(), `job ${id}`);
+  const row = await jobs.job(context.store.db, id);
+  if (row === undefined) {
+    throw new DpnError("JOB_NOT_FOUND", `There is no job ${id}.`, {
+      hint: "Check the job id returned at submission.",
+    });
+  }
+  requireOwner(signer, row.requester, `Job ${id}`);
+}
 
 /** Jobs: submission, views, results and cancellation (the event stream is jobEvents.ts). */
 export const jobRoutes: ApiPlugin = async (app, context) => {
@@ -34,11 +63,31 @@ export const jobRoutes: ApiPlugin = async (app, context) => {
 
   app.get(
     "/v1/jobs",
-    { schema: { summary: "Recent jobs.", response: answers({ 200: JobListResponse }) } },
+    {
+      schema: {
+        summary: "The signer's recent jobs, newest first (a signed read).",
+        signedRead: "required",
+        response: answers({ 200: JobListResponse }),
+      },
+    },
+    async (request) => {
+      const signer = requireReadSigner(request, context.signed(), "the job list");
+      const mine = await jobs.recentJobsOf(context.store.db, signer, RECENT_JOBS);
+      return { jobs: await Promise.all(mine.map((j) => bank.jobView(j.id))) };
+    },
+  );
+
+  app.get(
+    "/v1/jobs/summary",
+    {
+      schema: {
+        summary: "Jobs by state and the CU open now: aggregates anyone may read.",
+        response: answers({ 200: JobSummaryResponse }),
+      },
+    },
     async () => ({
-      jobs: await Promise.all(
-        (await jobs.recentJobs(context.store.db, RECENT_JOBS)).map((j) => bank.jobView(j.id)),
-      ),
+      jobs: await jobs.countByState(context.store.db),
+      openCu: await tasks.openCu(context.store.db),
     }),
   );
 
@@ -46,24 +95,33 @@ export const jobRoutes: ApiPlugin = async (app, context) => {
     "/v1/jobs/:id",
     {
       schema: {
-        summary: "A job's state, fragments, devices and spend.",
+        summary: "A job's state, fragments, devices and spend (a signed read by its requester).",
         params: JobParams,
+        signedRead: "required",
         response: answers({ 200: JobResponse }),
       },
     },
-    async (request) => bank.jobView(request.params.id),
+    async (request) => {
+      await requireJobReader(context, request, request.params.id);
+      return bank.jobView(request.params.id);
+    },
   );
 
   app.get(
     "/v1/jobs/:id/result",
     {
       schema: {
-        summary: "The outputs of a job's finished fragments, in item order.",
+        summary:
+          "The outputs of a job's finished fragments, in item order (a signed read by its requester).",
         params: JobParams,
+        signedRead: "required",
         response: answers({ 200: JobResultResponse }),
       },
     },
-    async (request) => bank.jobResult(request.params.id),
+    async (request) => {
+      await requireJobReader(context, request, request.params.id);
+      return bank.jobResult(request.params.id);
+    },
   );
 
   app.post(

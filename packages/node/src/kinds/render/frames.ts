@@ -49,6 +49,7 @@ export async function stitchReadyFrames(
   data: RenderJobData,
   spec: RenderJobSpec,
   tasks: readonly TaskRow[],
+  requester: string,
 ): Promise<RenderJobData | undefined> {
   const accepted = acceptedTiles(tasks);
   const frames: Record<string, string> = { ...data.frames };
@@ -69,6 +70,8 @@ export async function stitchReadyFrames(
     const png = encodePng(stitchTiles(spec.width, spec.height, tiles));
     const sha256 = context.artifacts.put(png);
     await records.recordArtifact(context.store.db, sha256, png.length, "node", context.now());
+    // The frame is the requester's result: theirs to read, nobody else's.
+    await records.grantArtifact(context.store.db, sha256, requester, context.now());
     frames[frame] = sha256;
     stitched = true;
   }

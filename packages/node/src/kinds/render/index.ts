@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { costCu, DEFAULT_QUORUM_POLICY, DpnError, planReplication, seededRng } from "@dpn/protocol";
 import { compareImages, tileBounds } from "@dpn/render";
 import { RenderCapability, type RenderJobSpec, RenderOutput } from "@dpn/wire";
+import { requireUsable } from "../../artifactAccess.ts";
 import * as tasks from "../../store/tasks.ts";
 import type { KindFactory, KindJob, Replication, Verdict } from "../kind.ts";
 import { refuse, replicated } from "../plan.ts";
@@ -39,11 +40,15 @@ export const renderKind: KindFactory<"render"> = (context) => {
   };
 
   const decided = (job: KindJob<"render">, all: Parameters<typeof stitchReadyFrames>[3]) =>
-    writer.update(job.row.id, (data) => stitchReadyFrames(context, data, job.spec, all));
+    writer.update(job.row.id, (data) =>
+      stitchReadyFrames(context, data, job.spec, all, job.row.requester),
+    );
 
   return {
     type: "render",
-    async plan({ spec }) {
+    async plan({ spec, requester }) {
+      // Asked first, so a stranger cannot learn whether someone stored these bytes.
+      await requireUsable(context.store.db, spec.scene, requester, "The scene");
       if (!context.artifacts.has(spec.scene)) {
         throw new DpnError("ARTIFACT_NOT_FOUND", `The scene ${spec.scene} has not been uploaded.`, {
           hint: "Upload the .blend file first (PUT /v1/artifacts/{sha256}), then submit the job.",

@@ -1,5 +1,6 @@
 import { parsePartial } from "@dpn/analytics";
 import { DEFAULT_QUORUM_POLICY, DpnError, planReplication, seededRng } from "@dpn/protocol";
+import { requireUsable } from "../../artifactAccess.ts";
 import type { KindFactory, Replication } from "../kind.ts";
 import { replicated } from "../plan.ts";
 import {
@@ -17,9 +18,11 @@ import {
  */
 export const sqlAnalyticsKind: KindFactory<"sql-analytics"> = (context) => ({
   type: "sql-analytics",
-  async plan({ spec }) {
+  async plan({ spec, requester }) {
     const query = analyticsQuery(spec);
     for (const item of spec.items) {
+      // Asked first, so a stranger cannot learn whether someone stored these bytes.
+      await requireUsable(context.store.db, item.sha256, requester, "The data fragment");
       if (!context.artifacts.has(item.sha256)) {
         throw new DpnError(
           "ARTIFACT_NOT_FOUND",

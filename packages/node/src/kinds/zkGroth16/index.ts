@@ -1,6 +1,7 @@
 import { costCu, DpnError } from "@dpn/protocol";
 import { ProofOutput } from "@dpn/wire";
 import type { Groth16Proof } from "snarkjs";
+import { requireUsable } from "../../artifactAccess.ts";
 import type { KindFactory, Verdict } from "../kind.ts";
 import { itemsOf, refuse, splitItems } from "../plan.ts";
 import { concatOutputs } from "../results.ts";
@@ -13,8 +14,10 @@ import { PAIRING_WORK, type PairingRequest } from "./pairing.ts";
  */
 export const zkGroth16Kind: KindFactory<"zk-groth16"> = (context) => ({
   type: "zk-groth16",
-  async plan({ spec, eligibleDevices }) {
+  async plan({ spec, requester, eligibleDevices }) {
     for (const sha of Object.values(spec.artifacts)) {
+      // Asked first, so a stranger cannot learn whether someone stored these bytes.
+      await requireUsable(context.store.db, sha, requester, "The circuit artifact");
       if (!context.artifacts.has(sha)) {
         throw new DpnError("ARTIFACT_NOT_FOUND", `Artifact ${sha} has not been uploaded.`, {
           hint: "Upload the circuit's wasm, zkey and verification key first (PUT /v1/artifacts/{sha256}).",
