@@ -160,14 +160,15 @@ describe("dpn job result --out for a render job", () => {
     );
   });
 
-  it("downloads an artifact only when its bytes match its hash, and names a missing one", async () => {
-    const client = new DpnClient({ url: node.url });
-    let thrown: unknown;
-    try {
-      await client.downloadArtifact("ab".repeat(32));
-    } catch (error) {
-      thrown = error;
-    }
-    expect(isDpnError(thrown, "ARTIFACT_NOT_FOUND")).toBe(true);
+  it("refuses a missing artifact as it refuses a private one, so nobody learns what is stored", async () => {
+    const missing = "ab".repeat(32);
+    const refusal = (client: DpnClient) =>
+      client.downloadArtifact(missing).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(isDpnError(await refusal(new DpnClient({ url: node.url })), "READ_UNSIGNED")).toBe(true);
+    const signed = new DpnClient({ url: node.url, identity: requester });
+    expect(isDpnError(await refusal(signed), "READ_FORBIDDEN")).toBe(true);
   });
 });

@@ -89,7 +89,7 @@ describe("render jobs with device processes", () => {
     expect(new Set(job.fragments.map((f) => f.deviceId))).toEqual(new Set(devices));
 
     const out = join(dir, "frames");
-    await dpn(["job", "result", submitted.jobId, "--out", out]);
+    await dpn(["job", "result", submitted.jobId, "--out", out, "--keys", requesterKeys]);
     for (let frame = 1; frame <= 8; frame++) {
       const file = join(out, `frame-${String(frame).padStart(4, "0")}.png`);
       const got = decodePng(readFileSync(file));

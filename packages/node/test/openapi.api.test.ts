@@ -17,6 +17,7 @@ let node: RunningNode;
 let document: {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, { type: string; in: string; name: string }> };
 };
 
 interface Operation {
@@ -24,6 +25,8 @@ interface Operation {
   requestBody?: { content: Record<string, unknown> };
   responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
   "x-dpn-signed-payload"?: { kind: string; schema: unknown };
+  security?: Array<Record<string, string[]>>;
+  "x-dpn-signed-read"?: string;
 }
 
 /** Every METHOD path Fastify serves, read back from its route tree (printRoutes). */
@@ -108,6 +111,31 @@ describe("the OpenAPI document", () => {
           expect(operation["x-dpn-signed-payload"]?.schema, where).toBeDefined();
         }
       }
+    }
+  });
+
+  it("says where a signed read goes and which reads need one", () => {
+    const schemes = document.components.securitySchemes;
+    expect(schemes.dpnReadHeader).toMatchObject({
+      type: "apiKey",
+      in: "header",
+      name: "authorization",
+    });
+    expect(schemes.dpnReadQuery).toMatchObject({ type: "apiKey", in: "query", name: "dpn-read" });
+    const either = [{ dpnReadHeader: [] }, { dpnReadQuery: [] }];
+    for (const path of [
+      "/v1/jobs",
+      "/v1/jobs/{id}",
+      "/v1/jobs/{id}/result",
+      "/v1/jobs/{id}/events",
+    ]) {
+      expect(document.paths[path]?.get?.security, path).toEqual(either);
+      expect(document.paths[path]?.get?.["x-dpn-signed-read"], path).toBe("required");
+    }
+    // A published artifact needs no signature: the empty requirement says so.
+    expect(document.paths["/v1/artifacts/{sha256}"]?.get?.security).toEqual([...either, {}]);
+    for (const path of ["/v1/jobs/summary", "/v1/devices", "/v1/node"]) {
+      expect(document.paths[path]?.get?.security, path).toBeUndefined();
     }
   });
 
