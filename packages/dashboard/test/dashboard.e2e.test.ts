@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { exampleInputs, loadVerificationKey, poseidonChain } from "@dpn/circuits";
 import { parseDpn } from "@dpn/protocol";
 import { DpnClient } from "@dpn/sdk";
-import { newIdentity } from "@dpn/wire";
+import { type Identity, newIdentity } from "@dpn/wire";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import * as snarkjs from "snarkjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,6 +28,20 @@ const ARTIFACTS = join(PACKAGE_DIR, "test-artifacts");
 /** Longest wait for the page to show a state the node already has (polling is 1 s). */
 const UI_TIMEOUT_MS = 10_000;
 
+/** An identity file as `dpn keys new` writes it, for the page's file inputs. */
+const keyFile = (identity: Identity) => ({
+  name: "identity.json",
+  mimeType: "application/json",
+  buffer: Buffer.from(
+    JSON.stringify({
+      format: "dpn-identity/v1",
+      id: identity.id,
+      ed25519Seed: Buffer.from(identity.ed25519Seed).toString("base64"),
+      mldsa44Seed: Buffer.from(identity.mldsa44Seed).toString("base64"),
+    }),
+  ),
+});
+
 if (!HAS_CHROMIUM) {
   console.warn(
     `dashboard e2e skipped: ${CHROMIUM} is missing (install it with \`apt-get install -y chromium\`).`,
@@ -46,6 +60,21 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
   let page: Page;
   let working = true;
   let dist = "";
+
+  /**
+   * Signs the page in as `identity` unless it already reads as someone: the key stays in the
+   * tab's memory, so a navigation within the page keeps it and a reload forgets it.
+   */
+  async function signInAs(identity: Identity): Promise<void> {
+    const either = page.locator('[data-testid="read-key"], [data-testid="signed-in"]').first();
+    await either.waitFor({ timeout: UI_TIMEOUT_MS });
+    if ((await page.getByTestId("read-key").count()) > 0) {
+      await page.getByTestId("read-key").setInputFiles(keyFile(identity));
+    }
+    await expect
+      .poll(() => page.getByTestId("signed-in").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain(identity.id);
+  }
 
   beforeAll(async () => {
     // A fresh build of the current sources into a directory of its own (≈ 2 s), so the test never
@@ -142,18 +171,18 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
       clientRef: "dashboard-cancel",
     });
     await page.goto(`${node.url}/#/jobs/${job.jobId}`);
-    const keyFile = (identity: typeof requester) => ({
-      name: "identity.json",
-      mimeType: "application/json",
-      buffer: Buffer.from(
-        JSON.stringify({
-          format: "dpn-identity/v1",
-          id: identity.id,
-          ed25519Seed: Buffer.from(identity.ed25519Seed).toString("base64"),
-          mldsa44Seed: Buffer.from(identity.mldsa44Seed).toString("base64"),
-        }),
-      ),
-    });
+    // Unsigned, the page shows that the job is private, not the job.
+    await expect
+      .poll(() => page.getByTestId("job-private").count(), { timeout: UI_TIMEOUT_MS })
+      .toBe(1);
+    expect(await page.getByTestId("job-facts").count()).toBe(0);
+    // Signed in as someone else, the node's refusal: the job is not theirs.
+    await page.getByTestId("read-key").setInputFiles(keyFile(newIdentity()));
+    await expect
+      .poll(() => page.getByRole("alert").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain("READ_FORBIDDEN");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signInAs(requester);
     const input = page.getByTestId("cancel-key");
     await input.setInputFiles(keyFile(newIdentity()));
     await expect
@@ -189,6 +218,7 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
       clientRef: "dashboard-e2e",
     });
     await page.goto(`${node.url}/#/jobs/${job.jobId}`);
+    await signInAs(requester);
     const progress = page.getByTestId("job-progress");
     await expect.poll(() => progress.textContent(), { timeout: UI_TIMEOUT_MS }).toContain(`0 / 8`);
     expect(await page.getByTestId("job-state").textContent()).toBe("open");
@@ -213,10 +243,12 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
     const rows = await page.getByTestId("fragments").locator("tbody tr").allTextContents();
     expect(rows.length).toBe(job.fragments.length);
     for (const row of rows) expect(row).toMatch(/done.*(u33d|r3gx)/);
+    // The download link carries the requester's signed read; the bare path is refused.
     const result = await page.getByTestId("result").getAttribute("href");
-    expect(result).toBe(`/v1/jobs/${job.jobId}/result`);
+    expect(result).toMatch(new RegExp(`^/v1/jobs/${job.jobId}/result\\?dpn-read=[A-Za-z0-9_-]+$`));
     const outputs = (await (await fetch(`${node.url}${result}`)).json()) as { outputs: unknown[] };
     expect(outputs.outputs).toHaveLength(8);
+    expect((await fetch(`${node.url}/v1/jobs/${job.jobId}/result`)).status).toBe(401);
     working = false;
     void Promise.allSettled(work);
   });
@@ -224,6 +256,7 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
   it("shows the node's code for a job it does not have", async () => {
     // The job page follows the event stream through the SDK; the node refuses it with a coded 404.
     await page.goto(`${node.url}/#/jobs/job_00000000000000ff`);
+    await signInAs(requester);
     await expect
       .poll(() => page.getByRole("alert").textContent(), { timeout: UI_TIMEOUT_MS })
       .toContain("JOB_NOT_FOUND: There is no job job_00000000000000ff.");
@@ -362,9 +395,7 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
     const afterProofs = (await client.balance(id)).balance;
     expect(parseDpn(afterProofs)).toBeGreaterThan(parseDpn(afterHash));
     // The outputs are Groth16 proofs (not digests) that verify here too, independently of the node.
-    const { outputs } = (await (
-      await fetch(`${node.url}/v1/jobs/${zkJob.jobId}/result`)
-    ).json()) as {
+    const { outputs } = (await client.jobResult(zkJob.jobId)) as unknown as {
       outputs: Array<{ proof: snarkjs.Groth16Proof; publicSignals: string[] }>;
     };
     expect(outputs).toHaveLength(inputs.length);

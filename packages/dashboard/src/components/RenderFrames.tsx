@@ -1,5 +1,5 @@
+import type { DpnClient } from "@dpn/sdk";
 import { useEffect, useState } from "react";
-import { dpn } from "../api.ts";
 
 /** A frame of a render job's merged result: its image, by content hash, once all tiles are in. */
 interface Frame {
@@ -27,12 +27,16 @@ function framesOf(result: unknown): readonly Frame[] {
 /**
  * The frames of a render job (docs/protocol.md §Render jobs), shown as they are accepted. The
  * images are the node's artifacts (`/v1/artifacts/{sha256}`), stitched from the accepted tiles.
- * `progress` (tiles done) re-reads the result when it moves.
+ * `progress` (tiles done) re-reads the result when it moves. The frames are the requester's:
+ * `client` signs the result's read and each image's URL (a token in the query, as an <img> cannot
+ * send headers), made as the frames are drawn.
  */
 export function RenderFrames({
+  client,
   jobId,
   progress,
 }: {
+  readonly client: DpnClient;
   readonly jobId: string;
   readonly progress: number;
 }) {
@@ -41,14 +45,14 @@ export function RenderFrames({
   // biome-ignore lint/correctness/useExhaustiveDependencies: `progress` is the trigger to re-read, not an input of the effect
   useEffect(() => {
     const abort = new AbortController();
-    dpn.jobResult(jobId, { signal: abort.signal }).then(
+    client.jobResult(jobId, { signal: abort.signal }).then(
       (r) => setFrames(framesOf(r.result)),
       (e: unknown) => {
         if (!abort.signal.aborted) setError(e instanceof Error ? e.message : String(e));
       },
     );
     return () => abort.abort();
-  }, [jobId, progress]);
+  }, [client, jobId, progress]);
   if (error !== undefined) return <p className="error">{error}</p>;
   if (frames.length === 0) return null;
   return (
@@ -60,7 +64,7 @@ export function RenderFrames({
             {f.image === null ? (
               <div className="frame-pending muted">rendering…</div>
             ) : (
-              <img src={dpn.artifactUrl(f.image)} alt={`frame ${f.frame}`} width={160} />
+              <img src={client.artifactUrl(f.image)} alt={`frame ${f.frame}`} width={160} />
             )}
             <figcaption>frame {f.frame}</figcaption>
           </figure>

@@ -1,7 +1,8 @@
-import { DpnError, type JobView } from "@dpn/sdk";
+import { type DpnClient, DpnError, type JobView } from "@dpn/sdk";
 import { type FormEvent, useState } from "react";
-import { type Device, dpn, signedBy } from "../api.ts";
+import { type Device, dpn, signedBy, useReader } from "../api.ts";
 import { RenderFrames } from "../components/RenderFrames.tsx";
+import { SignIn } from "../components/SignIn.tsx";
 import { StateBadge, Status } from "../components/Status.tsx";
 import {
   formatDpnAmount,
@@ -26,7 +27,24 @@ function Progress({ job }: { readonly job: JobView }) {
 }
 
 export function Jobs() {
-  const jobs = usePoll((signal) => dpn.jobs({ signal }), "jobs");
+  const { identity, client } = useReader();
+  return (
+    <section>
+      <h1>Jobs</h1>
+      <OpenJob />
+      <SignIn purpose="to list your jobs" />
+      {identity === undefined ? (
+        <p className="muted">
+          A job is readable only by its requester; sign in with your key file to list yours.
+        </p>
+      ) : (
+        <MyJobs key={identity.id} client={client} />
+      )}
+    </section>
+  );
+}
+
+function OpenJob() {
   const [input, setInput] = useState("");
   const [inputError, setInputError] = useState<string | undefined>(undefined);
   const open = (event: FormEvent) => {
@@ -35,10 +53,8 @@ export function Jobs() {
     setInputError(problem);
     if (problem === undefined) window.location.hash = `#/jobs/${input.trim()}`;
   };
-  const list = jobs.data?.jobs ?? [];
   return (
-    <section>
-      <h1>Jobs</h1>
+    <>
       <form className="inline-form" onSubmit={open} noValidate>
         <label>
           Job id{" "}
@@ -57,6 +73,16 @@ export function Jobs() {
           {inputError}
         </p>
       )}
+    </>
+  );
+}
+
+/** The signed-in requester's recent jobs (GET /v1/jobs answers the signer's own). */
+function MyJobs({ client }: { readonly client: DpnClient }) {
+  const jobs = usePoll((signal) => client.jobs({ signal }), "jobs");
+  const list = jobs.data?.jobs ?? [];
+  return (
+    <>
       <Status error={jobs.error} loading={jobs.data === undefined} />
       {jobs.data !== undefined && list.length === 0 ? (
         <p className="muted">No jobs yet. Submit one with `npm run dpn -- job submit`.</p>
@@ -95,7 +121,7 @@ export function Jobs() {
           ))}
         </tbody>
       </table>
-    </section>
+    </>
   );
 }
 
@@ -159,7 +185,8 @@ function CancelJob({ job }: { readonly job: JobView }) {
 
 export function JobDetail({ id }: { readonly id: string }) {
   const problem = jobIdError(id);
-  const job = useJobEvents(id, problem === undefined);
+  const { identity, client } = useReader();
+  const job = useJobEvents(id, client, problem === undefined && identity !== undefined);
   const devices = usePoll((signal) => dpn.devices({ signal }), "devices", 5_000);
   const byId = new Map<string, Device>((devices.data?.devices ?? []).map((d) => [d.deviceId, d]));
   const j = job.data;
@@ -176,7 +203,14 @@ export function JobDetail({ id }: { readonly id: string }) {
           {problem}
         </p>
       )}
-      <Status error={job.error} loading={problem === undefined && j === undefined} />
+      <SignIn purpose="to read this job if it is yours" />
+      {identity === undefined ? (
+        <p className="muted" data-testid="job-private">
+          A job, its result and its events are readable only by its requester.
+        </p>
+      ) : (
+        <Status error={job.error} loading={problem === undefined && j === undefined} />
+      )}
       {j === undefined ? null : (
         <>
           <dl className="facts" data-testid="job-facts">
@@ -212,7 +246,11 @@ export function JobDetail({ id }: { readonly id: string }) {
             <dd>
               {j.itemsDone > 0 ? (
                 <a
-                  href={dpn.jobResultUrl(j.jobId)}
+                  href={client.jobResultUrl(j.jobId)}
+                  // The link carries a signed read that lives a minute: signed again on click.
+                  onClick={(e) => {
+                    e.currentTarget.href = client.jobResultUrl(j.jobId);
+                  }}
                   download={`${j.jobId}.json`}
                   data-testid="result"
                 >
@@ -224,7 +262,9 @@ export function JobDetail({ id }: { readonly id: string }) {
             </dd>
           </dl>
           {j.state === "open" || j.state === "funding" ? <CancelJob job={j} /> : null}
-          {j.type === "render" ? <RenderFrames jobId={j.jobId} progress={j.itemsDone} /> : null}
+          {j.type === "render" ? (
+            <RenderFrames client={client} jobId={j.jobId} progress={j.itemsDone} />
+          ) : null}
           <h2>Fragments</h2>
           <table data-testid="fragments">
             <thead>

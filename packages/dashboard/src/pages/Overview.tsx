@@ -7,13 +7,14 @@ import { usePoll } from "../usePoll.ts";
 
 export function Overview() {
   const devices = usePoll((signal) => dpn.devices({ signal }), "devices");
-  const jobs = usePoll((signal) => dpn.jobs({ signal }), "jobs");
+  // Jobs are their requesters'; anyone sees only the aggregates.
+  const jobs = usePoll((signal) => dpn.jobSummary({ signal }), "jobs-summary");
   const rate = usePoll((signal) => dpn.economics({ signal }), "rate");
   const supply = usePoll((signal) => dpn.economicsSupply({ signal }), "supply");
 
   const list = devices.data?.devices ?? [];
   const online = list.filter((d) => d.online);
-  const running = (jobs.data?.jobs ?? []).filter((j) => j.state === "open");
+  const running = jobs.data?.jobs.open ?? 0;
   const cuPerSecOnline = online.reduce((sum, d) => sum + d.cuPerSec, 0);
   const r = rate.data;
   const s = supply.data;
@@ -34,8 +35,8 @@ export function Overview() {
         />
         <Stat
           label="Jobs running"
-          value={`${running.length}`}
-          detail={`${running.reduce((n, j) => n + j.items - j.itemsDone, 0)} items to go`}
+          value={`${running}`}
+          detail={`${formatNumber(jobs.data?.openCu ?? 0, 3)} CU queued or running`}
           testId="jobs-running"
         />
         <Stat
