@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DpnError, isDpnError } from "@dpn/protocol";
+import { newIdentity, readTokenText } from "@dpn/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DpnClient } from "./client.ts";
 import { CLIENT_RESPONSE_INVALID, CLIENT_UNREACHABLE } from "./http.ts";
@@ -74,6 +75,40 @@ describe("DpnClient reading answers", () => {
     const client = new DpnClient({ url: `${url}/` });
     expect(await client.job(job.jobId)).toEqual(job);
     expect(seen.at(-1)).toBe(`GET /v1/jobs/${job.jobId}`);
+  });
+
+  it("signs each private read for its own path when it has an identity, and only then", async () => {
+    const identity = newIdentity();
+    const authorizations: Array<string | undefined> = [];
+    handler = (request, response) => {
+      authorizations.push(request.headers.authorization);
+      answer(200, job)(request, response);
+    };
+    const signed = new DpnClient({ url, identity, now: () => 1_700_000_000_000 });
+    await signed.job(job.jobId);
+    await new DpnClient({ url }).job(job.jobId);
+    const [header, none] = authorizations;
+    expect(none).toBeUndefined();
+    expect(header).toMatch(/^DPN [A-Za-z0-9_-]+$/);
+    const token = JSON.parse(readTokenText((header as string).slice(4)) as string) as {
+      envelope: { kind: string; from: string; payload: string; issuedAtMs: number };
+    };
+    expect(token.envelope).toMatchObject({
+      kind: "read",
+      from: identity.id,
+      issuedAtMs: 1_700_000_000_000,
+    });
+    expect(JSON.parse(token.envelope.payload)).toEqual({
+      method: "GET",
+      path: `/v1/jobs/${job.jobId}`,
+    });
+    // A link cannot carry a header: its token rides in the query, signed for the bare path.
+    const link = new URL(signed.jobResultUrl(job.jobId));
+    expect(link.pathname).toBe(`/v1/jobs/${job.jobId}/result`);
+    expect(link.searchParams.get("dpn-read")).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(new DpnClient({ url }).jobResultUrl(job.jobId)).toBe(
+      `${url}/v1/jobs/${job.jobId}/result`,
+    );
   });
 
   it("refuses an answer that does not match, naming the route and the field", async () => {
