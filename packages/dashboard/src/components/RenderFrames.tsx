@@ -42,11 +42,25 @@ export function RenderFrames({
 }) {
   const [frames, setFrames] = useState<readonly Frame[]>([]);
   const [error, setError] = useState<string | undefined>(undefined);
+  const [urls, setUrls] = useState<ReadonlyMap<string, string>>(new Map());
   // biome-ignore lint/correctness/useExhaustiveDependencies: `progress` is the trigger to re-read, not an input of the effect
   useEffect(() => {
     const abort = new AbortController();
     client.jobResult(jobId, { signal: abort.signal }).then(
-      (r) => setFrames(framesOf(r.result)),
+      (r) => {
+        const next = framesOf(r.result);
+        // Each image's signed URL is made once, when its frame first appears: a new token on
+        // every render would be a new URL, and the browser would download the frame again.
+        setUrls((known) => {
+          const urls = new Map(known);
+          for (const f of next) {
+            if (f.image !== null && !urls.has(f.image))
+              urls.set(f.image, client.artifactUrl(f.image));
+          }
+          return urls;
+        });
+        setFrames(next);
+      },
       (e: unknown) => {
         if (!abort.signal.aborted) setError(e instanceof Error ? e.message : String(e));
       },
@@ -64,7 +78,7 @@ export function RenderFrames({
             {f.image === null ? (
               <div className="frame-pending muted">rendering…</div>
             ) : (
-              <img src={client.artifactUrl(f.image)} alt={`frame ${f.frame}`} width={160} />
+              <img src={urls.get(f.image)} alt={`frame ${f.frame}`} width={160} />
             )}
             <figcaption>frame {f.frame}</figcaption>
           </figure>

@@ -263,7 +263,12 @@ export function JobDetail({ id }: { readonly id: string }) {
           </dl>
           {j.state === "open" || j.state === "funding" ? <CancelJob job={j} /> : null}
           {j.type === "render" ? (
-            <RenderFrames client={client} jobId={j.jobId} progress={j.itemsDone} />
+            <RenderFrames
+              key={identity?.id}
+              client={client}
+              jobId={j.jobId}
+              progress={j.itemsDone}
+            />
           ) : null}
           <h2>Fragments</h2>
           <table data-testid="fragments">
