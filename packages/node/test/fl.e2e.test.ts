@@ -320,6 +320,17 @@ describe("fl-train jobs", () => {
       })
       .catch((e: unknown) => e);
     expect(isDpnError(bogus) ? bogus.code : bogus).toBe("FL_INVALID_DATASET");
+    // Released features are their requester's: another account cannot train on them.
+    const stranger = new DpnClient({ url: node.url, identity: newIdentity() });
+    const borrowed = await stranger
+      .submitJob({
+        spec: { ...spec, partitions, features: released.jobId },
+        budget: "1",
+        deadlineMs: Date.now() + 60_000,
+        clientRef: "borrowed-features",
+      })
+      .catch((e: unknown) => e);
+    expect(isDpnError(borrowed) ? borrowed.code : borrowed).toBe("FL_INVALID_DATASET");
   }, 120_000);
 
   it("adds local DP noise on the device and refuses a device past its privacy budget", async () => {

@@ -42,10 +42,13 @@ export const flTrainKind: KindFactory<"fl-train"> = (context) => {
     finishes: "self",
     // A training task that no device could run is one update fewer, not a failed job.
     whenTaskFails: "continue",
-    async plan({ spec, seed, nowMs }) {
-      const plan = await planFl(spec, context.params.costModel, (id) =>
-        jobs.job(context.store.db, id),
-      );
+    async plan({ spec, requester, seed, nowMs }) {
+      // Released features are their fl-features job's result, so the requester's own: another
+      // account's job is answered as no job at all, saying nothing of whether it exists.
+      const plan = await planFl(spec, context.params.costModel, async (id) => {
+        const source = await jobs.job(context.store.db, id);
+        return source?.requester === requester ? source : undefined;
+      });
       await refuseExhaustedHolders(context, spec);
       const planned = flSchedule(seed, spec).map((entry, idx) => ({
         idx,
