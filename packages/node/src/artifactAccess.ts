@@ -20,6 +20,22 @@ import { artifactGrant } from "./store/records.ts";
  * return what it computes.
  */
 
+/**
+ * Whether `signer` (undefined: an unsigned read) may read the artifact, and whether it is
+ * published (then it may sit in shared caches). `leaseNeeds` asks the scheduler whether one of
+ * the signer's current leases, as a device, names it; it is asked only when nothing else opens.
+ */
+export async function readAccess(
+  db: Db,
+  sha256: string,
+  signer: string | undefined,
+  leaseNeeds: (deviceId: string, sha256: string) => Promise<boolean>,
+): Promise<{ readonly readable: boolean; readonly published: boolean }> {
+  const { published, granted } = await artifactGrant(db, sha256, signer);
+  if (published || granted) return { readable: true, published };
+  return { readable: signer !== undefined && (await leaseNeeds(signer, sha256)), published };
+}
+
 /** Whether the artifact is published or `account` holds a grant to it. */
 export async function usableBy(db: Db, sha256: string, account: string): Promise<boolean> {
   const { published, granted } = await artifactGrant(db, sha256, account);

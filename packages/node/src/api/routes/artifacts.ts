@@ -2,6 +2,7 @@ import { createReadStream } from "node:fs";
 import { DpnError } from "@dpn/protocol";
 import { ArtifactPutResponse, Sha256Hex } from "@dpn/wire";
 import { z } from "zod";
+import { readAccess } from "../../artifactAccess.ts";
 import * as records from "../../store/records.ts";
 import { type ApiPlugin, answers } from "../context.ts";
 import { readSigner, requireReadSigner } from "../signedRead.ts";
@@ -89,11 +90,9 @@ export const artifactRoutes: ApiPlugin = async (app, context) => {
     async (request, reply) => {
       const { sha256 } = request.params;
       const signer = readSigner(request, context.signed());
-      const { published, granted } = await records.artifactGrant(context.store.db, sha256, signer);
-      const readable =
-        published ||
-        granted ||
-        (signer !== undefined && (await context.bank.leaseNeeds(signer, sha256)));
+      const { readable, published } = await readAccess(context.store.db, sha256, signer, (d, a) =>
+        context.bank.leaseNeeds(d, a),
+      );
       // A private artifact and a missing one are refused alike, so a stranger cannot learn
       // whether some bytes are stored here.
       if (!readable) {
