@@ -19,7 +19,9 @@ import { OpenApi } from "./api/openapi.ts";
 import { registerApi } from "./api/routes/index.ts";
 import { ArtifactStore, MAX_ARTIFACT_BYTES } from "./artifactStore.ts";
 import { Bank } from "./bank.ts";
+import type { ChannelLimits } from "./channel/admission.ts";
 import { DeviceChannel } from "./channel/deviceChannel.ts";
+import { FingerprintSlots } from "./channel/fingerprints.ts";
 import { createFeed, defaultDpnFeeds, type FeedConfig } from "./economics/feeds.ts";
 import { Market } from "./economics/market.ts";
 import { Oracle, oraclePriceSource } from "./economics/oracle.ts";
@@ -27,7 +29,7 @@ import type { PriceSource } from "./economics/priceSource.ts";
 import { RateService } from "./economics/rateService.ts";
 import { ReserveDesk } from "./economics/reserve.ts";
 import type { KindOverrides } from "./kinds/registry.ts";
-import { MAX_EVENT_STREAMS } from "./limits.ts";
+import { MAX_DEVICES_PER_FINGERPRINT, MAX_EVENT_STREAMS } from "./limits.ts";
 import { type NodeStore, openNodeStore } from "./store/open.ts";
 import { VerifyPool } from "./verify/pool.ts";
 
@@ -76,6 +78,10 @@ export interface NodeOptions {
   readonly kinds?: KindOverrides;
   /** How often device sockets are pinged (default DEVICE_PING_MS). */
   readonly pingMs?: number;
+  /** SHA-256 iterations of the devices' capability challenge (default CHALLENGE_ITERATIONS). */
+  readonly challengeIterations?: number;
+  /** The device channel's budgets and connection caps (defaults in limits.ts; tests pass less). */
+  readonly channelLimits?: Partial<ChannelLimits>;
   /** The built web dashboard served at / (default: packages/dashboard/dist, if it was built). */
   readonly dashboardDir?: string;
   /**
@@ -233,6 +239,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   handleErrors(app, log);
 
   const openapi = new OpenApi(NODE_VERSION);
+  // Shared by the device channel (which takes slots) and the API (whose owners release them).
+  const fingerprints = new FingerprintSlots(MAX_DEVICES_PER_FINGERPRINT);
   const nodeInfo = () => ({
     id: identity.id,
     ed25519PublicKey: Buffer.from(identity.ed25519PublicKey).toString("base64"),
@@ -256,6 +264,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       policy,
       nodeInfo,
       market,
+      fingerprints,
       maxEventStreams: options.maxEventStreams ?? MAX_EVENT_STREAMS,
     },
     {
@@ -281,7 +290,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     startedAtMs,
     policy,
     log,
+    fingerprints,
     ...(options.pingMs === undefined ? {} : { pingMs: options.pingMs }),
+    ...(options.channelLimits === undefined ? {} : { limits: options.channelLimits }),
+    ...(options.challengeIterations === undefined
+      ? {}
+      : { challengeIterations: options.challengeIterations }),
   });
   app.server.on("upgrade", (request, socket, head) => channel.handleUpgrade(request, socket, head));
 

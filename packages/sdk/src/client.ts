@@ -3,6 +3,7 @@ import {
   AccountResponse,
   ArtifactPutResponse,
   bytesToBase64,
+  DeviceReleaseResponse,
   DevicesResponse,
   EconomicsSupplyResponse,
   type Envelope,
@@ -303,6 +304,17 @@ export class DpnClient {
 
   devices(options: CallOptions = {}): Promise<DevicesResponse> {
     return this.http.parsed(DevicesResponse, "GET", "/v1/devices", options);
+  }
+
+  /**
+   * Disconnects this identity's devices (it is their owner) on a hardware fingerprint, so other
+   * agents on that machine can register: the node admits MAX_DEVICES_PER_FINGERPRINT at once.
+   */
+  releaseDevices(fingerprint: string, options: CallOptions = {}): Promise<DeviceReleaseResponse> {
+    return this.http.parsed(DeviceReleaseResponse, "POST", "/v1/devices/release", {
+      ...options,
+      body: this.signed("device.release", { fingerprint }),
+    });
   }
 
   // ---- market (§4.5)

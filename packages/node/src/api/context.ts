@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from "fasti
 import type { z } from "zod";
 import type { ArtifactStore } from "../artifactStore.ts";
 import type { Bank } from "../bank.ts";
+import type { FingerprintSlots } from "../channel/fingerprints.ts";
 import type { Market } from "../economics/market.ts";
 import type { NodeStore } from "../store/open.ts";
 import type { OpenApi } from "./openapi.ts";
@@ -19,6 +20,8 @@ export interface ApiDeps {
   readonly store: NodeStore;
   readonly artifacts: ArtifactStore;
   readonly market: Market;
+  /** Devices connected per hardware fingerprint; their owners may release them. */
+  readonly fingerprints: FingerprintSlots;
   readonly now: () => number;
   readonly startedAtMs: number;
   readonly params: ProtocolParams;
