@@ -9,6 +9,11 @@ import { WIRE_ERRORS } from "@dpn/wire";
  * task or job fails with (a view's `failure`).
  */
 export const NODE_ERRORS = errorTable({
+  ACCOUNT_RATE_LIMITED: {
+    status: 429,
+    meaning:
+      "The signing account sent more requests than ACCOUNT_REQUEST_BURST, then ACCOUNT_REQUESTS_PER_SEC; retry after the retry-after header.",
+  },
   ANALYTICS_DIGEST_MISMATCH: {
     status: 400,
     meaning:
@@ -180,6 +185,11 @@ export const NODE_ERRORS = errorTable({
   QUORUM_PENDING: {
     status: 400,
     meaning: "A replica's result waits for the other replicas (a task failure).",
+  },
+  RATE_LIMITED: {
+    status: 429,
+    meaning:
+      "The address sent more than HTTP_REQUESTS_PER_MINUTE requests in a minute; retry after the retry-after header.",
   },
   RESULT_MALFORMED: {
     status: 400,

@@ -126,3 +126,21 @@ export const MAX_HANDSHAKES_PER_ADDRESS = 32;
  */
 export const UPGRADE_BURST = 64;
 export const UPGRADES_PER_SEC = 2;
+
+/**
+ * Signed requests one account may make in a burst, and per second after it, on top of the
+ * per-address limit (HTTP_REQUESTS_PER_MINUTE): hosts behind one address share that one, and an
+ * account spread over many addresses is held by this. A requester submitting and cancelling jobs,
+ * or a trader, sends a few a second; the burst takes a batch submission.
+ */
+export const ACCOUNT_REQUEST_BURST = 120;
+export const ACCOUNT_REQUESTS_PER_SEC = 10;
+
+/** Accounts whose request budget is tracked at once (a full bucket is forgotten first). */
+export const MAX_TRACKED_ACCOUNTS = 100_000;
+
+/**
+ * HTTP requests one address may make a minute: a dashboard polling a few views, an SDK following
+ * jobs, a CLI — with room for a few hosts behind one NAT.
+ */
+export const HTTP_REQUESTS_PER_MINUTE = 1_200;

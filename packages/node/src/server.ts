@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Ledger, openLedger, postgresStore, SYSTEM_ACCOUNTS, sqliteStore } from "@dpn/ledger";
 import {
+  DpnError,
   type ProtocolParams,
   parseDpn,
   positive,
@@ -29,7 +30,11 @@ import type { PriceSource } from "./economics/priceSource.ts";
 import { RateService } from "./economics/rateService.ts";
 import { ReserveDesk } from "./economics/reserve.ts";
 import type { KindOverrides } from "./kinds/registry.ts";
-import { MAX_DEVICES_PER_FINGERPRINT, MAX_EVENT_STREAMS } from "./limits.ts";
+import {
+  HTTP_REQUESTS_PER_MINUTE,
+  MAX_DEVICES_PER_FINGERPRINT,
+  MAX_EVENT_STREAMS,
+} from "./limits.ts";
 import { type NodeStore, openNodeStore } from "./store/open.ts";
 import { VerifyPool } from "./verify/pool.ts";
 
@@ -92,6 +97,10 @@ export interface NodeOptions {
   readonly validateResponses?: boolean;
   /** Job event streams open at once (default MAX_EVENT_STREAMS; tests lower it). */
   readonly maxEventStreams?: number;
+  /** HTTP requests per address a minute (default HTTP_REQUESTS_PER_MINUTE; tests lower it). */
+  readonly httpRequestsPerMinute?: number;
+  /** Signed requests per account, burst and per second (default limits.ts; tests lower them). */
+  readonly accountRequests?: { readonly burst: number; readonly perSec: number };
 }
 
 export type StoreChoice =
@@ -235,7 +244,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     { parseAs: "buffer", bodyLimit: MAX_ARTIFACT_BYTES },
     (_request, body, done) => done(null, body),
   );
-  await app.register(rateLimit, { max: 1200, timeWindow: 60_000 });
+  await app.register(rateLimit, {
+    max: options.httpRequestsPerMinute ?? HTTP_REQUESTS_PER_MINUTE,
+    timeWindow: 60_000,
+    // A coded refusal that says when to come back (the plugin sets the retry-after header).
+    errorResponseBuilder: (_request, context) =>
+      new DpnError(
+        "RATE_LIMITED",
+        `More than ${context.max} requests a minute came from this address.`,
+        {
+          hint: `Retry in ${context.after} (the retry-after header); the SDK waits and retries by itself. Follow a job with its event stream rather than polling.`,
+          details: { retryAfterSec: Math.ceil(context.ttl / 1000) },
+        },
+      ),
+  });
   handleErrors(app, log);
 
   const openapi = new OpenApi(NODE_VERSION);
@@ -266,6 +288,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       market,
       fingerprints,
       maxEventStreams: options.maxEventStreams ?? MAX_EVENT_STREAMS,
+      ...(options.accountRequests === undefined
+        ? {}
+        : { accountRequests: options.accountRequests }),
     },
     {
       validateResponses:

@@ -48,6 +48,11 @@ export interface ClientOptions {
   /** The caller's identity; needed for anything that changes state. */
   readonly identity?: Identity;
   readonly now?: () => number;
+  /**
+   * Times a rate-limited request (429) is sent again after the node's retry-after (default
+   * MAX_RATE_LIMIT_RETRIES; 0 hands every 429 to the caller).
+   */
+  readonly rateLimitRetries?: number;
 }
 
 /** A listing's `?limit=` (1 to 1,000; each route has its default). */
@@ -83,7 +88,7 @@ export class DpnClient {
   private readonly http: Http;
 
   constructor(private readonly options: ClientOptions) {
-    this.http = new Http(options.url.replace(/\/$/, ""));
+    this.http = new Http(options.url.replace(/\/$/, ""), options.rateLimitRetries);
   }
 
   private identity(): Identity {

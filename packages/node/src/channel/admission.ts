@@ -11,7 +11,7 @@ import {
   UPGRADE_BURST,
   UPGRADES_PER_SEC,
 } from "../limits.ts";
-import { TokenBucket } from "./budget.ts";
+import { TokenBucket } from "../tokenBucket.ts";
 
 /** The device channel's budgets (limits.ts gives each default and its reason; tests pass less). */
 export interface ChannelLimits {
