@@ -1,4 +1,4 @@
-import { DpnError } from "@dpn/protocol";
+import { DpnError, isDpnError } from "@dpn/protocol";
 import {
   AccountResponse,
   ArtifactPutResponse,
@@ -32,7 +32,7 @@ import {
 } from "@dpn/wire";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import { type CallOptions, Http } from "./http.ts";
+import { type CallOptions, Http, sleep } from "./http.ts";
 import { jobEvents } from "./jobEvents.ts";
 
 /**
@@ -41,6 +41,13 @@ import { jobEvents } from "./jobEvents.ts";
  * schema from @dpn/wire and typed by it; requests that change state are sealed with the caller's
  * identity; errors come back as DpnError with the node's code, message and hint.
  */
+
+/**
+ * Times waitForJob picks its job's stream up again (after a node restart, a dropped connection,
+ * a node out of streams) before it gives up: a job is followed through a few restarts, not for
+ * ever against a node that keeps dropping it.
+ */
+export const MAX_STREAM_RESUMES = 100;
 
 export interface ClientOptions {
   /** The node's base URL; "" in a page the node serves means its own origin. */
@@ -224,22 +231,39 @@ export class DpnClient {
     });
   }
 
-  /** Polls a job until it reaches a final state, reporting progress on every change. */
+  /**
+   * Follows a job until it reaches a final state, reporting progress on every change: over the
+   * job's event stream (one request, pushed changes; polling every 250 ms from a few clients on one
+   * host ran into the node's per-address limit). A stream that ends early is resumed (its first
+   * event is the view at that time); when the node has no stream to spare (NODE_OVERLOADED) the
+   * view is read once and the stream tried again after `retryMs`.
+   */
   async waitForJob(
     jobId: string,
     onProgress?: (job: JobView) => void,
-    pollMs = 250,
+    options: CallOptions & { readonly retryMs?: number } = {},
   ): Promise<JobView> {
     let last = "";
-    for (;;) {
-      const job = await this.job(jobId);
+    const seen = (job: JobView): boolean => {
       const key = `${job.state}:${job.itemsDone}`;
       if (key !== last) {
         onProgress?.(job);
         last = key;
       }
-      if (FINAL_JOB_STATES.has(job.state)) return job;
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      return FINAL_JOB_STATES.has(job.state);
+    };
+    for (let resumes = 0; ; resumes++) {
+      try {
+        for await (const job of this.jobEvents(jobId, options)) if (seen(job)) return job;
+      } catch (error) {
+        const resumable =
+          isDpnError(error) &&
+          (error.code === "CLIENT_STREAM_ENDED" || error.code === "NODE_OVERLOADED");
+        if (!resumable || resumes >= MAX_STREAM_RESUMES) throw error;
+        const job = await this.job(jobId, options);
+        if (seen(job)) return job;
+        if (error.code === "NODE_OVERLOADED") await sleep(options.retryMs ?? 1_000, options.signal);
+      }
     }
   }
 
