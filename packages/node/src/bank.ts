@@ -38,6 +38,8 @@ export interface BankOptions {
   readonly now: () => number;
   /** How long a device has to return a task before it moves elsewhere. */
   readonly leaseMs: number;
+  /** One device's verifications in flight at once (MAX_VERIFICATIONS_PER_DEVICE). */
+  readonly verificationsPerDevice: number;
   /** The reserve's anti-decoupling desk, acting once per epoch (absent: the reserve is idle). */
   readonly reserve?: ReserveDesk;
   readonly log: Log;
