@@ -23,6 +23,7 @@ import type { DeviceSession } from "./scheduler/session.ts";
 import { applyCapacityDecision } from "./scheduler/standby.ts";
 import { Sweeper } from "./scheduler/sweep.ts";
 import { Settlement } from "./settlement/settlement.ts";
+import * as devices from "./store/devices.ts";
 import type { NodeStore } from "./store/open.ts";
 import type { DeviceRow } from "./store/schema.ts";
 import { openCu } from "./store/tasks.ts";
@@ -133,6 +134,9 @@ export class Bank {
   /** A registered device joins; its owner's account, which its rewards go to, is opened first. */
   async connect(session: DeviceSession): Promise<void> {
     await this.core.ledger.openAccount(ownerAccount(session.owner));
+    // A quarantine outlives the connection: reconnecting does not lift it.
+    const row = await devices.device(this.core.store.db, session.deviceId);
+    session.quarantinedUntilMs = row?.quarantined_until_ms ?? 0;
     await this.core.scheduler.connect(session);
   }
 

@@ -42,6 +42,11 @@ export const NODE_ERRORS = errorTable({
     status: 400,
     meaning: "A device's benchmark answer is wrong, or for another challenge.",
   },
+  DEVICE_QUARANTINED: {
+    status: 403,
+    meaning:
+      "The device's results were refused too often (quarantine.strikes within quarantine.windowMs): it gets no leases until its quarantine ends.",
+  },
   DEVICE_TOO_MANY_ON_HARDWARE: {
     status: 400,
     meaning:

@@ -1,4 +1,4 @@
-import { formatDpn, isDpnError } from "@dpn/protocol";
+import { afterStrike, formatDpn, isDpnError, isQuarantined } from "@dpn/protocol";
 import type { TaskResult, TaskTypeName, Verdict } from "@dpn/wire";
 import type { Core } from "../core.ts";
 import { afterRejected, INITIAL_REPUTATION } from "../devices/reputation.ts";
@@ -225,22 +225,41 @@ export class Settlement {
     }
   }
 
-  /** A device's result was refused or outvoted: its reputation falls, it is not paid. */
+  /**
+   * A device's result was refused or outvoted: its reputation falls, it is not paid, and it
+   * takes a strike; enough strikes within the window quarantine it (@dpn/protocol quarantine.ts):
+   * no leases, its queued work goes to others and device.ready is refused (DEVICE_QUARANTINED).
+   */
   private async penalise(deviceId: string, _outvoted: boolean): Promise<void> {
-    const session = this.core.scheduler.sessions.get(deviceId);
+    const { core } = this;
+    const session = core.scheduler.sessions.get(deviceId);
     const reputation = afterRejected(session?.reputation ?? (await this.reputationOf(deviceId)));
     if (session !== undefined) session.reputation = reputation;
-    await this.core.store.transaction((trx) =>
-      devices.recordOutcome(trx, {
+    const nowMs = core.now();
+    const record = await core.store.transaction(async (trx) => {
+      await devices.recordOutcome(trx, {
         deviceId,
         accepted: false,
         reputation,
         rewardUnits: 0n,
         cu: 0,
-        nowMs: this.core.now(),
-        runStartMs: session?.runStartMs ?? this.core.now(),
-      }),
-    );
+        nowMs,
+        runStartMs: session?.runStartMs ?? nowMs,
+      });
+      const row = await devices.device(trx, deviceId);
+      if (row === undefined) return undefined;
+      const next = afterStrike(devices.strikeRecord(row), nowMs, core.params.quarantine);
+      await devices.setStrikeRecord(trx, deviceId, next);
+      return next;
+    });
+    if (record === undefined || !isQuarantined(record, nowMs)) return;
+    core.log("warn", "device quarantined", {
+      deviceId,
+      untilMs: record.quarantinedUntilMs,
+      quarantines: record.quarantines,
+    });
+    const current = core.scheduler.sessions.get(deviceId);
+    if (current !== undefined) core.scheduler.quarantine(current, record.quarantinedUntilMs);
   }
 
   async reputationOf(deviceId: string): Promise<number> {
