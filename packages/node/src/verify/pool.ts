@@ -23,11 +23,6 @@ export class VerifyPool {
     this.pool = new ProcessPool(new URL("./workProcess.ts", import.meta.url), options.processes);
   }
 
-  /** Requests waiting for a process. */
-  get waiting(): number {
-    return this.pool.waiting;
-  }
-
   /** Runs `module`'s `work(request)` in a child process. */
   async run<R>(module: URL, request: unknown): Promise<R> {
     try {

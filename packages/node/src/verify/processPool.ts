@@ -68,11 +68,6 @@ export class ProcessPool<Q, R> {
     }
   }
 
-  /** Requests waiting for a child (not counting those running). */
-  get waiting(): number {
-    return this.queue.length;
-  }
-
   /** Starts a child in `slot`; a child that exits is replaced in the same slot. */
   private spawn(slot: Slot<Q, R>): void {
     const child = fork(fileURLToPath(this.moduleUrl), [], {
