@@ -134,9 +134,13 @@ export class Bank {
   /** A registered device joins; its owner's account, which its rewards go to, is opened first. */
   async connect(session: DeviceSession): Promise<void> {
     await this.core.ledger.openAccount(ownerAccount(session.owner));
-    // A quarantine outlives the connection: reconnecting does not lift it.
+    // A quarantine outlives the connection: reconnecting does not lift it, and a fresh identity
+    // registered on the same hardware fingerprint inherits it.
     const row = await devices.device(this.core.store.db, session.deviceId);
-    session.quarantinedUntilMs = row?.quarantined_until_ms ?? 0;
+    session.quarantinedUntilMs =
+      row === undefined
+        ? 0
+        : await devices.quarantinedUntilOnFingerprint(this.core.store.db, row.fingerprint);
     await this.core.scheduler.connect(session);
   }
 

@@ -39,6 +39,8 @@ export interface ProtocolDeviceOptions {
   readonly capabilities?: Record<string, unknown>;
   /** Connect as this identity (default: a fresh one), e.g. to reconnect as the same device. */
   readonly identity?: Identity;
+  /** The hardware fingerprint to report (default: one of the identity's own). */
+  readonly fingerprint?: string;
 }
 
 export interface Frame {
@@ -70,7 +72,8 @@ export class ProtocolDevice {
     const register = {
       owner: this.o.owner,
       deviceClass: this.o.deviceClass ?? "server",
-      fingerprint: createHash("sha256").update(this.identity.id).digest("hex"),
+      fingerprint:
+        this.o.fingerprint ?? createHash("sha256").update(this.identity.id).digest("hex"),
       geohash: this.o.geohash ?? "u33d",
       cores: 2,
       memoryMiB: 4096,

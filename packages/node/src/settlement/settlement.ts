@@ -250,7 +250,7 @@ export class Settlement {
       if (row === undefined) return undefined;
       const next = afterStrike(devices.strikeRecord(row), nowMs, core.params.quarantine);
       await devices.setStrikeRecord(trx, deviceId, next);
-      return next;
+      return { ...next, fingerprint: row.fingerprint };
     });
     if (record === undefined || !isQuarantined(record, nowMs)) return;
     core.log("warn", "device quarantined", {
@@ -258,8 +258,11 @@ export class Settlement {
       untilMs: record.quarantinedUntilMs,
       quarantines: record.quarantines,
     });
-    const current = core.scheduler.sessions.get(deviceId);
-    if (current !== undefined) core.scheduler.quarantine(current, record.quarantinedUntilMs);
+    // Every device online on the same hardware fingerprint is quarantined with it.
+    for (const id of await devices.devicesOnFingerprint(core.store.db, record.fingerprint)) {
+      const online = core.scheduler.sessions.get(id);
+      if (online !== undefined) core.scheduler.quarantine(online, record.quarantinedUntilMs);
+    }
   }
 
   async reputationOf(deviceId: string): Promise<number> {

@@ -120,3 +120,26 @@ export async function setStrikeRecord(db: Db, id: string, record: StrikeRecord):
     .where("id", "=", id)
     .execute();
 }
+
+/**
+ * The latest quarantine end among the devices registered on `fingerprint`: a fresh identity on
+ * the same hardware inherits it (0 if none).
+ */
+export async function quarantinedUntilOnFingerprint(db: Db, fingerprint: string): Promise<number> {
+  const row = await db
+    .selectFrom("devices")
+    .select((eb) => eb.fn.max("quarantined_until_ms").as("until"))
+    .where("fingerprint", "=", fingerprint)
+    .executeTakeFirst();
+  return Number(row?.until ?? 0);
+}
+
+/** Ids of the devices registered on `fingerprint`. */
+export async function devicesOnFingerprint(db: Db, fingerprint: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("devices")
+    .select("id")
+    .where("fingerprint", "=", fingerprint)
+    .execute();
+  return rows.map((row) => row.id);
+}

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -285,7 +286,7 @@ describe(`verification cannot be amplified (${TEST_STORE})`, () => {
     newcomer.close();
   });
 
-  it("quarantines a device after repeated wrong results, longer each time, across reconnects", async () => {
+  it("quarantines a device after repeated wrong results, longer each time, across reconnects and identities", async () => {
     offsetMs = 0;
     const { counting, factory } = countingHash();
     const n = await node({
@@ -315,6 +316,18 @@ describe(`verification cannot be amplified (${TEST_STORE})`, () => {
     expect(((await again.next("node.error")).body as { code: string }).code).toBe(
       "DEVICE_QUARANTINED",
     );
+    // A fresh identity reporting the same hardware fingerprint inherits the quarantine.
+    const fresh = new ProtocolDevice({
+      url: n.url,
+      owner: owner.id,
+      fingerprint: createHash("sha256").update(cheat.identity.id).digest("hex"),
+    });
+    await fresh.connect();
+    fresh.send("device.ready", { slots: 1 });
+    expect(((await fresh.next("node.error")).body as { code: string }).code).toBe(
+      "DEVICE_QUARANTINED",
+    );
+    fresh.close();
     // Its work, the two tasks it answered wrongly and a new one, goes to an honest device.
     const honest = new ProtocolDevice({ url: n.url, owner: newIdentity().id, geohash: "xn76" });
     await honest.connect();
