@@ -9,6 +9,11 @@ import { WIRE_ERRORS } from "@dpn/wire";
  * task or job fails with (a view's `failure`).
  */
 export const NODE_ERRORS = errorTable({
+  ACCOUNT_RATE_LIMITED: {
+    status: 429,
+    meaning:
+      "The signing account sent more requests than ACCOUNT_REQUEST_BURST, then ACCOUNT_REQUESTS_PER_SEC; retry after the retry-after header.",
+  },
   ANALYTICS_DIGEST_MISMATCH: {
     status: 400,
     meaning:
@@ -42,6 +47,25 @@ export const NODE_ERRORS = errorTable({
     status: 400,
     meaning: "A device's benchmark answer is wrong, or for another challenge.",
   },
+  DEVICE_CHANNEL_ADDRESS_LIMIT: {
+    status: 429,
+    meaning:
+      "The address has too many device sockets open or registering, or opens them too fast (MAX_SOCKETS_PER_ADDRESS, MAX_HANDSHAKES_PER_ADDRESS, UPGRADES_PER_SEC).",
+  },
+  DEVICE_CHANNEL_BUSY: {
+    status: 503,
+    meaning: "The node has MAX_DEVICE_SOCKETS device sockets open; retry later.",
+  },
+  DEVICE_FRAME_BUDGET: {
+    status: 429,
+    meaning:
+      "A device socket sent frames faster than FRAMES_PER_SEC, or too many refused frames; the node closed it (close code 4008).",
+  },
+  DEVICE_HANDSHAKE_TIMEOUT: {
+    status: 408,
+    meaning:
+      "A device socket did not complete registration within HANDSHAKE_TIMEOUT_MS; the node closed it (close code 4009).",
+  },
   DEVICE_QUARANTINED: {
     status: 403,
     meaning:
@@ -50,7 +74,7 @@ export const NODE_ERRORS = errorTable({
   DEVICE_TOO_MANY_ON_HARDWARE: {
     status: 400,
     meaning:
-      "The hardware fingerprint already has MAX_DEVICES_PER_FINGERPRINT devices (anti-Sybil).",
+      "MAX_DEVICES_PER_FINGERPRINT devices are already connected on this hardware fingerprint (anti-Sybil).",
   },
   FRAGMENT_UNFINISHED: {
     status: 400,
@@ -171,6 +195,11 @@ export const NODE_ERRORS = errorTable({
   QUORUM_PENDING: {
     status: 400,
     meaning: "A replica's result waits for the other replicas (a task failure).",
+  },
+  RATE_LIMITED: {
+    status: 429,
+    meaning:
+      "The address sent more than HTTP_REQUESTS_PER_MINUTE requests in a minute; retry after the retry-after header.",
   },
   RESULT_MALFORMED: {
     status: 400,

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Ledger, openLedger, postgresStore, SYSTEM_ACCOUNTS, sqliteStore } from "@dpn/ledger";
 import {
+  DpnError,
   type ProtocolParams,
   parseDpn,
   positive,
@@ -19,8 +20,10 @@ import { OpenApi } from "./api/openapi.ts";
 import { registerApi } from "./api/routes/index.ts";
 import { ArtifactStore, MAX_ARTIFACT_BYTES } from "./artifactStore.ts";
 import { Bank } from "./bank.ts";
+import type { ChannelLimits } from "./channel/admission.ts";
 import { CHALLENGE_TIMEOUT_MS } from "./channel/challenge.ts";
 import { DeviceChannel } from "./channel/deviceChannel.ts";
+import { FingerprintSlots } from "./channel/fingerprints.ts";
 import { createFeed, defaultDpnFeeds, type FeedConfig } from "./economics/feeds.ts";
 import { Market } from "./economics/market.ts";
 import { Oracle, oraclePriceSource } from "./economics/oracle.ts";
@@ -28,7 +31,12 @@ import type { PriceSource } from "./economics/priceSource.ts";
 import { RateService } from "./economics/rateService.ts";
 import { ReserveDesk } from "./economics/reserve.ts";
 import type { KindOverrides } from "./kinds/registry.ts";
-import { MAX_EVENT_STREAMS, MAX_VERIFICATIONS_PER_DEVICE } from "./limits.ts";
+import {
+  HTTP_REQUESTS_PER_MINUTE,
+  MAX_DEVICES_PER_FINGERPRINT,
+  MAX_EVENT_STREAMS,
+  MAX_VERIFICATIONS_PER_DEVICE,
+} from "./limits.ts";
 import { type NodeStore, openNodeStore } from "./store/open.ts";
 import { VerifyPool } from "./verify/pool.ts";
 
@@ -81,6 +89,10 @@ export interface NodeOptions {
   readonly kinds?: KindOverrides;
   /** How often device sockets are pinged (default DEVICE_PING_MS). */
   readonly pingMs?: number;
+  /** SHA-256 iterations of the devices' capability challenge (default CHALLENGE_ITERATIONS). */
+  readonly challengeIterations?: number;
+  /** The device channel's budgets and connection caps (defaults in limits.ts; tests pass less). */
+  readonly channelLimits?: Partial<ChannelLimits>;
   /** The built web dashboard served at / (default: packages/dashboard/dist, if it was built). */
   readonly dashboardDir?: string;
   /**
@@ -91,6 +103,10 @@ export interface NodeOptions {
   readonly validateResponses?: boolean;
   /** Job event streams open at once (default MAX_EVENT_STREAMS; tests lower it). */
   readonly maxEventStreams?: number;
+  /** HTTP requests per address a minute (default HTTP_REQUESTS_PER_MINUTE; tests lower it). */
+  readonly httpRequestsPerMinute?: number;
+  /** Signed requests per account, burst and per second (default limits.ts; tests lower them). */
+  readonly accountRequests?: { readonly burst: number; readonly perSec: number };
 }
 
 export type StoreChoice =
@@ -241,10 +257,25 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     { parseAs: "buffer", bodyLimit: MAX_ARTIFACT_BYTES },
     (_request, body, done) => done(null, body),
   );
-  await app.register(rateLimit, { max: 1200, timeWindow: 60_000 });
+  await app.register(rateLimit, {
+    max: options.httpRequestsPerMinute ?? HTTP_REQUESTS_PER_MINUTE,
+    timeWindow: 60_000,
+    // A coded refusal that says when to come back (the plugin sets the retry-after header).
+    errorResponseBuilder: (_request, context) =>
+      new DpnError(
+        "RATE_LIMITED",
+        `More than ${context.max} requests a minute came from this address.`,
+        {
+          hint: `Retry in ${context.after} (the retry-after header); the SDK waits and retries by itself. Follow a job with its event stream rather than polling.`,
+          details: { retryAfterSec: Math.ceil(context.ttl / 1000) },
+        },
+      ),
+  });
   handleErrors(app, log);
 
   const openapi = new OpenApi(NODE_VERSION);
+  // Shared by the device channel (which takes slots) and the API (whose owners release them).
+  const fingerprints = new FingerprintSlots(MAX_DEVICES_PER_FINGERPRINT);
   const nodeInfo = () => ({
     id: identity.id,
     ed25519PublicKey: Buffer.from(identity.ed25519PublicKey).toString("base64"),
@@ -268,7 +299,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       policy,
       nodeInfo,
       market,
+      fingerprints,
       maxEventStreams: options.maxEventStreams ?? MAX_EVENT_STREAMS,
+      ...(options.accountRequests === undefined
+        ? {}
+        : { accountRequests: options.accountRequests }),
     },
     {
       validateResponses:
@@ -293,7 +328,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     startedAtMs,
     policy,
     log,
+    fingerprints,
     ...(options.pingMs === undefined ? {} : { pingMs: options.pingMs }),
+    ...(options.channelLimits === undefined ? {} : { limits: options.channelLimits }),
+    ...(options.challengeIterations === undefined
+      ? {}
+      : { challengeIterations: options.challengeIterations }),
   });
   app.server.on("upgrade", (request, socket, head) => channel.handleUpgrade(request, socket, head));
 

@@ -238,7 +238,6 @@ for (const backend of BACKENDS) {
         geohash: "xn76",
       });
       expect(Buffer.from(row?.mldsa44 ?? []).length).toBe(1312);
-      expect(await devices.devicesWithFingerprint(store.db, "f".repeat(64))).toBe(1);
     });
 
     it("aggregates open CU and demand, records assignments in order and prunes history", async () => {

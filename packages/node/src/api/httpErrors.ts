@@ -32,7 +32,11 @@ export function handleErrors(
   log: (level: "warn", message: string, data: Record<string, unknown>) => void,
 ): void {
   app.setErrorHandler((error, _request, reply) => {
-    if (isDpnError(error)) return reply.code(statusOf(error)).send(errorBody(error));
+    if (isDpnError(error)) {
+      const retryAfter = error.details.retryAfterSec;
+      if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
+      return reply.code(statusOf(error)).send(errorBody(error));
+    }
     const fastifyError = error as { statusCode?: number; code?: string; message?: string };
     if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode < 500) {
       return reply.code(fastifyError.statusCode).send({

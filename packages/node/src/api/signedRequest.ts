@@ -11,6 +11,7 @@ import {
   type SignaturePolicy,
 } from "@dpn/wire";
 import { z } from "zod";
+import type { KeyedBuckets } from "../tokenBucket.ts";
 
 /**
  * Every request that changes state is a signed envelope plus the sender's public keys. The id
@@ -27,6 +28,8 @@ export interface SignedContext {
   readonly startedAtMs: number;
   readonly policy: SignaturePolicy;
   readonly replay: ReplayGuard;
+  /** Each signing account's request budget (ACCOUNT_REQUEST_BURST, ACCOUNT_REQUESTS_PER_SEC). */
+  readonly accounts: KeyedBuckets;
 }
 
 /** Verifies a signed request of `kind` and returns the sender and the validated body. */
@@ -68,6 +71,19 @@ export function readSigned<T>(
   });
   const parsed = parseMessage(schema, body, kind);
   checkIssuedSince(envelope.issuedAtMs, context.startedAtMs);
+  // After the signatures (nobody spends another's budget), before the nonce is remembered (the
+  // same envelope may be sent again once the wait is over).
+  const retryAfterSec = context.accounts.take(envelope.from, context.nowMs);
+  if (retryAfterSec > 0) {
+    throw new DpnError(
+      "ACCOUNT_RATE_LIMITED",
+      `This account sent more signed requests than the node takes (${envelope.from}).`,
+      {
+        hint: `Retry after ${retryAfterSec} s (the retry-after header); the SDK waits and retries by itself.`,
+        details: { retryAfterSec },
+      },
+    );
+  }
   context.replay.check(envelope.from, envelope.nonce, envelope.expiresAtMs, context.nowMs);
   return { sender: envelope.from, body: parsed };
 }

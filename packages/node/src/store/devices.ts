@@ -55,15 +55,6 @@ export function devices(db: Db, limit = 10_000): Promise<DeviceRow[]> {
   return db.selectFrom("devices").selectAll().orderBy("id").limit(limit).execute();
 }
 
-export async function devicesWithFingerprint(db: Db, fingerprint: string): Promise<number> {
-  const row = await db
-    .selectFrom("devices")
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("fingerprint", "=", fingerprint)
-    .executeTakeFirst();
-  return Number(row?.n ?? 0);
-}
-
 /** One decided task of the device's: its counters, reputation and run move together. */
 export async function recordOutcome(
   db: Db,
