@@ -66,6 +66,11 @@ export const NODE_ERRORS = errorTable({
     meaning:
       "A device socket did not complete registration within HANDSHAKE_TIMEOUT_MS; the node closed it (close code 4009).",
   },
+  DEVICE_QUARANTINED: {
+    status: 403,
+    meaning:
+      "The device's results were refused too often (quarantine.strikes within quarantine.windowMs): it gets no leases until its quarantine ends.",
+  },
   DEVICE_TOO_MANY_ON_HARDWARE: {
     status: 400,
     meaning:
@@ -103,6 +108,11 @@ export const NODE_ERRORS = errorTable({
   JOB_DEADLINE_TOO_FAR: {
     status: 400,
     meaning: "A job's deadline is further away than the governed requests.maxJobDeadlineMs.",
+  },
+  JOB_VERIFY_TOO_COSTLY: {
+    status: 400,
+    meaning:
+      "An item alone would cost more to verify than MAX_VERIFY_CU_PER_TASK; split it into smaller items.",
   },
   JOB_TOO_LARGE: {
     status: 400,
@@ -228,6 +238,16 @@ export const NODE_ERRORS = errorTable({
     status: 400,
     meaning:
       "A result arrived for a task no longer leased to that device (decided meanwhile) (a task failure).",
+  },
+  VERIFY_FAILED: {
+    status: 500,
+    meaning:
+      "The verifier failed on a result (its process crashed); the task is offered again, the device is not penalised (a task failure).",
+  },
+  VERIFY_TIMEOUT: {
+    status: 503,
+    meaning:
+      "A verification ran past the verifier's time budget and was stopped; the task is offered again, the device is not penalised (a task failure).",
   },
 });
 

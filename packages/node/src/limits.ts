@@ -74,6 +74,34 @@ export const DEVICE_PING_MS = 15_000;
 /** Retention sweeps run at most this often (they delete in bulk with an indexed range). */
 export const RETENTION_SWEEP_MS = 60_000;
 
+/**
+ * Time one verification request may run in a verifier process before the process is killed and
+ * replaced and the task is refused with VERIFY_TIMEOUT. Submission already refuses tasks whose
+ * recomputation would exceed MAX_VERIFY_CU_PER_TASK (about a third of this on a loaded verifier),
+ * so an honest task ends well inside it; the budget is the backstop for what
+ * the cost model does not foresee (an overloaded machine, a kind whose check is heavier than its
+ * price says), so that no result can hold a verifier process for longer than this.
+ */
+export const VERIFY_BUDGET_MS = 60_000;
+
+/**
+ * Recomputation one task may ask of the verifier, in CU (docs/protocol.md §Verification). A hash
+ * task is verified by redoing it, so its verification costs what the requester paid for. 10 CU
+ * (5·10⁶ iterations) took 6 s on an idle 2-core machine and 21 s with both its cores busy with
+ * other work (ADR 0014): at most about a third of VERIFY_BUDGET_MS. A job asking for more is split into more tasks, and an item that alone
+ * exceeds it is refused at submission (JOB_VERIFY_TOO_COSTLY): before this limit one task could
+ * ask for 256 × 10⁸ iterations, about eleven hours of recomputation.
+ */
+export const MAX_VERIFY_CU_PER_TASK = 10;
+
+/**
+ * Verifications of one device's results in flight at once; its other results wait in that
+ * device's own queue, having been claimed (leased → verifying) first. One per device, with the
+ * verifier's processes shared first come first served, means a device flooding results occupies
+ * at most one process, and every other device's next result is at most one request behind it.
+ */
+export const MAX_VERIFICATIONS_PER_DEVICE = 1;
+
 /*
  * The device channel's budgets (docs/protocol.md §Threat model). A frame costs the node two
  * signature checks (Ed25519 and ML-DSA-44, ~2 ms) before it can be judged, and a signed reply

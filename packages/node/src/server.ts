@@ -21,6 +21,7 @@ import { registerApi } from "./api/routes/index.ts";
 import { ArtifactStore, MAX_ARTIFACT_BYTES } from "./artifactStore.ts";
 import { Bank } from "./bank.ts";
 import type { ChannelLimits } from "./channel/admission.ts";
+import { CHALLENGE_TIMEOUT_MS } from "./channel/challenge.ts";
 import { DeviceChannel } from "./channel/deviceChannel.ts";
 import { FingerprintSlots } from "./channel/fingerprints.ts";
 import { createFeed, defaultDpnFeeds, type FeedConfig } from "./economics/feeds.ts";
@@ -34,6 +35,7 @@ import {
   HTTP_REQUESTS_PER_MINUTE,
   MAX_DEVICES_PER_FINGERPRINT,
   MAX_EVENT_STREAMS,
+  MAX_VERIFICATIONS_PER_DEVICE,
 } from "./limits.ts";
 import { type NodeStore, openNodeStore } from "./store/open.ts";
 import { VerifyPool } from "./verify/pool.ts";
@@ -64,6 +66,10 @@ export interface NodeOptions {
   readonly leaseMs?: number;
   readonly epochMs?: number;
   readonly verifyThreads?: number;
+  /** Running time one verification may take (default VERIFY_BUDGET_MS; tests pass less). */
+  readonly verifyBudgetMs?: number;
+  /** One device's verifications in flight at once (default MAX_VERIFICATIONS_PER_DEVICE). */
+  readonly verificationsPerDevice?: number;
   readonly policy?: SignaturePolicy;
   /** Operator grants at start: account id → DPN, transferred once from the liquidity pool. */
   readonly grants?: Readonly<Record<string, string>>;
@@ -176,7 +182,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       : { kind: "sqlite", path: join(options.dataDir, "node.db") },
   );
   const artifacts = new ArtifactStore(options.dataDir);
-  const verifyPool = new VerifyPool(options.verifyThreads ?? 1);
+  const verifyBudget =
+    options.verifyBudgetMs === undefined ? {} : { budgetMs: options.verifyBudgetMs };
+  const verifyPool = new VerifyPool({ processes: options.verifyThreads ?? 1, ...verifyBudget });
+  // Registration challenges get a process of their own: a device flooding results can then fill
+  // the result verifier's queue, and a new device's challenge still does not wait behind it.
+  // Its budget is the challenge's own (an answer later than that is refused anyway).
+  const challengePool = new VerifyPool({ processes: 1, budgetMs: CHALLENGE_TIMEOUT_MS });
   const market = new Market(ledger, {
     anchorPriceUsd: params.rate.basePriceUsdPerDpn,
     amm: params.amm,
@@ -211,6 +223,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     params,
     now,
     leaseMs: options.leaseMs ?? 120_000,
+    verificationsPerDevice: options.verificationsPerDevice ?? MAX_VERIFICATIONS_PER_DEVICE,
     log,
     reserve,
     ...(options.kinds === undefined ? {} : { kinds: options.kinds }),
@@ -308,7 +321,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const channel = new DeviceChannel({
     bank,
     store,
-    verifyPool,
+    verifyPool: challengePool, // the channel verifies only challenges (see challengePool above)
     identity,
     params,
     now,
@@ -344,6 +357,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       await app.close();
       await bank.idle();
       await verifyPool.close();
+      await challengePool.close();
       await store.close();
       await ledger.close();
     },

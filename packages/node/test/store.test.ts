@@ -108,6 +108,7 @@ for (const backend of BACKENDS) {
       expect((applied as Array<{ name: string }>).map((r) => r.name)).toEqual([
         "0001_node",
         "0002_kernel",
+        "0003_quarantine",
       ]);
       await store.close();
       opened.splice(opened.indexOf(store), 1);
