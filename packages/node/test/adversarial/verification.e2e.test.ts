@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DpnClient } from "@dpn/sdk";
-import { newIdentity } from "@dpn/wire";
+import { MAX_HASH_ITEM_ITERATIONS, newIdentity } from "@dpn/wire";
 import { afterEach, describe, expect, it } from "vitest";
 import { hashKind } from "../../src/kinds/hash/index.ts";
 import type { KindFactory } from "../../src/kinds/kind.ts";
@@ -375,7 +375,12 @@ describe(`verification cannot be amplified (${TEST_STORE})`, () => {
       deadlineMs: now() + 60_000,
       clientRef: "too-big",
     });
-    await expect(tooBig).rejects.toMatchObject({ code: "JOB_VERIFY_TOO_COSTLY" });
+    // The schema's bound is the same limit, so the refusal names the field before any work.
+    expect(MAX_HASH_ITEM_ITERATIONS).toBe(MAX_VERIFY_CU_PER_TASK * perCu);
+    await expect(tooBig).rejects.toMatchObject({
+      code: "MESSAGE_INVALID",
+      details: { path: "spec.items.0.iterations" },
+    });
     // Three items that each fill a task's verification: three tasks, though one device is online.
     const device = new ProtocolDevice({ url: n.url, owner: owner.id });
     await device.connect();
