@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   ledger: () => import("./ledger.ts"),
   signatures: () => import("./signatures.ts"),
   dispatch: () => import("./dispatch.ts"),
+  channel: () => import("./channel.ts"),
   prove: () => import("./prove.ts"),
   sim: () => import("./sim.ts"),
   analytics: () => import("./analytics.ts"),

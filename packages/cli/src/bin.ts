@@ -2,6 +2,7 @@
 import { isDpnError } from "@dpn/protocol";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { demoCommand } from "./commands/demo.ts";
+import { devicesCommand } from "./commands/devices.ts";
 import { economicsCommand } from "./commands/economics.ts";
 import { example } from "./commands/example.ts";
 import { jobCommand } from "./commands/job.ts";
@@ -50,6 +51,7 @@ function exampleCommand(name: string, description: string): void {
 exampleCommand("example", "the protocol core's worked example on a seeded network (no processes)");
 demoCommand(program);
 workerCommand(program);
+devicesCommand(program);
 simCommand(program);
 economicsCommand(program);
 marketCommand(program);

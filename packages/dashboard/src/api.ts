@@ -20,7 +20,7 @@ export function signedBy(identity: Identity): DpnClient {
 
 /**
  * Who reads: a job, its result, its events and its artifacts are their requester's, read with
- * signed reads (docs/adr/0014-signed-reads.md). The requester's key file, once chosen, is kept in
+ * signed reads (docs/adr/0015-signed-reads.md). The requester's key file, once chosen, is kept in
  * this tab's memory only — never stored, never sent (only signatures and public keys leave) —
  * and forgotten on sign-out or when the tab closes.
  */

@@ -3,7 +3,7 @@ import type { Db } from "./store/open.ts";
 import { artifactGrant } from "./store/records.ts";
 
 /**
- * Who may read an artifact (docs/adr/0014-signed-reads.md). Artifacts are private unless their
+ * Who may read an artifact (docs/adr/0015-signed-reads.md). Artifacts are private unless their
  * uploader published them at upload (a circuit shared on purpose). Beyond that, an artifact is
  * readable by:
  *

@@ -24,6 +24,7 @@ import type { DeviceSession } from "./scheduler/session.ts";
 import { applyCapacityDecision } from "./scheduler/standby.ts";
 import { Sweeper } from "./scheduler/sweep.ts";
 import { Settlement } from "./settlement/settlement.ts";
+import * as devices from "./store/devices.ts";
 import type { NodeStore } from "./store/open.ts";
 import type { DeviceRow } from "./store/schema.ts";
 import { openCu } from "./store/tasks.ts";
@@ -39,6 +40,8 @@ export interface BankOptions {
   readonly now: () => number;
   /** How long a device has to return a task before it moves elsewhere. */
   readonly leaseMs: number;
+  /** One device's verifications in flight at once (MAX_VERIFICATIONS_PER_DEVICE). */
+  readonly verificationsPerDevice: number;
   /** The reserve's anti-decoupling desk, acting once per epoch (absent: the reserve is idle). */
   readonly reserve?: ReserveDesk;
   readonly log: Log;
@@ -137,6 +140,13 @@ export class Bank {
   /** A registered device joins; its owner's account, which its rewards go to, is opened first. */
   async connect(session: DeviceSession): Promise<void> {
     await this.core.ledger.openAccount(ownerAccount(session.owner));
+    // A quarantine outlives the connection: reconnecting does not lift it, and a fresh identity
+    // registered on the same hardware fingerprint inherits it.
+    const row = await devices.device(this.core.store.db, session.deviceId);
+    session.quarantinedUntilMs =
+      row === undefined
+        ? 0
+        : await devices.quarantinedUntilOnFingerprint(this.core.store.db, row.fingerprint);
     await this.core.scheduler.connect(session);
   }
 

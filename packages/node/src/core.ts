@@ -33,6 +33,8 @@ export interface Core {
   readonly log: Log;
   /** How long a device has to return a task before it moves elsewhere. */
   readonly leaseMs: number;
+  /** One device's verifications in flight at once (MAX_VERIFICATIONS_PER_DEVICE). */
+  readonly verificationsPerDevice: number;
   /** "job" with a job id whenever a job's state or progress changes. */
   readonly events: EventEmitter;
   readonly specs: SpecCache;

@@ -9,6 +9,11 @@ import { WIRE_ERRORS } from "@dpn/wire";
  * task or job fails with (a view's `failure`).
  */
 export const NODE_ERRORS = errorTable({
+  ACCOUNT_RATE_LIMITED: {
+    status: 429,
+    meaning:
+      "The signing account sent more requests than ACCOUNT_REQUEST_BURST, then ACCOUNT_REQUESTS_PER_SEC; retry after the retry-after header.",
+  },
   ANALYTICS_DIGEST_MISMATCH: {
     status: 400,
     meaning:
@@ -47,10 +52,34 @@ export const NODE_ERRORS = errorTable({
     status: 400,
     meaning: "A device's benchmark answer is wrong, or for another challenge.",
   },
+  DEVICE_CHANNEL_ADDRESS_LIMIT: {
+    status: 429,
+    meaning:
+      "The address has too many device sockets open or registering, or opens them too fast (MAX_SOCKETS_PER_ADDRESS, MAX_HANDSHAKES_PER_ADDRESS, UPGRADES_PER_SEC).",
+  },
+  DEVICE_CHANNEL_BUSY: {
+    status: 503,
+    meaning: "The node has MAX_DEVICE_SOCKETS device sockets open; retry later.",
+  },
+  DEVICE_FRAME_BUDGET: {
+    status: 429,
+    meaning:
+      "A device socket sent frames faster than FRAMES_PER_SEC, or too many refused frames; the node closed it (close code 4008).",
+  },
+  DEVICE_HANDSHAKE_TIMEOUT: {
+    status: 408,
+    meaning:
+      "A device socket did not complete registration within HANDSHAKE_TIMEOUT_MS; the node closed it (close code 4009).",
+  },
+  DEVICE_QUARANTINED: {
+    status: 403,
+    meaning:
+      "The device's results were refused too often (quarantine.strikes within quarantine.windowMs): it gets no leases until its quarantine ends.",
+  },
   DEVICE_TOO_MANY_ON_HARDWARE: {
     status: 400,
     meaning:
-      "The hardware fingerprint already has MAX_DEVICES_PER_FINGERPRINT devices (anti-Sybil).",
+      "MAX_DEVICES_PER_FINGERPRINT devices are already connected on this hardware fingerprint (anti-Sybil).",
   },
   FRAGMENT_UNFINISHED: {
     status: 400,
@@ -84,6 +113,11 @@ export const NODE_ERRORS = errorTable({
   JOB_DEADLINE_TOO_FAR: {
     status: 400,
     meaning: "A job's deadline is further away than the governed requests.maxJobDeadlineMs.",
+  },
+  JOB_VERIFY_TOO_COSTLY: {
+    status: 400,
+    meaning:
+      "An item alone would cost more to verify than MAX_VERIFY_CU_PER_TASK; split it into smaller items.",
   },
   JOB_TOO_LARGE: {
     status: 400,
@@ -167,6 +201,11 @@ export const NODE_ERRORS = errorTable({
     status: 400,
     meaning: "A replica's result waits for the other replicas (a task failure).",
   },
+  RATE_LIMITED: {
+    status: 429,
+    meaning:
+      "The address sent more than HTTP_REQUESTS_PER_MINUTE requests in a minute; retry after the retry-after header.",
+  },
   READ_FORBIDDEN: {
     status: 403,
     meaning:
@@ -223,6 +262,16 @@ export const NODE_ERRORS = errorTable({
     status: 400,
     meaning:
       "A result arrived for a task no longer leased to that device (decided meanwhile) (a task failure).",
+  },
+  VERIFY_FAILED: {
+    status: 500,
+    meaning:
+      "The verifier failed on a result (its process crashed); the task is offered again, the device is not penalised (a task failure).",
+  },
+  VERIFY_TIMEOUT: {
+    status: 503,
+    meaning:
+      "A verification ran past the verifier's time budget and was stopped; the task is offered again, the device is not penalised (a task failure).",
   },
 });
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Ledger, openLedger, postgresStore, SYSTEM_ACCOUNTS, sqliteStore } from "@dpn/ledger";
 import {
+  DpnError,
   type ProtocolParams,
   parseDpn,
   positive,
@@ -19,7 +20,10 @@ import { OpenApi } from "./api/openapi.ts";
 import { registerApi } from "./api/routes/index.ts";
 import { ArtifactStore, MAX_ARTIFACT_BYTES } from "./artifactStore.ts";
 import { Bank } from "./bank.ts";
+import type { ChannelLimits } from "./channel/admission.ts";
+import { CHALLENGE_TIMEOUT_MS } from "./channel/challenge.ts";
 import { DeviceChannel } from "./channel/deviceChannel.ts";
+import { FingerprintSlots } from "./channel/fingerprints.ts";
 import { createFeed, defaultDpnFeeds, type FeedConfig } from "./economics/feeds.ts";
 import { Market } from "./economics/market.ts";
 import { Oracle, oraclePriceSource } from "./economics/oracle.ts";
@@ -27,7 +31,12 @@ import type { PriceSource } from "./economics/priceSource.ts";
 import { RateService } from "./economics/rateService.ts";
 import { ReserveDesk } from "./economics/reserve.ts";
 import type { KindOverrides } from "./kinds/registry.ts";
-import { MAX_EVENT_STREAMS } from "./limits.ts";
+import {
+  HTTP_REQUESTS_PER_MINUTE,
+  MAX_DEVICES_PER_FINGERPRINT,
+  MAX_EVENT_STREAMS,
+  MAX_VERIFICATIONS_PER_DEVICE,
+} from "./limits.ts";
 import { type NodeStore, openNodeStore } from "./store/open.ts";
 import { VerifyPool } from "./verify/pool.ts";
 
@@ -57,6 +66,10 @@ export interface NodeOptions {
   readonly leaseMs?: number;
   readonly epochMs?: number;
   readonly verifyThreads?: number;
+  /** Running time one verification may take (default VERIFY_BUDGET_MS; tests pass less). */
+  readonly verifyBudgetMs?: number;
+  /** One device's verifications in flight at once (default MAX_VERIFICATIONS_PER_DEVICE). */
+  readonly verificationsPerDevice?: number;
   readonly policy?: SignaturePolicy;
   /** Operator grants at start: account id → DPN, transferred once from the liquidity pool. */
   readonly grants?: Readonly<Record<string, string>>;
@@ -76,6 +89,10 @@ export interface NodeOptions {
   readonly kinds?: KindOverrides;
   /** How often device sockets are pinged (default DEVICE_PING_MS). */
   readonly pingMs?: number;
+  /** SHA-256 iterations of the devices' capability challenge (default CHALLENGE_ITERATIONS). */
+  readonly challengeIterations?: number;
+  /** The device channel's budgets and connection caps (defaults in limits.ts; tests pass less). */
+  readonly channelLimits?: Partial<ChannelLimits>;
   /** The built web dashboard served at / (default: packages/dashboard/dist, if it was built). */
   readonly dashboardDir?: string;
   /**
@@ -86,6 +103,10 @@ export interface NodeOptions {
   readonly validateResponses?: boolean;
   /** Job event streams open at once (default MAX_EVENT_STREAMS; tests lower it). */
   readonly maxEventStreams?: number;
+  /** HTTP requests per address a minute (default HTTP_REQUESTS_PER_MINUTE; tests lower it). */
+  readonly httpRequestsPerMinute?: number;
+  /** Signed requests per account, burst and per second (default limits.ts; tests lower them). */
+  readonly accountRequests?: { readonly burst: number; readonly perSec: number };
 }
 
 export type StoreChoice =
@@ -161,7 +182,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       : { kind: "sqlite", path: join(options.dataDir, "node.db") },
   );
   const artifacts = new ArtifactStore(options.dataDir);
-  const verifyPool = new VerifyPool(options.verifyThreads ?? 1);
+  const verifyBudget =
+    options.verifyBudgetMs === undefined ? {} : { budgetMs: options.verifyBudgetMs };
+  const verifyPool = new VerifyPool({ processes: options.verifyThreads ?? 1, ...verifyBudget });
+  // Registration challenges get a process of their own: a device flooding results can then fill
+  // the result verifier's queue, and a new device's challenge still does not wait behind it.
+  // Its budget is the challenge's own (an answer later than that is refused anyway).
+  const challengePool = new VerifyPool({ processes: 1, budgetMs: CHALLENGE_TIMEOUT_MS });
   const market = new Market(ledger, {
     anchorPriceUsd: params.rate.basePriceUsdPerDpn,
     amm: params.amm,
@@ -196,6 +223,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     params,
     now,
     leaseMs: options.leaseMs ?? 120_000,
+    verificationsPerDevice: options.verificationsPerDevice ?? MAX_VERIFICATIONS_PER_DEVICE,
     log,
     reserve,
     ...(options.kinds === undefined ? {} : { kinds: options.kinds }),
@@ -229,10 +257,25 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     { parseAs: "buffer", bodyLimit: MAX_ARTIFACT_BYTES },
     (_request, body, done) => done(null, body),
   );
-  await app.register(rateLimit, { max: 1200, timeWindow: 60_000 });
+  await app.register(rateLimit, {
+    max: options.httpRequestsPerMinute ?? HTTP_REQUESTS_PER_MINUTE,
+    timeWindow: 60_000,
+    // A coded refusal that says when to come back (the plugin sets the retry-after header).
+    errorResponseBuilder: (_request, context) =>
+      new DpnError(
+        "RATE_LIMITED",
+        `More than ${context.max} requests a minute came from this address.`,
+        {
+          hint: `Retry in ${context.after} (the retry-after header); the SDK waits and retries by itself. Follow a job with its event stream rather than polling.`,
+          details: { retryAfterSec: Math.ceil(context.ttl / 1000) },
+        },
+      ),
+  });
   handleErrors(app, log);
 
   const openapi = new OpenApi(NODE_VERSION);
+  // Shared by the device channel (which takes slots) and the API (whose owners release them).
+  const fingerprints = new FingerprintSlots(MAX_DEVICES_PER_FINGERPRINT);
   const nodeInfo = () => ({
     id: identity.id,
     ed25519PublicKey: Buffer.from(identity.ed25519PublicKey).toString("base64"),
@@ -256,7 +299,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       policy,
       nodeInfo,
       market,
+      fingerprints,
       maxEventStreams: options.maxEventStreams ?? MAX_EVENT_STREAMS,
+      ...(options.accountRequests === undefined
+        ? {}
+        : { accountRequests: options.accountRequests }),
     },
     {
       validateResponses:
@@ -274,14 +321,19 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const channel = new DeviceChannel({
     bank,
     store,
-    verifyPool,
+    verifyPool: challengePool, // the channel verifies only challenges (see challengePool above)
     identity,
     params,
     now,
     startedAtMs,
     policy,
     log,
+    fingerprints,
     ...(options.pingMs === undefined ? {} : { pingMs: options.pingMs }),
+    ...(options.channelLimits === undefined ? {} : { limits: options.channelLimits }),
+    ...(options.challengeIterations === undefined
+      ? {}
+      : { challengeIterations: options.challengeIterations }),
   });
   app.server.on("upgrade", (request, socket, head) => channel.handleUpgrade(request, socket, head));
 
@@ -305,6 +357,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       await app.close();
       await bank.idle();
       await verifyPool.close();
+      await challengePool.close();
       await store.close();
       await ledger.close();
     },

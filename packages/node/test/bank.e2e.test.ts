@@ -152,7 +152,7 @@ describe("bank node end to end (real sockets, real ledger)", () => {
     expect((await client.ledgerVerify()).ok).toBe(true);
   });
 
-  it("refuses a frame signed with another identity's key", async () => {
+  it("ignores a frame signed with another identity's key, signing no reply", async () => {
     const device = new ProtocolDevice({ url: node.url, owner: deviceOwner.id });
     await device.connect();
     const impostor = newIdentity();
@@ -161,19 +161,24 @@ describe("bank node end to end (real sockets, real ledger)", () => {
       from: device.identity.id,
     };
     device.socket.send(JSON.stringify(forged));
+    // Frames are handled in order: the first error the node signs is for the frame after.
+    device.send("device.bogus", {});
     expect(((await device.next("node.error")).body as { code: string }).code).toBe(
-      "ENVELOPE_BAD_SIGNATURE",
+      "MESSAGE_UNEXPECTED",
     );
+    expect(device.frames.filter((f) => f.kind === "node.leases")).toEqual([]);
     device.close();
   });
 
-  it("refuses a replayed frame and a job above the requester's means, changing nothing", async () => {
+  it("ignores a replayed frame and refuses a job above the requester's means, changing nothing", async () => {
     const device = new ProtocolDevice({ url: node.url, owner: deviceOwner.id });
     await device.connect();
     const frame = device.send("device.ready", { slots: 0 });
     device.socket.send(frame);
+    // The replay gets no signed reply: the next error is for the frame after it.
+    device.send("device.bogus", {});
     const error = await device.next("node.error");
-    expect((error.body as { code: string }).code).toBe("ENVELOPE_REPLAYED");
+    expect((error.body as { code: string }).code).toBe("MESSAGE_UNEXPECTED");
     device.close();
     const before = await client.balance(requester.id);
     await expect(client.submitJob(hashJob(1, "too-rich", "5000"))).rejects.toMatchObject({

@@ -181,10 +181,11 @@ describe("the live exchange rate", () => {
     const stored = await standby();
     expect(stored).toBeGreaterThan(0);
     expect(stored).toBeLessThan(devices.length); // never everyone
-    // A large backlog: queued demand far above the active capacity is a shortage.
-    const items = Array.from({ length: 64 }, (_, i) => ({
+    // A large backlog: queued demand far above the active capacity is a shortage (6,400 CU, in
+    // items each as large as one task may be to verify, MAX_VERIFY_CU_PER_TASK).
+    const items = Array.from({ length: 640 }, (_, i) => ({
       seed: i.toString(16).padStart(64, "0"),
-      iterations: 50_000_000,
+      iterations: 5_000_000,
     }));
     await client.submitJob({
       spec: { type: "hash", items },

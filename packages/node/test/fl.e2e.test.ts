@@ -108,7 +108,7 @@ describe("fl-train jobs", () => {
       clientRef: "flights-delay",
     });
     expect(job.fragments).toHaveLength(9);
-    const done = await client.waitForJob(job.jobId, undefined, 200);
+    const done = await client.waitForJob(job.jobId);
     expect(done.state).toBe("done");
     expect(done.itemsDone).toBe(9);
     // Each task ran on the device holding its partition, and every update was paid.
@@ -140,7 +140,7 @@ describe("fl-train jobs", () => {
       deadlineMs: Date.now() + 300_000,
       clientRef: "flights-async",
     });
-    const done = await client.waitForJob(job.jobId, undefined, 200);
+    const done = await client.waitForJob(job.jobId);
     expect(done.state).toBe("done");
     const { result } = (await client.jobResult(job.jobId)) as unknown as {
       result: { rounds: Array<{ round: number; accuracy: number | null; updates: number }> };
@@ -237,7 +237,7 @@ describe("fl-train jobs", () => {
     // The re-execution goes to an honest holder and disagrees; a second one breaks the tie.
     const runs = await Promise.all([h1.workOnce(), h2.workOnce()]);
     expect(runs.map((r) => r.verdicts[0]?.accepted)).toEqual([true, true]);
-    const done = await client.waitForJob(job.jobId, undefined, 200);
+    const done = await client.waitForJob(job.jobId);
     expect(done.state).toBe("done");
     const byDevice = new Map(done.fragments.map((f) => [f.deviceId, f]));
     expect(byDevice.get(liar.identity.id)).toMatchObject({ state: "outvoted", reward: null });
@@ -269,7 +269,7 @@ describe("fl-train jobs", () => {
       deadlineMs: Date.now() + 120_000,
       clientRef: "features-east",
     });
-    const doneFeatures = await client.waitForJob(released.jobId, undefined, 200);
+    const doneFeatures = await client.waitForJob(released.jobId);
     expect(doneFeatures.state).toBe("done");
     const sets = (await client.jobResult(released.jobId)).outputs as Array<{
       partition: string;
@@ -285,7 +285,7 @@ describe("fl-train jobs", () => {
       deadlineMs: Date.now() + 120_000,
       clientRef: "train-on-features",
     });
-    const trained = await client.waitForJob(job.jobId, undefined, 200);
+    const trained = await client.waitForJob(job.jobId);
     expect(trained.state).toBe("done");
     const { result } = (await client.jobResult(job.jobId)) as unknown as {
       result: { rounds: Array<{ updates: number; accuracy: number }> };
@@ -300,7 +300,7 @@ describe("fl-train jobs", () => {
       deadlineMs: Date.now() + 60_000,
       clientRef: "again",
     });
-    expect((await client.waitForJob(second.jobId, undefined, 200)).state).toBe("done");
+    expect((await client.waitForJob(second.jobId)).state).toBe("done");
     const refused = await client
       .submitJob({
         spec: features,
@@ -355,7 +355,7 @@ describe("fl-train jobs", () => {
       deadlineMs: Date.now() + 300_000,
       clientRef: "dp-pacific",
     });
-    const done = await client.waitForJob(job.jobId, undefined, 200);
+    const done = await client.waitForJob(job.jobId);
     expect(done.state).toBe("done");
     const { result } = (await client.jobResult(job.jobId)) as unknown as {
       result: { rounds: Array<{ round: number; updates: number }> };
@@ -405,7 +405,7 @@ describe("fl-train jobs", () => {
         deadlineMs: Date.now() + 120_000,
         clientRef: "penguins",
       });
-      const done = await client.waitForJob(job.jobId, undefined, 200);
+      const done = await client.waitForJob(job.jobId);
       expect(done.state).toBe("done");
       const { result } = (await client.jobResult(job.jobId)) as unknown as {
         result: { rounds: Array<{ accuracy: number }> };

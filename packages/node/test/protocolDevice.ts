@@ -39,6 +39,8 @@ export interface ProtocolDeviceOptions {
   readonly capabilities?: Record<string, unknown>;
   /** Connect as this identity (default: a fresh one), e.g. to reconnect as the same device. */
   readonly identity?: Identity;
+  /** The hardware fingerprint declared (default: one of the identity's own, so none is shared). */
+  readonly fingerprint?: string;
 }
 
 export interface Frame {
@@ -60,6 +62,8 @@ export class ProtocolDevice {
   private driver: SessionDriver | undefined;
   private waiters: Array<{ kind: string; resolve: (f: Frame) => void }> = [];
   private failed: ((error: Error) => void) | undefined;
+  private closeCode: number | undefined;
+  private closeReason: string | undefined;
 
   constructor(private readonly o: ProtocolDeviceOptions) {
     this.identity = o.identity ?? newIdentity();
@@ -70,7 +74,8 @@ export class ProtocolDevice {
     const register = {
       owner: this.o.owner,
       deviceClass: this.o.deviceClass ?? "server",
-      fingerprint: createHash("sha256").update(this.identity.id).digest("hex"),
+      fingerprint:
+        this.o.fingerprint ?? createHash("sha256").update(this.identity.id).digest("hex"),
       geohash: this.o.geohash ?? "u33d",
       cores: 2,
       memoryMiB: 4096,
@@ -92,8 +97,13 @@ export class ProtocolDevice {
     });
     this.driver = new SessionDriver(session, {
       openSocket: (url) => {
-        this.socket = new WebSocket(url);
-        return this.socket;
+        const socket = new WebSocket(url);
+        socket.once("close", (code, reason) => {
+          this.closeCode = code;
+          this.closeReason = reason.toString();
+        });
+        this.socket = socket;
+        return socket;
       },
       async solveChallenge({ seed, iterations }) {
         const started = performance.now();
@@ -192,6 +202,17 @@ export class ProtocolDevice {
       verdicts: Array<{ taskId: string; accepted: boolean; code?: string; reward: string }>;
     };
     return { leases, verdicts };
+  }
+
+  /** Resolves with the close code and reason once the socket is closed (by either side). */
+  closed(): Promise<{ code: number; reason: string }> {
+    return new Promise((resolve) => {
+      if (this.socket.readyState === WebSocket.CLOSED) {
+        resolve({ code: this.closeCode ?? 1006, reason: this.closeReason ?? "" });
+        return;
+      }
+      this.socket.once("close", (code, reason) => resolve({ code, reason: reason.toString() }));
+    });
   }
 
   close(): void {

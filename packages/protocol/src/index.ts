@@ -16,6 +16,7 @@ export * from "./parameterTable.ts";
 export * from "./params.ts";
 export * from "./paymentSplit.ts";
 export * from "./privacy.ts";
+export * from "./quarantine.ts";
 export * from "./quorum.ts";
 export * from "./requestLimits.ts";
 export * from "./reward.ts";

@@ -16,6 +16,7 @@ import {
 import { DEFAULT_ORACLE_PARAMS } from "./oracle.ts";
 import { ANTI_MONOPOLY_FUND_BPS } from "./paymentSplit.ts";
 import { DEFAULT_PRIVACY_PARAMS, PRIVACY_PARAM_BOUNDS } from "./privacy.ts";
+import { DEFAULT_QUARANTINE_PARAMS, QUARANTINE_PARAM_BOUNDS } from "./quarantine.ts";
 import { DEFAULT_REQUEST_LIMIT_PARAMS, REQUEST_LIMIT_PARAM_BOUNDS } from "./requestLimits.ts";
 import { DEFAULT_RECYCLE_BPS } from "./supply.ts";
 
@@ -54,6 +55,7 @@ const DEFAULT_TREE = {
   privacy: DEFAULT_PRIVACY_PARAMS,
   evReward: DEFAULT_EV_REWARD_PARAMS,
   requests: DEFAULT_REQUEST_LIMIT_PARAMS,
+  quarantine: DEFAULT_QUARANTINE_PARAMS,
 };
 
 export type ProtocolParams = typeof DEFAULT_TREE;
@@ -110,6 +112,7 @@ const BOUNDS: Readonly<Record<string, Bound>> = {
   ...boundsOf("privacy", PRIVACY_PARAM_BOUNDS, "Differential privacy"),
   ...boundsOf("evReward", EV_REWARD_PARAM_BOUNDS, "EV reward"),
   ...boundsOf("requests", REQUEST_LIMIT_PARAM_BOUNDS, "Limits", true),
+  ...boundsOf("quarantine", QUARANTINE_PARAM_BOUNDS, "Reputation", true),
 };
 
 /** Adopts a module's own bounds table, so each bound is written once, next to its parameter. */

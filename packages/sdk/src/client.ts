@@ -1,8 +1,9 @@
-import { DpnError } from "@dpn/protocol";
+import { DpnError, isDpnError } from "@dpn/protocol";
 import {
   AccountResponse,
   ArtifactPutResponse,
   bytesToBase64,
+  DeviceReleaseResponse,
   DevicesResponse,
   EconomicsSupplyResponse,
   type Envelope,
@@ -36,7 +37,7 @@ import {
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { z } from "zod";
-import { type CallOptions, Http } from "./http.ts";
+import { type CallOptions, Http, sleep } from "./http.ts";
 import { jobEvents } from "./jobEvents.ts";
 
 /**
@@ -45,6 +46,13 @@ import { jobEvents } from "./jobEvents.ts";
  * schema from @dpn/wire and typed by it; requests that change state are sealed with the caller's
  * identity; errors come back as DpnError with the node's code, message and hint.
  */
+
+/**
+ * Times waitForJob picks its job's stream up again (after a node restart, a dropped connection,
+ * a node out of streams) before it gives up: a job is followed through a few restarts, not for
+ * ever against a node that keeps dropping it.
+ */
+export const MAX_STREAM_RESUMES = 100;
 
 export interface ClientOptions {
   /** The node's base URL; "" in a page the node serves means its own origin. */
@@ -55,6 +63,11 @@ export interface ClientOptions {
    */
   readonly identity?: Identity;
   readonly now?: () => number;
+  /**
+   * Times a rate-limited request (429) is sent again after the node's retry-after (default
+   * MAX_RATE_LIMIT_RETRIES; 0 hands every 429 to the caller).
+   */
+  readonly rateLimitRetries?: number;
 }
 
 export interface UploadOptions extends CallOptions {
@@ -95,7 +108,7 @@ export class DpnClient {
   private readonly http: Http;
 
   constructor(private readonly options: ClientOptions) {
-    this.http = new Http(options.url.replace(/\/$/, ""));
+    this.http = new Http(options.url.replace(/\/$/, ""), options.rateLimitRetries);
   }
 
   private identity(): Identity {
@@ -284,22 +297,39 @@ export class DpnClient {
     });
   }
 
-  /** Polls a job until it reaches a final state, reporting progress on every change. */
+  /**
+   * Follows a job until it reaches a final state, reporting progress on every change: over the
+   * job's event stream (one request, pushed changes; polling every 250 ms from a few clients on one
+   * host ran into the node's per-address limit). A stream that ends early is resumed (its first
+   * event is the view at that time); when the node has no stream to spare (NODE_OVERLOADED) the
+   * view is read once and the stream tried again after `retryMs`.
+   */
   async waitForJob(
     jobId: string,
     onProgress?: (job: JobView) => void,
-    pollMs = 250,
+    options: CallOptions & { readonly retryMs?: number } = {},
   ): Promise<JobView> {
     let last = "";
-    for (;;) {
-      const job = await this.job(jobId);
+    const seen = (job: JobView): boolean => {
       const key = `${job.state}:${job.itemsDone}`;
       if (key !== last) {
         onProgress?.(job);
         last = key;
       }
-      if (FINAL_JOB_STATES.has(job.state)) return job;
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      return FINAL_JOB_STATES.has(job.state);
+    };
+    for (let resumes = 0; ; resumes++) {
+      try {
+        for await (const job of this.jobEvents(jobId, options)) if (seen(job)) return job;
+      } catch (error) {
+        const resumable =
+          isDpnError(error) &&
+          (error.code === "CLIENT_STREAM_ENDED" || error.code === "NODE_OVERLOADED");
+        if (!resumable || resumes >= MAX_STREAM_RESUMES) throw error;
+        const job = await this.job(jobId, options);
+        if (seen(job)) return job;
+        if (error.code === "NODE_OVERLOADED") await sleep(options.retryMs ?? 1_000, options.signal);
+      }
     }
   }
 
@@ -369,6 +399,17 @@ export class DpnClient {
 
   devices(options: CallOptions = {}): Promise<DevicesResponse> {
     return this.http.parsed(DevicesResponse, "GET", "/v1/devices", options);
+  }
+
+  /**
+   * Disconnects this identity's devices (it is their owner) on a hardware fingerprint, so other
+   * agents on that machine can register: the node admits MAX_DEVICES_PER_FINGERPRINT at once.
+   */
+  releaseDevices(fingerprint: string, options: CallOptions = {}): Promise<DeviceReleaseResponse> {
+    return this.http.parsed(DeviceReleaseResponse, "POST", "/v1/devices/release", {
+      ...options,
+      body: this.signed("device.release", { fingerprint }),
+    });
   }
 
   // ---- market (§4.5)

@@ -23,16 +23,49 @@ export interface SendOptions extends CallOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A 429 is retried after its retry-after, this many times: the node refuses a rate-limited
+ * request before it remembers the envelope's nonce, so the same request can be sent again. Past
+ * this (or a wait longer than MAX_RETRY_AFTER_SEC) the refusal is the caller's to handle.
+ */
+export const MAX_RATE_LIMIT_RETRIES = 3;
+/** Longer waits are not slept through: the caller sees the refusal and its retry-after. */
+export const MAX_RETRY_AFTER_SEC = 60;
+
 export class Http {
-  constructor(private readonly baseUrl: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly rateLimitRetries = MAX_RATE_LIMIT_RETRIES,
+  ) {}
 
   /** The URL of a path on the node ("" base: the page's own origin in a browser). */
   url(path: string): string {
     return `${this.baseUrl}${path}`;
   }
 
-  /** Sends a request and returns the raw response, whatever its status. */
+  /**
+   * Sends a request and returns the raw response, whatever its status, except that a 429 with a
+   * retry-after of at most MAX_RETRY_AFTER_SEC is waited out and sent again (rateLimitRetries).
+   */
   async send(method: string, path: string, options: SendOptions = {}): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.sendOnce(method, path, options);
+      const wait = Number(response.headers.get("retry-after"));
+      if (
+        response.status !== 429 ||
+        attempt >= this.rateLimitRetries ||
+        !Number.isFinite(wait) ||
+        wait <= 0 ||
+        wait > MAX_RETRY_AFTER_SEC
+      ) {
+        return response;
+      }
+      await response.arrayBuffer().catch(() => undefined);
+      await sleep(wait * 1000, options.signal);
+    }
+  }
+
+  private async sendOnce(method: string, path: string, options: SendOptions): Promise<Response> {
     const { body, signal } = options;
     const raw = body === undefined || body instanceof Uint8Array;
     const headers = raw
@@ -102,6 +135,25 @@ export class Http {
     const text = await response.text().catch(() => "");
     return refusal(method, path, response.status, text);
   }
+}
+
+/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /** fetch sends views of an ArrayBuffer; a view of shared memory is copied out first. */

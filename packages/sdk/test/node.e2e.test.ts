@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDpnError } from "@dpn/protocol";
 import { MAX_CLIENT_REF_LENGTH, newIdentity } from "@dpn/wire";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type RunningNode, startNode } from "../../node/src/server.ts";
 import { ProtocolDevice } from "../../node/test/protocolDevice.ts";
 import { DpnClient } from "../src/client.ts";
@@ -99,6 +99,26 @@ describe("DpnClient against a node", () => {
     const history = await client.history(owner.id, { limit: 1 });
     expect(history.entries).toHaveLength(1);
     expect(Number(history.entries[0]?.amount)).toBeGreaterThan(0);
+  });
+
+  it("waits for a job over its event stream, without polling its view", async () => {
+    const submitted = await client.submitJob(hashJob(3, "sdk-wait"));
+    const fetches = vi.spyOn(globalThis, "fetch");
+    try {
+      const progress: string[] = [];
+      const waiting = client.waitForJob(submitted.jobId, (j) =>
+        progress.push(`${j.state}:${j.itemsDone}`),
+      );
+      // The node's own view (not HTTP), so every request counted below is waitForJob's.
+      while ((await node.bank.jobView(submitted.jobId)).state === "open") await device.workOnce();
+      expect((await waiting).state).toBe("done");
+      expect(progress.at(-1)).toBe("done:3");
+      const urls = fetches.mock.calls.map(([url]) => String(url));
+      expect(urls.filter((u) => u.includes(`/v1/jobs/${submitted.jobId}/events`))).toHaveLength(1);
+      expect(urls.filter((u) => u.endsWith(`/v1/jobs/${submitted.jobId}`))).toHaveLength(0);
+    } finally {
+      fetches.mockRestore();
+    }
   });
 
   it("stops following a job when the signal aborts", async () => {

@@ -5,7 +5,7 @@ import { type Envelope, seal } from "./envelope.ts";
 import type { Identity } from "./identity.ts";
 
 /**
- * A signed read (docs/protocol.md §Signed reads, docs/adr/0014-signed-reads.md): a GET has no
+ * A signed read (docs/protocol.md §Signed reads, docs/adr/0015-signed-reads.md): a GET has no
  * body, so the requester proves who reads with a short-lived envelope of kind `read` whose body
  * names the exact method and path (without the query). It travels as one base64url token of the
  * JSON `{ envelope, keys }` (the same pair a signed POST sends), either in the header

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { costCu } from "@dpn/protocol";
+import { MAX_HASH_ITEM_ITERATIONS } from "@dpn/wire";
 import { count, type JobSpecBuilder } from "./kind.ts";
 
 /** Hash work: `--items` seeds, each hashed `--iterations` times. */
@@ -7,7 +8,7 @@ export const hashSpec: JobSpecBuilder<"hash"> = {
   type: "hash",
   async build(_client, o) {
     const items = count(o.items, "--items", 64, 10_000);
-    const iterations = count(o.iterations, "--iterations", 100_000, 100_000_000);
+    const iterations = count(o.iterations, "--iterations", 100_000, MAX_HASH_ITEM_ITERATIONS);
     return {
       spec: {
         type: "hash",

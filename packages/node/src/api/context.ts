@@ -6,8 +6,15 @@ import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from "fasti
 import type { z } from "zod";
 import type { ArtifactStore } from "../artifactStore.ts";
 import type { Bank } from "../bank.ts";
+import type { FingerprintSlots } from "../channel/fingerprints.ts";
 import type { Market } from "../economics/market.ts";
+import {
+  ACCOUNT_REQUEST_BURST,
+  ACCOUNT_REQUESTS_PER_SEC,
+  MAX_TRACKED_ACCOUNTS,
+} from "../limits.ts";
 import type { NodeStore } from "../store/open.ts";
+import { KeyedBuckets } from "../tokenBucket.ts";
 import type { OpenApi } from "./openapi.ts";
 import type { SignedContext } from "./signedRequest.ts";
 import type { ZodTypeProvider } from "./zodSchemas.ts";
@@ -19,6 +26,8 @@ export interface ApiDeps {
   readonly store: NodeStore;
   readonly artifacts: ArtifactStore;
   readonly market: Market;
+  /** Devices connected per hardware fingerprint; their owners may release them. */
+  readonly fingerprints: FingerprintSlots;
   readonly now: () => number;
   readonly startedAtMs: number;
   readonly params: ProtocolParams;
@@ -28,6 +37,8 @@ export interface ApiDeps {
   readonly openapi: OpenApi;
   /** Open job event streams allowed at once (MAX_EVENT_STREAMS unless a test lowers it). */
   readonly maxEventStreams: number;
+  /** Signed requests per account: burst and per second (limits.ts unless a test lowers them). */
+  readonly accountRequests?: { readonly burst: number; readonly perSec: number };
 }
 
 export interface NodeInfo {
@@ -39,13 +50,18 @@ export interface NodeInfo {
   readonly devicesOnline: number;
 }
 
-/** The deps plus what the plugins share: one replay guard for every signed request. */
+/** The deps plus what the plugins share: one replay guard and one account budget for every signed request. */
 export interface ApiContext extends ApiDeps {
   signed(): SignedContext;
 }
 
 export function apiContext(deps: ApiDeps): ApiContext {
   const replay = new ReplayGuard();
+  const accounts = new KeyedBuckets(
+    deps.accountRequests?.burst ?? ACCOUNT_REQUEST_BURST,
+    deps.accountRequests?.perSec ?? ACCOUNT_REQUESTS_PER_SEC,
+    MAX_TRACKED_ACCOUNTS,
+  );
   return {
     ...deps,
     signed: () => ({
@@ -53,6 +69,7 @@ export function apiContext(deps: ApiDeps): ApiContext {
       startedAtMs: deps.startedAtMs,
       policy: deps.policy,
       replay,
+      accounts,
     }),
   };
 }

@@ -36,6 +36,8 @@ export function handleErrors(
       const status = statusOf(error);
       // RFC 9110 §11.6.1: a 401 names the scheme that would have been accepted.
       if (status === 401) reply.header("www-authenticate", READ_AUTH_SCHEME);
+      const retryAfter = error.details.retryAfterSec;
+      if (typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
       return reply.code(status).send(errorBody(error));
     }
     const fastifyError = error as { statusCode?: number; code?: string; message?: string };

@@ -4,7 +4,7 @@ import { MAX_READ_TTL_MS } from "../limits.ts";
 import { type SignedContext, verifySigned } from "./signedRequest.ts";
 
 /**
- * Signed reads (docs/adr/0014-signed-reads.md): a job, its result, its events and a private
+ * Signed reads (docs/adr/0015-signed-reads.md): a job, its result, its events and a private
  * artifact are read with a token of kind `read` that signs the method and the exact path. The
  * token rides in `authorization: DPN <token>` or, where a client cannot set headers (EventSource,
  * <img>), in `?dpn-read=<token>`.

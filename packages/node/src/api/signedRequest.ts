@@ -12,6 +12,7 @@ import {
   type SignaturePolicy,
 } from "@dpn/wire";
 import { z } from "zod";
+import type { KeyedBuckets } from "../tokenBucket.ts";
 
 /**
  * Every request that changes state is a signed envelope plus the sender's public keys. The id
@@ -28,6 +29,8 @@ export interface SignedContext {
   readonly startedAtMs: number;
   readonly policy: SignaturePolicy;
   readonly replay: ReplayGuard;
+  /** Each signing account's request budget (ACCOUNT_REQUEST_BURST, ACCOUNT_REQUESTS_PER_SEC). */
+  readonly accounts: KeyedBuckets;
 }
 
 /** Verifies a signed request of `kind` and returns the sender and the validated body. */
@@ -44,7 +47,8 @@ export function readSigned<T>(
 
 /**
  * Checks everything of a signed request but its nonce: the shape, the kind, that the id is the
- * keys', both signatures, the time window and the body's schema. A request that changes state
+ * keys', both signatures, the time window and the body's schema, and spends the account's request
+ * budget (after the signatures, so nobody spends another's). A request that changes state
  * goes on to the replay guard (readSigned); a signed read does not (signedRead.ts).
  */
 export function verifySigned<T>(
@@ -85,5 +89,17 @@ export function verifySigned<T>(
   });
   const parsed = parseMessage(schema, body, kind);
   checkIssuedSince(envelope.issuedAtMs, context.startedAtMs);
+  // Before the nonce is remembered: the same envelope may be sent again once the wait is over.
+  const retryAfterSec = context.accounts.take(envelope.from, context.nowMs);
+  if (retryAfterSec > 0) {
+    throw new DpnError(
+      "ACCOUNT_RATE_LIMITED",
+      `This account sent more signed requests than the node takes (${envelope.from}).`,
+      {
+        hint: `Retry after ${retryAfterSec} s (the retry-after header); the SDK waits and retries by itself.`,
+        details: { retryAfterSec },
+      },
+    );
+  }
   return { sender: envelope.from, body: parsed, envelope };
 }

@@ -2,7 +2,6 @@ import { classifyDevice, DpnError, type ProtocolParams } from "@dpn/protocol";
 import type { DeviceChallengeAnswer, DeviceRegister, PublicIdentity } from "@dpn/wire";
 import type { Bank } from "../bank.ts";
 import { BENCHMARK_WORK } from "../devices/benchmark.ts";
-import { MAX_DEVICES_PER_FINGERPRINT } from "../limits.ts";
 import { type DeviceSession, sessionToken } from "../scheduler/session.ts";
 import * as devices from "../store/devices.ts";
 import type { NodeStore } from "../store/open.ts";
@@ -10,8 +9,8 @@ import type { VerifyPool } from "../verify/pool.ts";
 import { type Challenge, measuredCapability } from "./challenge.ts";
 
 /**
- * Registration (docs/protocol.md §Devices): the hardware fingerprint's quota is checked before
- * the challenge; the answer's digest is recomputed and the time the node saw bounds the measured
+ * Registration (docs/protocol.md §Devices): the hardware fingerprint's slot is taken before the
+ * challenge (fingerprints.ts); the answer's digest is recomputed and the time the node saw bounds the measured
  * capability, which classifies the device. The device's record (reputation, run, earnings)
  * survives re-registration.
  */
@@ -20,25 +19,6 @@ export interface RegistrationContext {
   readonly store: NodeStore;
   readonly verifyPool: VerifyPool;
   readonly params: ProtocolParams;
-}
-
-export async function checkFingerprintQuota(
-  context: RegistrationContext,
-  identity: PublicIdentity,
-  register: DeviceRegister,
-): Promise<void> {
-  const known = await devices.device(context.store.db, identity.id);
-  if (
-    known?.fingerprint !== register.fingerprint &&
-    (await devices.devicesWithFingerprint(context.store.db, register.fingerprint)) >=
-      MAX_DEVICES_PER_FINGERPRINT
-  ) {
-    throw new DpnError(
-      "DEVICE_TOO_MANY_ON_HARDWARE",
-      `${MAX_DEVICES_PER_FINGERPRINT} devices are already registered on this hardware.`,
-      { hint: "Run one agent per machine with more slots instead of many agents." },
-    );
-  }
 }
 
 export interface Registered {

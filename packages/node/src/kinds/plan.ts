@@ -8,11 +8,20 @@ import type { PlannedTask } from "./kind.ts";
  * (MAX_ITEMS_PER_FRAGMENT), never more than the items. One task per fragment; its CU is the
  * sum of its items'.
  */
-export function splitItems(itemCu: readonly number[], eligibleDevices: number): PlannedTask[] {
+export function splitItems(
+  itemCu: readonly number[],
+  eligibleDevices: number,
+  maxCuPerTask = Number.POSITIVE_INFINITY,
+): PlannedTask[] {
   const items = itemCu.length;
+  const totalCu = itemCu.reduce((a, b) => a + b, 0);
   const fragments = Math.min(
     items,
-    Math.max(fragmentCount(eligibleDevices, items), Math.ceil(items / MAX_ITEMS_PER_FRAGMENT)),
+    Math.max(
+      fragmentCount(eligibleDevices, items),
+      Math.ceil(items / MAX_ITEMS_PER_FRAGMENT),
+      Math.ceil(totalCu / maxCuPerTask),
+    ),
   );
   const tasks: PlannedTask[] = [];
   let from = 0;
@@ -21,6 +30,28 @@ export function splitItems(itemCu: readonly number[], eligibleDevices: number): 
     tasks.push({ idx, replica: 0, items: [from, from + size], cu, state: "pending" });
     from += size;
   }
+  if (tasks.every((task) => task.cu <= maxCuPerTask)) return tasks;
+  return packItems(itemCu, maxCuPerTask);
+}
+
+/**
+ * Items of uneven cost that an even split leaves over `maxCuPerTask` somewhere: consecutive
+ * items packed greedily, each task as full as the cap and MAX_ITEMS_PER_FRAGMENT allow. Every
+ * item must fit alone (the kind refuses the job otherwise).
+ */
+function packItems(itemCu: readonly number[], maxCuPerTask: number): PlannedTask[] {
+  const tasks: PlannedTask[] = [];
+  let from = 0;
+  let cu = 0;
+  for (const [i, itemCost] of itemCu.entries()) {
+    if (i > from && (cu + itemCost > maxCuPerTask || i - from >= MAX_ITEMS_PER_FRAGMENT)) {
+      tasks.push({ idx: tasks.length, replica: 0, items: [from, i], cu, state: "pending" });
+      from = i;
+      cu = 0;
+    }
+    cu += itemCost;
+  }
+  tasks.push({ idx: tasks.length, replica: 0, items: [from, itemCu.length], cu, state: "pending" });
   return tasks;
 }
 

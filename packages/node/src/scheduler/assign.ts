@@ -76,6 +76,8 @@ async function assign(
   for (const session of queues.sessions.values()) {
     // A device in cold storage (§4.2) gets no new work until the controller releases it.
     if (session.standby || !offers(session, job.row.type as TaskTypeName)) continue;
+    // Nor does a quarantined one (too many refused results) until its quarantine ends.
+    if (core.now() < (session.quarantinedUntilMs ?? 0)) continue;
     if (excluded.has(session.deviceId)) continue;
     if (kind.accepts !== undefined && !(await kind.accepts(session, first, job))) continue;
     candidates.push(session);

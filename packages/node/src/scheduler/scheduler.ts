@@ -1,3 +1,4 @@
+import { DpnError } from "@dpn/protocol";
 import type { TaskTypeName } from "@dpn/wire";
 import type { Core } from "../core.ts";
 import { MAX_CREDIT, MAX_LEASE_RENEWALS } from "../limits.ts";
@@ -67,8 +68,30 @@ export class Scheduler implements Queues {
     this.schedule();
   }
 
+  /**
+   * A quarantine starts: the device's credit and the work queued for it go (to be assigned to
+   * others); the leases it holds run their course.
+   */
+  quarantine(session: DeviceSession, untilMs: number): void {
+    session.quarantinedUntilMs = untilMs;
+    session.credit = 0;
+    for (const taskId of session.queue.splice(0)) this.queuedOn.delete(taskId);
+    this.schedule();
+  }
+
   /** device.ready adds credit: the device may hold that many more leases (flow control). */
   ready(session: DeviceSession, slots: number): void {
+    const untilMs = session.quarantinedUntilMs ?? 0;
+    if (this.core.now() < untilMs) {
+      throw new DpnError(
+        "DEVICE_QUARANTINED",
+        "This device is quarantined: too many of its results were refused.",
+        {
+          hint: "Fix what makes its results wrong; ask for work again after the quarantine ends.",
+          details: { untilMs },
+        },
+      );
+    }
     session.credit = Math.min(session.credit + slots, MAX_CREDIT);
     this.schedule();
   }

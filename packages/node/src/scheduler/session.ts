@@ -29,6 +29,11 @@ export interface DeviceSession {
   credit: number;
   /** Put in cold storage by the burning controller (§4.2): it gets no new leases. */
   standby: boolean;
+  /**
+   * Until when the device is quarantined for refused results (@dpn/protocol quarantine.ts): no
+   * leases, device.ready refused. Set when the device connects and when a quarantine starts.
+   */
+  quarantinedUntilMs?: number;
   /** Task ids assigned to this device and not yet leased, in order. */
   readonly queue: string[];
   /** Task id → the lease this device holds on it. */

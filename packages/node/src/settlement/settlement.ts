@@ -1,4 +1,4 @@
-import { formatDpn } from "@dpn/protocol";
+import { afterStrike, formatDpn, isDpnError, isQuarantined } from "@dpn/protocol";
 import type { TaskResult, TaskTypeName, Verdict } from "@dpn/wire";
 import type { Core } from "../core.ts";
 import { afterRejected, INITIAL_REPUTATION } from "../devices/reputation.ts";
@@ -12,6 +12,7 @@ import * as jobs from "../store/jobs.ts";
 import type { JobRow, TaskRow } from "../store/schema.ts";
 import * as tasks from "../store/tasks.ts";
 import { FINAL_TASK_STATES, RUNNING_TASK_STATES, transitionTask } from "../store/transitions.ts";
+import { DeviceLanes } from "./lanes.ts";
 import { fixAmounts, pay } from "./pay.ts";
 import { Quorum } from "./quorum.ts";
 
@@ -20,12 +21,17 @@ import { Quorum } from "./quorum.ts";
  * routed to the task's kind, acceptance (at once or by quorum), payment, and what follows a
  * task's end. A result is taken in by the guarded change leased → verifying, for the lease the
  * device holds: from then on the task cannot expire, be re-leased or be cancelled, so a slow
- * verification can never pay another device or a released hold.
+ * verification can never pay another device or a released hold. The claim comes before any
+ * verification, so a result repeated in another frame is refused without being recomputed;
+ * claimed results then wait in their device's lane (lanes.ts), so one device's results never
+ * hold more than MAX_VERIFICATIONS_PER_DEVICE of the verifier's processes.
  */
 export class Settlement {
   private readonly quorum: Quorum;
+  private readonly lanes: DeviceLanes;
 
   constructor(private readonly core: Core) {
+    this.lanes = new DeviceLanes(core.verificationsPerDevice);
     this.quorum = new Quorum(core, {
       settle: async (task) => {
         const { budgetExhausted } = await fixAmounts(
@@ -83,7 +89,30 @@ export class Settlement {
     const kind = kindOf(core.kinds, row.type);
     const job: KindJob<TaskTypeName> = { row, spec: core.specs.of(row) };
     const verifying: TaskRow = { ...task, state: "verifying" };
-    const verdict = await kind.verify(verifying, result.outputs, job);
+    let verdict: Awaited<ReturnType<typeof kind.verify>>;
+    try {
+      verdict = await this.lanes.run(session.deviceId, () =>
+        kind.verify(verifying, result.outputs, job),
+      );
+    } catch (error) {
+      // The verifier, not the result, failed (ran past its budget, or its process died): the
+      // task is offered again and the device is not penalised, since an honest result can meet
+      // a slow verifier. Each attempt costs at most one budget, and attempts are capped.
+      const code = isDpnError(error, "VERIFY_TIMEOUT") ? "VERIFY_TIMEOUT" : "VERIFY_FAILED";
+      core.log("warn", "verification failed", {
+        taskId: task.id,
+        deviceId: session.deviceId,
+        code,
+        error: String(error),
+      });
+      await returnTask(core, verifying, "verifying", guard);
+      return rejected(
+        code,
+        code === "VERIFY_TIMEOUT"
+          ? "the verification ran past its time budget; the task is offered again"
+          : "the verifier failed; the task is offered again",
+      );
+    }
     if (!verdict.ok) {
       await this.penalise(task.device_id as string, false);
       core.log("warn", "result rejected", {
@@ -196,22 +225,44 @@ export class Settlement {
     }
   }
 
-  /** A device's result was refused or outvoted: its reputation falls, it is not paid. */
+  /**
+   * A device's result was refused or outvoted: its reputation falls, it is not paid, and it
+   * takes a strike; enough strikes within the window quarantine it (@dpn/protocol quarantine.ts):
+   * no leases, its queued work goes to others and device.ready is refused (DEVICE_QUARANTINED).
+   */
   private async penalise(deviceId: string, _outvoted: boolean): Promise<void> {
-    const session = this.core.scheduler.sessions.get(deviceId);
+    const { core } = this;
+    const session = core.scheduler.sessions.get(deviceId);
     const reputation = afterRejected(session?.reputation ?? (await this.reputationOf(deviceId)));
     if (session !== undefined) session.reputation = reputation;
-    await this.core.store.transaction((trx) =>
-      devices.recordOutcome(trx, {
+    const nowMs = core.now();
+    const record = await core.store.transaction(async (trx) => {
+      await devices.recordOutcome(trx, {
         deviceId,
         accepted: false,
         reputation,
         rewardUnits: 0n,
         cu: 0,
-        nowMs: this.core.now(),
-        runStartMs: session?.runStartMs ?? this.core.now(),
-      }),
-    );
+        nowMs,
+        runStartMs: session?.runStartMs ?? nowMs,
+      });
+      const row = await devices.device(trx, deviceId);
+      if (row === undefined) return undefined;
+      const next = afterStrike(devices.strikeRecord(row), nowMs, core.params.quarantine);
+      await devices.setStrikeRecord(trx, deviceId, next);
+      return { ...next, fingerprint: row.fingerprint };
+    });
+    if (record === undefined || !isQuarantined(record, nowMs)) return;
+    core.log("warn", "device quarantined", {
+      deviceId,
+      untilMs: record.quarantinedUntilMs,
+      quarantines: record.quarantines,
+    });
+    // Every device online on the same hardware fingerprint is quarantined with it.
+    for (const id of await devices.devicesOnFingerprint(core.store.db, record.fingerprint)) {
+      const online = core.scheduler.sessions.get(id);
+      if (online !== undefined) core.scheduler.quarantine(online, record.quarantinedUntilMs);
+    }
   }
 
   async reputationOf(deviceId: string): Promise<number> {

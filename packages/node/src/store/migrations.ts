@@ -16,7 +16,7 @@ export const NODE_MIGRATION_TABLE = "node_migrations";
  * Versioned migrations of the node's tables, applied in name order by Kysely's Migrator. Never
  * edit a released migration: add the next one. 0001 is the layout nodes created before migrations
  * existed (made with IF NOT EXISTS, so such a database is adopted as it is); 0002 adds what the
- * kernel needs; 0003, private reads.
+ * kernel needs; 0003 a device's strikes and quarantine; 0004, private reads.
  */
 export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
   const pg = dialect === "postgres";
@@ -215,8 +215,27 @@ export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("jobs_created").on("jobs").column("created_ms").execute();
       },
     },
-    "0003_private_reads": {
-      // Reads are private (docs/adr/0014-signed-reads.md): who may read an artifact, one row per
+    "0003_quarantine": {
+      // A device's refused results within the quarantine window, and its quarantines
+      // (@dpn/protocol quarantine.ts): kept with the device so that reconnecting or a restart of
+      // the node does not lift a quarantine or forget the strikes that lead to one.
+      async up(db: Kysely<unknown>): Promise<void> {
+        for (const column of ["strikes", "quarantines"]) {
+          await db.schema
+            .alterTable("devices")
+            .addColumn(column, "integer", (c) => c.notNull().defaultTo(0))
+            .execute();
+        }
+        for (const column of ["strike_window_ms", "quarantined_until_ms"]) {
+          await db.schema
+            .alterTable("devices")
+            .addColumn(column, ms, (c) => c.notNull().defaultTo(0))
+            .execute();
+        }
+      },
+    },
+    "0004_private_reads": {
+      // Reads are private (docs/adr/0015-signed-reads.md): who may read an artifact, one row per
       // account (its uploaders, the requester of a job that produced it) with whether that
       // account published it; and a requester's own jobs, newest first, for GET /v1/jobs.
       async up(db: Kysely<unknown>): Promise<void> {

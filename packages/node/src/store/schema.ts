@@ -52,6 +52,12 @@ export interface DevicesTable {
   rejected: number;
   earned: string;
   cu_delivered: number;
+  /** Refused results in the quarantine window opened at strike_window_ms (@dpn/protocol). */
+  strikes: number;
+  strike_window_ms: number;
+  quarantines: number;
+  /** The end of the device's current or last quarantine; 0 if none. */
+  quarantined_until_ms: number;
 }
 
 export interface JobsTable {

@@ -16,7 +16,7 @@ import { ProtocolDevice } from "../protocolDevice.ts";
 import { testStore } from "../stores.ts";
 
 /**
- * Reads are private (docs/adr/0014-signed-reads.md): a job, its result and its event stream are
+ * Reads are private (docs/adr/0015-signed-reads.md): a job, its result and its event stream are
  * read only by a signed read of its requester, the job list holds only the signer's jobs, and a
  * private artifact opens only to its uploader and to a device whose current lease needs it. A
  * refusal says which (401 unsigned, 403 someone else's) and changes nothing.

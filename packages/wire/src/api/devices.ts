@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AccountId, DpnAmount } from "../schemas.ts";
+import { AccountId, DpnAmount, Sha256Hex } from "../schemas.ts";
 
 /** One registered device as GET /v1/devices reports it. */
 export const DeviceResponse = z.strictObject({
@@ -27,3 +27,19 @@ export const DeviceResponse = z.strictObject({
 /** GET /v1/devices. */
 export const DevicesResponse = z.strictObject({ devices: z.array(DeviceResponse) });
 export type DevicesResponse = z.infer<typeof DevicesResponse>;
+
+/**
+ * POST /v1/devices/release, signed by the owner named in the devices' registrations: closes the
+ * sockets of the sender's devices on one hardware fingerprint, so their slots free for new ones.
+ */
+export const DeviceRelease = z.strictObject({ fingerprint: Sha256Hex });
+export type DeviceRelease = z.infer<typeof DeviceRelease>;
+
+export const DeviceReleaseResponse = z.strictObject({
+  fingerprint: Sha256Hex,
+  /** The sender's devices whose sockets were closed (empty if none was connected). */
+  released: z.array(z.string()),
+  /** Devices still holding slots on the fingerprint, the sender's no longer among them. */
+  connected: z.number().int(),
+});
+export type DeviceReleaseResponse = z.infer<typeof DeviceReleaseResponse>;

@@ -14,7 +14,7 @@ export type JobListResponse = z.infer<typeof JobListResponse>;
 
 /**
  * GET /v1/jobs/summary: what anyone may know about the node's jobs, as aggregates only (a job,
- * its result and its events are its requester's; docs/adr/0014-signed-reads.md).
+ * its result and its events are its requester's; docs/adr/0015-signed-reads.md).
  */
 export const JobSummaryResponse = z.strictObject({
   /** Jobs by state (states without jobs are absent). */

@@ -1,10 +1,12 @@
 import { formatDpn } from "@dpn/protocol";
-import { DevicesResponse } from "@dpn/wire";
+import { DeviceRelease, DeviceReleaseResponse, DevicesResponse } from "@dpn/wire";
 import * as devices from "../../store/devices.ts";
 import { type ApiPlugin, answers } from "../context.ts";
+import { readSigned, SignedRequest } from "../signedRequest.ts";
 
 /** Registered devices (they connect over the device channel, /v1/devices/ws). */
-export const deviceRoutes: ApiPlugin = async (app, { bank, store }) => {
+export const deviceRoutes: ApiPlugin = async (app, context) => {
+  const { bank, store, fingerprints } = context;
   app.get(
     "/v1/devices",
     {
@@ -32,5 +34,32 @@ export const deviceRoutes: ApiPlugin = async (app, { bank, store }) => {
         standby: bank.sessions.get(d.id)?.standby ?? false,
       })),
     }),
+  );
+
+  app.post(
+    "/v1/devices/release",
+    {
+      schema: {
+        summary: "Disconnect the sender's devices on a hardware fingerprint, freeing their slots.",
+        body: SignedRequest,
+        signedPayload: { kind: "device.release", schema: DeviceRelease },
+        response: answers({ 200: DeviceReleaseResponse }),
+      },
+    },
+    async (request) => {
+      const { sender, body } = readSigned(
+        request.body,
+        "device.release",
+        DeviceRelease,
+        context.signed(),
+      );
+      const released = fingerprints.releaseOwned(body.fingerprint, sender);
+      return {
+        fingerprint: body.fingerprint,
+        released,
+        // Closing is asynchronous; the sender's devices no longer count once their sockets close.
+        connected: fingerprints.count(body.fingerprint) - released.length,
+      };
+    },
   );
 };

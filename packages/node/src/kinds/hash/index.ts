@@ -1,19 +1,34 @@
-import { costCu } from "@dpn/protocol";
+import { costCu, DEFAULT_COST_MODEL, DpnError } from "@dpn/protocol";
 import { HashOutput } from "@dpn/wire";
 import { BENCHMARK_WORK } from "../../devices/benchmark.ts";
+import { MAX_VERIFY_CU_PER_TASK } from "../../limits.ts";
 import type { KindFactory, Verdict } from "../kind.ts";
 import { itemsOf, refuse, splitItems } from "../plan.ts";
 import { concatOutputs } from "../results.ts";
 
 /**
  * `hash`: SHA-256 iterated from a seed, the compute unit's reference workload. Items split into
- * ⌈log2 N⌉ fragments; a result is verified by recomputing every digest in the verify pool.
+ * ⌈log2 N⌉ fragments (more if a fragment would cost more than MAX_VERIFY_CU_PER_TASK to verify); a
+ * result is verified by recomputing every digest in the verify pool.
  */
 export const hashKind: KindFactory<"hash"> = (context) => ({
   type: "hash",
   async plan({ spec, eligibleDevices }) {
     const itemCu = spec.items.map((item) => costCu({ type: "hash", iterations: item.iterations }));
-    return { tasks: splitItems(itemCu, eligibleDevices) };
+    // Verification redoes a task's work, so a task may ask for no more than the verifier can
+    // redo within its budget: more tasks for a large job, and no item larger than that alone.
+    const costly = itemCu.findIndex((cu) => cu > MAX_VERIFY_CU_PER_TASK);
+    if (costly !== -1) {
+      throw new DpnError(
+        "JOB_VERIFY_TOO_COSTLY",
+        `Item ${costly} costs ${itemCu[costly]} CU, more than one task may cost to verify (${MAX_VERIFY_CU_PER_TASK} CU).`,
+        {
+          hint: `Split it into items of at most ${MAX_VERIFY_CU_PER_TASK * DEFAULT_COST_MODEL.hashesPerCu} iterations.`,
+          details: { item: costly, cu: itemCu[costly], maxCu: MAX_VERIFY_CU_PER_TASK },
+        },
+      );
+    }
+    return { tasks: splitItems(itemCu, eligibleDevices, MAX_VERIFY_CU_PER_TASK) };
   },
   async lease(task, job) {
     return { artifacts: {}, items: itemsOf(job.spec.items, task) };
