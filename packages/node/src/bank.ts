@@ -4,6 +4,7 @@ import {
   advanceRun,
   type DeviceClass,
   decayFactor,
+  formatDpn,
   operatingDays,
   type ProtocolParams,
 } from "@dpn/protocol";
@@ -13,6 +14,7 @@ import type { ArtifactStore } from "./artifactStore.ts";
 import { type Core, type Log, SpecCache } from "./core.ts";
 import type { EconomicsSnapshot, RateService } from "./economics/rateService.ts";
 import type { ReserveDesk } from "./economics/reserve.ts";
+import { recycleBurns } from "./economics/supply.ts";
 import { JobLifecycle } from "./jobs/lifecycle.ts";
 import { recover } from "./jobs/recovery.ts";
 import { jobResult, jobView } from "./jobs/views.ts";
@@ -109,6 +111,14 @@ export class Bank {
         if (operation.action !== "none" && operation.amountIn !== "0") {
           core.log("info", "reserve traded against decoupling", { ...operation });
         }
+      }
+      const recycled = await recycleBurns(
+        core.ledger,
+        core.params.supply.recycleBps,
+        snapshot.atMs,
+      );
+      if (recycled > 0n) {
+        core.log("info", "burns recycled into the emission pool", { dpn: formatDpn(recycled) });
       }
     }
     return snapshot;
