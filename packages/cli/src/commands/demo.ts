@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { SYSTEM_ACCOUNTS } from "@dpn/ledger";
 import { type RunningNode, startNode } from "@dpn/node";
-import { formatDpn } from "@dpn/protocol";
+import { formatDpn, genesisAllocation } from "@dpn/protocol";
 import { DpnClient, type JobView } from "@dpn/sdk";
 import { type Identity, newIdentity } from "@dpn/wire";
 import { writeKeyFile } from "@dpn/wire/node";
@@ -225,7 +225,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       devices: rows,
       burned: formatDpn(supply.burned),
       antiMonopolyFund: formatDpn(fund),
-      reserve: formatDpn(reserve - 15_000_000n * 10n ** 18n),
+      // What the run added to the reserve: its balance less its genesis bucket (§Supply).
+      reserve: formatDpn(reserve - genesisAllocation(supply.cap).reservePool),
       rate: {
         cuPerDpn: economics.rate.cuPerDpn,
         msf: economics.rate.msf,
