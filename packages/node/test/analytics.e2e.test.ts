@@ -12,6 +12,7 @@ import { isDpnError } from "@dpn/protocol";
 import { DpnClient } from "@dpn/sdk";
 import { newIdentity, readAuthorization } from "@dpn/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { releaseResult } from "../src/kinds/sqlAnalytics/analytics.ts";
 import { type RunningNode, startNode } from "../src/server.ts";
 import { ProtocolDevice } from "./protocolDevice.ts";
 import { testStore } from "./stores.ts";
@@ -176,5 +177,56 @@ describe("sql-analytics jobs", () => {
     expect(result.result).toEqual(JSON.parse(JSON.stringify(reference)));
     expect((await client.ledgerVerify()).ok).toBe(true);
     for (const d of [liar, honestA, honestB]) d.close();
+  }, 120_000);
+
+  it("noises a release with the node's secret, not the public seed, and withholds the partials", async () => {
+    const requester = newIdentity();
+    const owner = newIdentity();
+    await node.ledger.openAccount(`owner:${requester.id}`);
+    await node.ledger.transfer({
+      idempotencyKey: "fund-analytics-noised",
+      from: "system:contributors",
+      to: `owner:${requester.id}`,
+      amount: 10n ** 20n,
+    });
+    const client = new DpnClient({ url: node.url, identity: requester });
+    const sha256 = await client.uploadArtifact(readFileSync(fragment.path));
+    const devices = [analyticsDevice(owner.id, "xn76"), analyticsDevice(owner.id, "dr5r")];
+    for (const d of devices) await d.connect();
+    // A count: its sensitivity is 1, so ε alone sets the noise (sums would need clamp bounds).
+    const counted = "SELECT origin, count(*) FROM fragment WHERE distance >= 300 GROUP BY origin";
+    const spec = {
+      type: "sql-analytics" as const,
+      query: counted,
+      items: [{ sha256, format: "parquet" as const, rows: fragment.rows }],
+      epsilon: 1,
+    };
+    const job = await client.submitJob({
+      spec,
+      budget: "10",
+      deadlineMs: Date.now() + 120_000,
+      clientRef: "flights-noised",
+    });
+    await Promise.all(devices.map((d) => d.workOnce()));
+    expect((await client.waitForJob(job.jobId)).state).toBe("done");
+    const released = (await client.jobResult(job.jobId)) as unknown as {
+      outputs: unknown[];
+      result: { result: unknown; epsilon: number };
+    };
+    // No exact partial comes back beside the noisy answer.
+    expect(released.outputs).toEqual([null]);
+    expect(released.result.epsilon).toBe(1);
+    // Anyone can redraw noise from the public seed and the exact partial: it is not this noise.
+    const exact = (
+      await runFragmentQuery({ path: fragment.path, format: "parquet" }, parseSqlQuery(counted))
+    ).partial;
+    const fromPublicSeed = releaseResult(job.jobId, job.seed, spec, [exact]);
+    expect(JSON.parse(JSON.stringify(released.result.result))).not.toEqual(
+      JSON.parse(JSON.stringify(fromPublicSeed.result)),
+    );
+    // The release is fixed once: reading it again gives the same numbers.
+    const again = (await client.jobResult(job.jobId)) as unknown as { result: { result: unknown } };
+    expect(again.result.result).toEqual(released.result.result);
+    for (const d of devices) d.close();
   }, 120_000);
 });

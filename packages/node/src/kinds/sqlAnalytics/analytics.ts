@@ -94,11 +94,12 @@ export interface AnalyticsRelease {
 
 /**
  * Merges the accepted partials (one per fragment) into the job's result; with `epsilon`, the
- * release carries Laplace noise (seeded by the job, so the released numbers are fixed once).
+ * release carries Laplace noise drawn from `noiseSeed` (the job's secret release seed, so the
+ * released numbers are fixed once and nobody else can redraw them).
  */
 export function releaseResult(
   jobId: string,
-  jobSeed: string,
+  noiseSeed: string,
   spec: AnalyticsSpec,
   partials: readonly Partial[],
 ): AnalyticsRelease {
@@ -110,7 +111,7 @@ export function releaseResult(
     combined,
     { epsilon: spec.epsilon },
     createPrivacyBudget(jobId, "release"),
-    seededRng(`${jobSeed}:release`),
+    seededRng(`${noiseSeed}:release`),
   );
   return { result, epsilon: spec.epsilon };
 }

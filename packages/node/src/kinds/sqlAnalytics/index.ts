@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { parsePartial } from "@dpn/analytics";
 import { DEFAULT_QUORUM_POLICY, DpnError, planReplication, seededRng } from "@dpn/protocol";
 import { requireUsable } from "../../artifactAccess.ts";
@@ -33,7 +34,12 @@ export const sqlAnalyticsKind: KindFactory<"sql-analytics"> = (context) => ({
     }
     const costs = analyticsItemCosts(spec, query, context.params.costModel);
     const fragments = costs.map((cu, idx) => ({ items: [idx, idx + 1] as const, cu }));
-    return { tasks: replicated(fragments, INITIAL_REPLICAS) };
+    const tasks = replicated(fragments, INITIAL_REPLICAS);
+    // A noised release draws its noise from a secret of this node's (kept with the job, never in
+    // a view): from the public job seed anyone could redraw the noise and subtract it.
+    return spec.epsilon === undefined
+      ? { tasks }
+      : { tasks, kindData: { releaseSeed: randomBytes(32).toString("hex") } satisfies ReleaseData };
   },
   async lease(task, job) {
     const item = job.spec.items[task.item_from];
@@ -67,11 +73,15 @@ export const sqlAnalyticsKind: KindFactory<"sql-analytics"> = (context) => ({
         );
       }
     }
-    const outputs = job.spec.items.map((_, idx) => accepted.get(idx) ?? null);
+    const partials = job.spec.items.map((_, idx) => accepted.get(idx) ?? null);
+    // The exact partials of a noised job are never returned: with them the noise is undone.
+    const noised = job.spec.epsilon !== undefined;
+    const outputs = noised ? partials.map(() => null) : partials;
     if (accepted.size < job.spec.items.length) return { outputs };
     const query = analyticsQuery(job.spec);
-    const partials = outputs.map((partial) => parsePartial(query, partial));
-    return { outputs, result: releaseResult(job.row.id, job.row.seed, job.spec, partials) };
+    const parsed = partials.map((partial) => parsePartial(query, partial));
+    const seed = noised ? releaseSeedOf(job.row.kind_data) : job.row.seed;
+    return { outputs, result: releaseResult(job.row.id, seed, job.spec, parsed) };
   },
 });
 
@@ -83,4 +93,16 @@ const QUORUM_CODES: Replication["codes"] = {
 
 function digestOf(outputJson: string | null): string {
   return (JSON.parse(outputJson ?? "[]") as Array<{ digest?: string }>)[0]?.digest ?? "";
+}
+
+/** What a noised analytics job keeps with it: the secret its release noise is drawn from. */
+interface ReleaseData {
+  readonly releaseSeed: string;
+}
+
+function releaseSeedOf(kindData: string | null): string {
+  const seed =
+    kindData === null ? undefined : (JSON.parse(kindData) as Partial<ReleaseData>).releaseSeed;
+  if (seed === undefined) throw new Error("a noised analytics job has no release seed");
+  return seed;
 }
