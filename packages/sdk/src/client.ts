@@ -10,6 +10,7 @@ import {
   FINAL_JOB_STATES,
   HistoryResponse,
   type Identity,
+  JobAssignmentResponse,
   JobListResponse,
   JobResponse,
   JobResultResponse,
@@ -270,6 +271,11 @@ export class DpnClient {
 
   jobResult(jobId: string, options: CallOptions = {}): Promise<JobResultResponse> {
     return this.read(JobResultResponse, `/v1/jobs/${at(jobId)}/result`, options);
+  }
+
+  /** A job's recorded assignments, to re-run with the protocol's assignFragments (a signed read). */
+  jobAssignment(jobId: string, options: CallOptions = {}): Promise<JobAssignmentResponse> {
+    return this.read(JobAssignmentResponse, `/v1/jobs/${at(jobId)}/assignment`, options);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { dpnFromNumber, formatDpn, parseDpn } from "@dpn/protocol";
+import { assignFragments, dpnFromNumber, formatDpn, parseDpn } from "@dpn/protocol";
 import type { JobView } from "@dpn/sdk";
 import type { Command } from "commander";
 import { type CommonOptions, client, print } from "../context.ts";
@@ -167,5 +167,33 @@ export function jobCommand(program: Command): void {
     .action(async (jobId: string, options: CommonOptions) => {
       const view = await client(options, true).cancelJob(jobId);
       print(options, view, () => renderJob(view));
+    });
+  job
+    .command("audit <jobId>")
+    .description(
+      "re-run the protocol's assignment from the node's records and say whether every pick matches (yours: the read is signed)",
+    )
+    .option("--node <url>", "bank node URL")
+    .option("--keys <path>", "your key file (the job's requester)")
+    .option("--json", "print the result as JSON", false)
+    .action(async (jobId: string, options: CommonOptions) => {
+      const record = await client(options, true).jobAssignment(jobId);
+      const checks = record.assignments.map((a, i) => {
+        const replay = assignFragments(a.input).map((pick) => pick.deviceId);
+        const matches =
+          replay.length === a.picks.length && replay.every((id, k) => id === a.picks[k]);
+        return { assignment: i + 1, tasks: a.tasks, picks: a.picks, replay, matches };
+      });
+      const mismatched = checks.filter((c) => !c.matches);
+      print(options, { jobId, seed: record.seed, checks, ok: mismatched.length === 0 }, () =>
+        [
+          `${checks.length - mismatched.length} of ${checks.length} assignments of ${jobId} match the protocol's choice`,
+          ...mismatched.map(
+            (c) =>
+              `  assignment ${c.assignment}: recorded ${c.picks.join(", ")}, re-run gives ${c.replay.join(", ")}`,
+          ),
+        ].join("\n"),
+      );
+      if (mismatched.length > 0) process.exitCode = 1;
     });
 }

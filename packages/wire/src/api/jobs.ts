@@ -23,3 +23,37 @@ export const JobSummaryResponse = z.strictObject({
   openCu: z.number().nonnegative(),
 });
 export type JobSummaryResponse = z.infer<typeof JobSummaryResponse>;
+
+/** One candidate of a recorded assignment: what the protocol's choice read about the device. */
+export const AssignmentCandidate = z.strictObject({
+  deviceId: z.string(),
+  geohash: z.string(),
+  capabilityCuPerSec: z.number(),
+  reputation: z.number(),
+});
+
+/**
+ * One recorded assignment (docs/protocol.md §Assignment): the tasks placed, the exact input of
+ * the protocol's assignFragments (seed, fragments, candidates) and the devices it picked, in
+ * fragment order. Re-running assignFragments on `input` (at the default dispersion precision, the
+ * node's) must give `picks` (`dpn job audit`).
+ */
+export const AssignmentRecord = z.strictObject({
+  atMs: z.number().int(),
+  tasks: z.array(z.string()),
+  input: z.strictObject({
+    seed: z.string(),
+    fragments: z.number().int(),
+    candidates: z.array(AssignmentCandidate),
+  }),
+  picks: z.array(z.string()),
+});
+export type AssignmentRecord = z.infer<typeof AssignmentRecord>;
+
+/** GET /v1/jobs/{id}/assignment: every recorded assignment of the job, oldest first (a signed read). */
+export const JobAssignmentResponse = z.strictObject({
+  jobId: z.string(),
+  seed: z.string(),
+  assignments: z.array(AssignmentRecord),
+});
+export type JobAssignmentResponse = z.infer<typeof JobAssignmentResponse>;

@@ -1,5 +1,6 @@
 import { DpnError } from "@dpn/protocol";
 import {
+  JobAssignmentResponse,
   JobCancel,
   JobListResponse,
   JobResponse,
@@ -9,6 +10,7 @@ import {
 } from "@dpn/wire";
 import { z } from "zod";
 import * as jobs from "../../store/jobs.ts";
+import * as records from "../../store/records.ts";
 import * as tasks from "../../store/tasks.ts";
 import { type ApiContext, type ApiPlugin, answers } from "../context.ts";
 import { type ReadRequest, requireOwner, requireReadSigner } from "../signedRead.ts";
@@ -121,6 +123,32 @@ export const jobRoutes: ApiPlugin = async (app, context) => {
     async (request) => {
       await requireJobReader(context, request, request.params.id);
       return bank.jobResult(request.params.id);
+    },
+  );
+
+  app.get(
+    "/v1/jobs/:id/assignment",
+    {
+      schema: {
+        summary:
+          "Every recorded assignment of a job's tasks: the protocol's input and the devices it picked, to re-run (a signed read by its requester).",
+        params: JobParams,
+        signedRead: "required",
+        response: answers({ 200: JobAssignmentResponse }),
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      await requireJobReader(context, request, id);
+      const row = await jobs.job(context.store.db, id);
+      return {
+        jobId: id,
+        seed: row?.seed ?? "",
+        assignments: (await records.assignments(
+          context.store.db,
+          id,
+        )) as JobAssignmentResponse["assignments"],
+      };
     },
   );
 
