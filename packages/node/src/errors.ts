@@ -9,6 +9,11 @@ import { WIRE_ERRORS } from "@dpn/wire";
  * task or job fails with (a view's `failure`).
  */
 export const NODE_ERRORS = errorTable({
+  ZK_VKEY_MISMATCH: {
+    status: 400,
+    meaning:
+      "A zk-groth16 job's verification key is not the one its zkey exports; refused at submission, before any device works or is judged.",
+  },
   ACCOUNT_RATE_LIMITED: {
     status: 429,
     meaning:

@@ -86,6 +86,37 @@ describe("bank node end to end (real sockets, real ledger)", () => {
     await client.cancelJob(job.jobId);
   });
 
+  it("refuses a Groth16 job whose verification key is not its zkey's, before any device works", async () => {
+    const key = JSON.parse(readFileSync(poseidonChain.artifacts.verificationKey, "utf8")) as {
+      IC: string[][];
+    };
+    // The same key with one point of IC replaced by another of its points: well-formed, not the zkey's.
+    const wrongKey = { ...key, IC: [key.IC[1], ...key.IC.slice(1)] };
+    const [input] = exampleInputs("wrong-key", 1);
+    if (input === undefined) throw new Error("no inputs");
+    const before = await client.balance(requester.id);
+    const submitted = client.submitJob({
+      spec: {
+        type: "zk-groth16",
+        artifacts: {
+          wasm: await client.uploadArtifact(readFileSync(poseidonChain.artifacts.wasm)),
+          zkey: await client.uploadArtifact(readFileSync(poseidonChain.artifacts.zkey)),
+          verificationKey: await client.uploadArtifact(
+            new TextEncoder().encode(JSON.stringify(wrongKey)),
+          ),
+        },
+        constraints: poseidonChain.constraints,
+        publicInputs: ["h0"],
+        items: [{ h0: input.h0, x: [...input.x] }],
+      },
+      budget: "10",
+      deadlineMs: Date.now() + 600_000,
+      clientRef: "wrong-key",
+    });
+    await expect(submitted).rejects.toMatchObject({ code: "ZK_VKEY_MISMATCH" });
+    expect(await client.balance(requester.id)).toEqual(before);
+  });
+
   it("rejects a fabricated Groth16 proof and a real proof of another statement", async () => {
     const artifacts = {
       wasm: await client.uploadArtifact(readFileSync(poseidonChain.artifacts.wasm)),

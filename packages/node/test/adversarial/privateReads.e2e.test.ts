@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { poseidonChain } from "@dpn/circuits";
 import { DpnClient, type JobView } from "@dpn/sdk";
 import {
   type Identity,
@@ -80,16 +81,24 @@ beforeAll(async () => {
   asAlice = new DpnClient({ url: node.url, identity: alice });
   asBob = new DpnClient({ url: node.url, identity: bob });
   wasmBytes = new Uint8Array(randomBytes(64));
+  // A job's zkey and verification key must belong together (ZK_VKEY_MISMATCH): both sets use the
+  // example circuit's, the verification key serialized two ways so each set has its own bytes.
+  // The zkey is one artifact, published with the shared set; the private ones are the wasm files.
+  const zkey = new Uint8Array(readFileSync(poseidonChain.artifacts.zkey));
+  const key = JSON.parse(readFileSync(poseidonChain.artifacts.verificationKey, "utf8")) as unknown;
   circuit = {
     wasm: await asAlice.uploadArtifact(wasmBytes),
-    zkey: await asAlice.uploadArtifact(new Uint8Array(randomBytes(64))),
-    verificationKey: await asAlice.uploadArtifact(new Uint8Array(randomBytes(64))),
+    zkey: await asAlice.uploadArtifact(zkey),
+    verificationKey: await asAlice.uploadArtifact(new TextEncoder().encode(JSON.stringify(key))),
   };
   const published = { public: true } as const;
   shared = {
     wasm: await asAlice.uploadArtifact(new Uint8Array(randomBytes(64)), published),
-    zkey: await asAlice.uploadArtifact(new Uint8Array(randomBytes(64)), published),
-    verificationKey: await asAlice.uploadArtifact(new Uint8Array(randomBytes(64)), published),
+    zkey: await asAlice.uploadArtifact(zkey, published),
+    verificationKey: await asAlice.uploadArtifact(
+      new TextEncoder().encode(JSON.stringify(key, null, 2)),
+      published,
+    ),
   };
   // No device yet: both jobs stay open until the lease part below.
   proofJob = await asAlice.submitJob({

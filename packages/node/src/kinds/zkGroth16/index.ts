@@ -5,6 +5,7 @@ import { requireUsable } from "../../artifactAccess.ts";
 import type { KindFactory, Verdict } from "../kind.ts";
 import { itemsOf, refuse, splitItems } from "../plan.ts";
 import { concatOutputs } from "../results.ts";
+import { KEY_MATCH_WORK, type KeyMatch, type KeyMatchRequest } from "./keyMatch.ts";
 import { PAIRING_WORK, type PairingRequest } from "./pairing.ts";
 
 /**
@@ -24,6 +25,7 @@ export const zkGroth16Kind: KindFactory<"zk-groth16"> = (context) => ({
         });
       }
     }
+    await checkKeysMatch(context, spec.artifacts.zkey, spec.artifacts.verificationKey);
     if (
       spec.expectedPublicSignals !== undefined &&
       spec.expectedPublicSignals.length !== spec.items.length
@@ -98,4 +100,38 @@ export const zkGroth16Kind: KindFactory<"zk-groth16"> = (context) => ({
 
 function flatten(value: unknown): string[] {
   return Array.isArray(value) ? value.flatMap(flatten) : [String(value)];
+}
+
+/**
+ * Pairs of (zkey, verification key) found to match: the check exports a key from the zkey (a
+ * fraction of a second for the example circuit), and jobs of one circuit reuse one pair. Bounded:
+ * a forgotten pair is only checked again.
+ */
+const MATCHED_KEYS_KEPT = 1_000;
+const matchedKeys = new Set<string>();
+
+async function checkKeysMatch(
+  context: Parameters<typeof zkGroth16Kind>[0],
+  zkey: string,
+  verificationKey: string,
+): Promise<void> {
+  const pair = `${zkey}:${verificationKey}`;
+  if (matchedKeys.has(pair)) return;
+  const request: KeyMatchRequest = {
+    zkeyPath: context.artifacts.path(zkey),
+    verificationKeyPath: context.artifacts.path(verificationKey),
+  };
+  const result = await context.verifyPool.run<KeyMatch>(KEY_MATCH_WORK, request);
+  if (!result.matches) {
+    throw new DpnError(
+      "ZK_VKEY_MISMATCH",
+      `The verification key is not the zkey's: ${result.reason ?? "they differ"}.`,
+      {
+        hint: "Upload the verification key exported from this zkey (snarkjs zkey export verificationkey).",
+        details: { zkey, verificationKey },
+      },
+    );
+  }
+  if (matchedKeys.size >= MATCHED_KEYS_KEPT) matchedKeys.clear();
+  matchedKeys.add(pair);
 }
