@@ -12,7 +12,6 @@ import {
   type Envelope,
   type Identity,
   identityId,
-  MAX_LEASES_PER_FRAME,
   MAX_PAYLOAD_BYTES,
   open,
   type PublicIdentity,
@@ -31,6 +30,7 @@ import type { NodeStore } from "../store/open.ts";
 import { TokenBucket } from "../tokenBucket.ts";
 import type { VerifyPool } from "../verify/pool.ts";
 import { Admission, type ChannelLimits, DEFAULT_CHANNEL_LIMITS } from "./admission.ts";
+import { batchedSender } from "./batchedSend.ts";
 import { type Challenge, newChallenge } from "./challenge.ts";
 import type { FingerprintSlots } from "./fingerprints.ts";
 import { completeRegistration } from "./register.ts";
@@ -207,34 +207,7 @@ export class DeviceChannel {
         socket.send(JSON.stringify(seal(this.o.identity, kind, body, { nowMs: this.o.now() })));
       }
     };
-    // Leases and verdicts produced in the same turn of the event loop share one frame: every
-    // frame costs an ML-DSA-44 signature (~5 ms), the node's largest cost per task.
-    const batched = new Map<"node.leases" | "node.verdicts", unknown[]>();
-    const flush = (): void => {
-      for (const [kind, items] of batched) {
-        sendNow(kind, kind === "node.leases" ? { leases: items } : { verdicts: items });
-      }
-      batched.clear();
-    };
-    const send = (kind: string, body: unknown): void => {
-      if (kind !== "node.leases" && kind !== "node.verdicts") {
-        sendNow(kind, body);
-        return;
-      }
-      const items =
-        kind === "node.leases"
-          ? (body as { leases: unknown[] }).leases
-          : (body as { verdicts: unknown[] }).verdicts;
-      const pending = batched.get(kind);
-      if (pending !== undefined && pending.length + items.length <= MAX_LEASES_PER_FRAME) {
-        pending.push(...items);
-        return;
-      }
-      if (pending !== undefined)
-        sendNow(kind, kind === "node.leases" ? { leases: pending } : { verdicts: pending });
-      if (batched.size === 0) setImmediate(flush);
-      batched.set(kind, [...items]);
-    };
+    const send = batchedSender(sendNow);
     /** A refused frame: spends the error budget; only an authenticated frame gets a signed reply. */
     const refuse = (error: unknown, authenticated: boolean): void => {
       const known = isDpnError(error);

@@ -11,6 +11,7 @@ import {
 import { z } from "zod";
 import * as jobs from "../../store/jobs.ts";
 import * as records from "../../store/records.ts";
+import type { JobRow } from "../../store/schema.ts";
 import * as tasks from "../../store/tasks.ts";
 import { type ApiContext, type ApiPlugin, answers } from "../context.ts";
 import { type ReadRequest, requireOwner, requireReadSigner } from "../signedRead.ts";
@@ -24,13 +25,14 @@ export const JobParams = z.strictObject({ id: z.string().max(64) });
 /**
  * The job `id`, if the request's read is signed by its requester: READ_UNSIGNED (401) without a
  * signed read, JOB_NOT_FOUND (404) for no such job, READ_FORBIDDEN (403) for someone else's.
- * Shared by the view, the result and the event stream, so the three cannot drift apart.
+ * Shared by the view, the result, the assignment and the event stream, so they cannot drift
+ * apart. Returns the job's row.
  */
 export async function requireJobReader(
   context: ApiContext,
   request: ReadRequest,
   id: string,
-): Promise<void> {
+): Promise<JobRow> {
   const signer = requireReadSigner(request, context.signed(), `job ${id}`);
   const row = await jobs.job(context.store.db, id);
   if (row === undefined) {
@@ -39,6 +41,7 @@ export async function requireJobReader(
     });
   }
   requireOwner(signer, row.requester, `Job ${id}`);
+  return row;
 }
 
 /** Jobs: submission, views, results and cancellation (the event stream is jobEvents.ts). */
@@ -139,11 +142,10 @@ export const jobRoutes: ApiPlugin = async (app, context) => {
     },
     async (request) => {
       const { id } = request.params;
-      await requireJobReader(context, request, id);
-      const row = await jobs.job(context.store.db, id);
+      const row = await requireJobReader(context, request, id);
       return {
         jobId: id,
-        seed: row?.seed ?? "",
+        seed: row.seed,
         assignments: (await records.assignments(
           context.store.db,
           id,
