@@ -4,6 +4,7 @@ import {
   createSession,
   type HashItem,
   type Identity,
+  laneSeed,
   newIdentity,
   SessionDriver,
   type SessionEvent,
@@ -73,8 +74,8 @@ export class FastDevice {
         deviceClass: "server",
         fingerprint: createHash("sha256").update(this.identity.id).digest("hex"),
         geohash: this.o.geohash,
-        cores: 2,
-        memoryMiB: 4096,
+        cores: 1,
+        memoryMiB: 16,
         agentVersion: "bench",
         taskTypes: ["hash"],
       },
@@ -90,10 +91,13 @@ export class FastDevice {
     });
     this.driver = new SessionDriver(session, {
       openSocket: (url) => new WebSocket(url),
-      async solveChallenge({ seed, iterations }) {
+      // One lane (cores: 1) and no memory probe (too little memory declared): hash work only.
+      async solveChallenge({ seed, iterations, lanes }) {
         const started = performance.now();
-        const digest = iterate(seed, iterations);
-        return { digest, elapsedMs: performance.now() - started };
+        const digests = Array.from({ length: lanes }, (_, lane) =>
+          iterate(laneSeed(seed, lane), iterations),
+        );
+        return { digests, elapsedMs: performance.now() - started };
       },
       async runTask(lease) {
         const items = lease.items as HashItem[];

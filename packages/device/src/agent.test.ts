@@ -19,6 +19,8 @@ import {
   type Identity,
   identityFromSeeds,
   identityId,
+  laneSeed,
+  memoryProbe,
   NODE_MESSAGES,
   open,
   ProofOutput,
@@ -113,9 +115,9 @@ class Connection {
   async register(iterations = 20_000): Promise<Record<string, unknown>> {
     await this.next("device.register");
     const seed = createHash("sha256").update(`challenge-${iterations}`).digest("hex");
-    this.send("node.challenge", { challengeId: "ch-1", seed, iterations });
+    this.send("node.challenge", { challengeId: "ch-1", seed, iterations, lanes: 1, memoryMiB: 0 });
     const answer = await this.next("device.challenge-answer");
-    expect(answer.digest).toBe(referenceDigest(seed, iterations));
+    expect(answer.digests).toEqual([referenceDigest(laneSeed(seed, 0), iterations)]);
     this.send("node.registered", {
       deviceId: this.device?.id,
       deviceClass: "pc",
@@ -263,9 +265,24 @@ describe("device agent against a node on loopback", () => {
     expect(connection.device?.id).toBe(DEVICE.id);
 
     const seed = "7e".repeat(32);
-    connection.send("node.challenge", { challengeId: "ch-1", seed, iterations: 50_000 });
+    // Every core it declared, one lane each, and a memory probe (a small one: 2 MiB).
+    const lanes = Number(registration.cores);
+    connection.send("node.challenge", {
+      challengeId: "ch-1",
+      seed,
+      iterations: 50_000,
+      lanes,
+      memoryMiB: 2,
+    });
     const answer = await connection.next("device.challenge-answer");
-    expect(answer).toMatchObject({ challengeId: "ch-1", digest: referenceDigest(seed, 50_000) });
+    expect(answer).toEqual({
+      challengeId: "ch-1",
+      digests: Array.from({ length: lanes }, (_, lane) =>
+        referenceDigest(laneSeed(seed, lane), 50_000),
+      ),
+      memoryDigest: memoryProbe(seed, 2),
+      elapsedMs: expect.any(Number),
+    });
     expect(answer.elapsedMs).toBeGreaterThan(0);
 
     connection.send("node.registered", {
@@ -329,7 +346,7 @@ describe("device agent against a node on loopback", () => {
     const genuine = seal(
       NODE,
       "node.challenge",
-      { challengeId: "ch-1", seed: "aa".repeat(32), iterations: 1000 },
+      { challengeId: "ch-1", seed: "aa".repeat(32), iterations: 1000, lanes: 1, memoryMiB: 0 },
       { nowMs: Date.now() },
     );
     connection.sendEnvelope({ ...genuine, payload: genuine.payload.replace("aa", "bb") });
@@ -350,7 +367,7 @@ describe("device agent against a node on loopback", () => {
     // The genuine challenge is answered once; its replay is ignored.
     connection.sendEnvelope(genuine);
     const answer = await connection.next("device.challenge-answer");
-    expect(answer.digest).toBe(referenceDigest("aa".repeat(32), 1000));
+    expect(answer.digests).toEqual([referenceDigest(laneSeed("aa".repeat(32), 0), 1000)]);
     connection.sendEnvelope(genuine);
     await expect.poll(() => ignored.length).toBe(4);
     expect(ignored[3]).toMatchObject({ code: "ENVELOPE_REPLAYED" });

@@ -20,6 +20,7 @@ import { WebSocket } from "ws";
 import packageJson from "../package.json" with { type: "json" };
 import { ArtifactCache, httpArtifactSource } from "./artifactCache.ts";
 import { httpArtifactUpload } from "./artifactUpload.ts";
+import { solveChallenge } from "./challenge.ts";
 import { DEVICE_OPTIONS_INVALID } from "./errors.ts";
 import { MAX_HASH_ITERATIONS } from "./executors/hash.ts";
 import { createExecutorPool, defaultSlots, type ExecutorPool } from "./executors/pool.ts";
@@ -256,10 +257,7 @@ class DeviceAgent implements DeviceHandle {
               maxPayload: MAX_FRAME_BYTES,
               handshakeTimeout: WS_HANDSHAKE_TIMEOUT_MS,
             }),
-          async solveChallenge({ seed, iterations }) {
-            const { output, elapsedMs } = await pool.run({ type: "hash", seed, iterations });
-            return { digest: (output as { digest: string }).digest, elapsedMs };
-          },
+          solveChallenge: (challenge) => solveChallenge(pool, challenge),
           runTask: (lease, signal) => runLease(lease, runner, signal),
           onEvent: (event, state) => this.onSessionEvent(event, state),
         });
@@ -355,6 +353,15 @@ class DeviceAgent implements DeviceHandle {
         this.counts.sessions += 1;
         this.registration = event.registration;
         this.log("info", "registered", { ...event.registration });
+        this.emit({ type: "registered", ...event.registration });
+        return;
+      case "reclassified":
+        this.registration = event.registration;
+        this.log("warn", "reclassified by the node", {
+          deviceClass: event.registration.deviceClass,
+          layer: event.registration.layer,
+          reason: event.registration.reason,
+        });
         this.emit({ type: "registered", ...event.registration });
         return;
       case "lease-ignored":

@@ -1,7 +1,10 @@
-import { createHash } from "node:crypto";
+import { createHash, scryptSync } from "node:crypto";
 import {
   createSession,
   type Identity,
+  laneSeed,
+  memoryProbeParams,
+  memoryProbeSalt,
   newIdentity,
   type RegisterFields,
   SessionDriver,
@@ -41,11 +44,24 @@ export interface ProtocolDeviceOptions {
   readonly identity?: Identity;
   /** The hardware fingerprint declared (default: one of the identity's own, so none is shared). */
   readonly fingerprint?: string;
+  /** Cores declared: the challenge's lanes (default 1, to keep registration cheap). */
+  readonly cores?: number;
+  /** Memory declared, MiB (default 4096). */
+  readonly memoryMiB?: number;
+  /** Wait this long before answering the challenge (a device holding its measurement back). */
+  readonly answerDelayMs?: number;
 }
 
 export interface Frame {
   readonly kind: string;
   readonly body: unknown;
+}
+
+/** The challenge's memory probe with Node's scrypt (the same bytes as @dpn/wire's memoryProbe). */
+function probeMemory(seedHex: string, memoryMiB: number): string {
+  const { N, r, p } = memoryProbeParams(memoryMiB);
+  const options = { N, r, p, maxmem: 128 * N * r + 1024 * 1024 };
+  return scryptSync(Buffer.from(seedHex, "hex"), memoryProbeSalt(), 32, options).toString("hex");
 }
 
 export function iterate(seedHex: string, iterations: number): string {
@@ -77,8 +93,8 @@ export class ProtocolDevice {
       fingerprint:
         this.o.fingerprint ?? createHash("sha256").update(this.identity.id).digest("hex"),
       geohash: this.o.geohash ?? "u33d",
-      cores: 2,
-      memoryMiB: 4096,
+      cores: this.o.cores ?? 1,
+      memoryMiB: this.o.memoryMiB ?? 4096,
       agentVersion: "test",
       taskTypes: this.o.taskTypes ?? ["hash", "zk-groth16"],
       ...(this.o.datasets === undefined ? {} : { datasets: this.o.datasets }),
@@ -105,10 +121,20 @@ export class ProtocolDevice {
         this.socket = socket;
         return socket;
       },
-      async solveChallenge({ seed, iterations }) {
+      solveChallenge: async (challenge) => {
         const started = performance.now();
-        const digest = iterate(seed, iterations);
-        return { digest, elapsedMs: performance.now() - started };
+        const digests = Array.from({ length: challenge.lanes }, (_, lane) =>
+          iterate(laneSeed(challenge.seed, lane), challenge.iterations),
+        );
+        const memoryDigest =
+          challenge.memoryMiB === 0 ? undefined : probeMemory(challenge.seed, challenge.memoryMiB);
+        const delay = this.o.answerDelayMs ?? 0;
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        return {
+          digests,
+          ...(memoryDigest === undefined ? {} : { memoryDigest }),
+          elapsedMs: performance.now() - started,
+        };
       },
       onEvent: (event) => this.onEvent(event),
     });

@@ -216,6 +216,10 @@ for (const backend of BACKENDS) {
         registered_ms: 1,
         ed25519: new Uint8Array(32).fill(1),
         mldsa44: new Uint8Array(1312).fill(2),
+        class_reason: "server measured 2 CU/s over 1 lane: heavy layer (a server is heavy)",
+        rig_reason: null,
+        lanes: 1,
+        memory_mib: 64,
       };
       await devices.upsertDevice(store.db, device);
       await store.transaction((trx) =>

@@ -7,6 +7,7 @@ import {
   DEVICE_CLASSES,
   heavyFromCuPerSec,
   layerOf,
+  sustainedDelivery,
 } from "./devices.ts";
 import { isEligible, TASK_TYPES } from "./taskTypes.ts";
 import { errorCode } from "./testing.ts";
@@ -19,9 +20,28 @@ describe("device classes and layers (§3.5)", () => {
     expect(classifyDevice("vehicle", 8).layer).toBe("heavy");
   });
 
-  it("decides a PC's layer by its benchmark", () => {
-    expect(classifyDevice("pc", 2).layer).toBe("light");
-    expect(classifyDevice("pc", 8).layer).toBe("heavy");
+  it("decides a PC's layer by its parallel throughput and the memory it proved", () => {
+    // A quarter of a reference core: any ordinary PC measured over its cores reaches it.
+    expect(classifyDevice("pc", 0.1).layer).toBe("light");
+    expect(classifyDevice("pc", { cuPerSec: 2.4, lanes: 2, memoryMiB: 64 })).toMatchObject({
+      deviceClass: "pc",
+      layer: "heavy",
+      reason: "pc measured 2.4 CU/s over 2 lanes: heavy layer (heavy from 0.25 CU/s)",
+    });
+    // Fast enough but short of the heavy layer's memory: light, and the reason says so.
+    const short = classifyDevice("pc", { cuPerSec: 2.4, lanes: 2, memoryMiB: 0 });
+    expect(short.layer).toBe("light");
+    expect(short.reason).toMatch(/proved 0 MiB of the 64 MiB/);
+  });
+
+  it("says a farm is a rig from its throughput over all lanes, whatever class it declares", () => {
+    // Each lane runs at one ordinary core's speed; 256 of them at once is no server.
+    const farm = classifyDevice("server", { cuPerSec: 300, lanes: 256, memoryMiB: 64 });
+    expect(farm).toMatchObject({ declaredClass: "server", deviceClass: "rig", layer: "heavy" });
+    expect(farm.reason).toBe(
+      "measured 300 CU/s over 256 lanes, above the server envelope of 256 CU/s: classified as a rig",
+    );
+    expect(isEligible(farm, "zk-groth16")).toBe(false);
   });
 
   it("decides a browser tab's layer by its benchmark, from a quarter of a reference core", () => {
@@ -31,7 +51,9 @@ describe("device classes and layers (§3.5)", () => {
     // Chromium's Web Worker on the reference machine measures about 0.7 CU/s: heavy, not a rig.
     const desktop = classifyDevice("browser", 0.7);
     expect(desktop).toMatchObject({ deviceClass: "browser", layer: "heavy", longTail: true });
-    expect(desktop.reason).toBe("browser at 0.7 CU/s: heavy layer (heavy from 0.25 CU/s)");
+    expect(desktop.reason).toBe(
+      "browser measured 0.7 CU/s over 1 lane: heavy layer (heavy from 0.25 CU/s)",
+    );
     expect(isEligible(desktop, "zk-groth16")).toBe(true);
     // Above the browser ceiling (8 CU/s) it is no browser: a rig, and off high-value work.
     const fake = classifyDevice("browser", 9);
@@ -105,7 +127,7 @@ describe("device classes and layers (§3.5)", () => {
     const liar = classifyDevice("phone", 500);
     expect(liar.deviceClass).toBe("rig");
     expect(liar.longTail).toBe(false);
-    expect(liar.reason).toMatch(/exceeds the phone ceiling/);
+    expect(liar.reason).toMatch(/above the phone envelope of 8 CU\/s: classified as a rig/);
   });
 
   it("marks phones, IoT, browsers and vehicles as long-tail", () => {
@@ -205,5 +227,48 @@ describe("compute units", () => {
     expect(errorCode(() => costCu({ type: "hash", iterations: -5 }))).toBe(
       "PROTOCOL_INVALID_INPUT",
     );
+  });
+});
+
+describe("sustained delivery (§3.2: a measurement held back is found out by the work)", () => {
+  const params = {
+    ...DEFAULT_DEVICE_CLASS_PARAMS,
+    sustainedWindowMs: 10_000,
+    sustainedTolerance: 2,
+  };
+  const base = { deviceClass: "pc" as const, measuredCuPerSec: 1, nowMs: 1_000 };
+
+  it("allows tolerance × measured throughput over a whole window, however bursty", () => {
+    // 1 CU/s × 2 × 10 s = 20 CU per window: 20 CU at once is within, 20.5 is not.
+    const burst = sustainedDelivery({ ...base, window: undefined, cu: 20 }, params);
+    expect(burst).toEqual({ kind: "within", window: { startMs: 1_000, cu: 20 } });
+    const over = sustainedDelivery(
+      { ...base, window: burst.window, cu: 0.5, nowMs: 2_000 },
+      params,
+    );
+    expect(over.kind).toBe("exceeds");
+    if (over.kind === "exceeds") {
+      expect(over.reason).toBe(
+        "delivered 20.5 CU within 10 s, more than 2× its measured 1 CU/s allows (20 CU): classified as a rig",
+      );
+    }
+  });
+
+  it("starts a new window once the window has passed", () => {
+    const first = sustainedDelivery({ ...base, window: undefined, cu: 19 }, params);
+    const next = sustainedDelivery(
+      { ...base, window: first.window, cu: 19, nowMs: 11_000 },
+      params,
+    );
+    expect(next).toEqual({ kind: "within", window: { startMs: 11_000, cu: 19 } });
+  });
+
+  it("caps the allowance at the class's envelope, and leaves rigs alone", () => {
+    const fast = { ...base, deviceClass: "phone" as const, measuredCuPerSec: 7, window: undefined };
+    // 7 × 2 = 14 CU/s would allow 140 CU; the phone envelope (8 CU/s) allows 80.
+    const verdict = sustainedDelivery({ ...fast, cu: 81 }, params);
+    expect(verdict.kind === "exceeds" && verdict.reason).toMatch(/the phone envelope of 8 CU\/s/);
+    const rig = { ...base, deviceClass: "rig" as const, window: undefined, cu: 1e9 };
+    expect(sustainedDelivery(rig, params).kind).toBe("within");
   });
 });

@@ -1,5 +1,6 @@
 import { DEVICE_CLASSES } from "@dpn/protocol";
 import { z } from "zod";
+import { MAX_CHALLENGE_LANES, MAX_MEMORY_PROBE_MIB } from "./challenge.ts";
 import {
   AccountId,
   Base64,
@@ -48,14 +49,22 @@ export const DeviceRegister = z.strictObject({
 });
 export type DeviceRegister = z.infer<typeof DeviceRegister>;
 
+/** The capability challenge (challenge.ts): `lanes` parallel chains and a memory probe. */
 export const NodeChallenge = z.strictObject({
   challengeId: z.string().min(1).max(64),
   seed: Sha256Hex,
+  /** SHA-256 iterations of each lane. */
   iterations: z.number().int().positive().max(100_000_000),
+  lanes: z.number().int().min(1).max(MAX_CHALLENGE_LANES),
+  /** The scrypt probe's size (a power of two), or 0 when the class is never heavy. */
+  memoryMiB: z.number().int().min(0).max(MAX_MEMORY_PROBE_MIB),
 });
 export const DeviceChallengeAnswer = z.strictObject({
   challengeId: z.string().min(1).max(64),
-  digest: Sha256Hex,
+  /** Every lane's final digest, in lane order. */
+  digests: z.array(Sha256Hex).min(1).max(MAX_CHALLENGE_LANES),
+  /** The memory probe's output, when one was asked. */
+  memoryDigest: z.optional(Sha256Hex),
   elapsedMs: z.number().nonnegative().max(600_000),
 });
 export type DeviceChallengeAnswer = z.infer<typeof DeviceChallengeAnswer>;
@@ -65,6 +74,16 @@ export const NodeRegistered = z.strictObject({
   layer: z.enum(["light", "heavy"]),
   longTail: z.boolean(),
   benchmarkCuPerSec: z.number(),
+  reason: z.string(),
+});
+
+/**
+ * The node changed the device's class after registration: its delivered work did not fit the
+ * envelope its measurement promised (docs/protocol.md §Devices, sustained rate).
+ */
+export const NodeReclassified = z.strictObject({
+  deviceClass: z.enum(DEVICE_CLASSES),
+  layer: z.enum(["light", "heavy"]),
   reason: z.string(),
 });
 
@@ -161,6 +180,7 @@ export const DEVICE_MESSAGES = {
 export const NODE_MESSAGES = {
   "node.challenge": NodeChallenge,
   "node.registered": NodeRegistered,
+  "node.reclassified": NodeReclassified,
   "node.leases": NodeLeases,
   "node.verdicts": NodeVerdicts,
   "node.error": NodeError,

@@ -5,6 +5,7 @@
  */
 
 export * from "./api/index.ts";
+export * from "./challenge.ts";
 export { base64ToBytes, bytesToBase64 } from "./encoding.ts";
 export * from "./envelope.ts";
 export * from "./errors.ts";

@@ -31,6 +31,8 @@ interface DemoDevice {
   process?: ChildProcess;
   registeredClass?: string;
   cuPerSec?: number;
+  /** The node's reason for the class: what the challenge measured against the claim. */
+  classReason?: string;
 }
 
 const FLEET: ReadonlyArray<Pick<DemoDevice, "name" | "deviceClass" | "geohash" | "place">> = [
@@ -117,6 +119,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
           if (event.type === "registered") {
             device.registeredClass = String(event.deviceClass);
             device.cuPerSec = Number(event.benchmarkCuPerSec);
+            device.classReason = String(event.reason);
             say(
               `  device ${device.name.padEnd(16)} ${device.place.padEnd(10)} registered as ${device.registeredClass} (${String(event.layer)} layer), benchmark ${device.cuPerSec.toFixed(2)} CU/s`,
             );
@@ -258,6 +261,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
           `    ${r.name.padEnd(16)} ${r.deviceClass.padEnd(8)} ${String(r.accepted).padStart(2)} tasks  ${r.cu.toFixed(2).padStart(7)} CU  ${r.minted.padStart(12)} DPN  (${r.dpnPerCu.toExponential(3)} DPN/CU)`,
         );
       }
+      say("  device classes, from the capability challenge's measurement:");
+      for (const d of devices) say(`    ${d.name.padEnd(16)} ${d.classReason ?? "not registered"}`);
       const rig = rows.find((r) => r.deviceClass === "rig");
       const others = rows
         .filter((r) => r.deviceClass !== "rig" && r.dpnPerCu > 0)

@@ -4,6 +4,7 @@ import {
   type HashItem,
   type Identity,
   type Lease,
+  laneSeed,
   readAuthorization,
   SessionDriver,
   type SessionEvent,
@@ -58,6 +59,8 @@ export type AgentEvent =
       readonly deviceClass: string;
       readonly layer: string;
       readonly benchmarkCuPerSec: number;
+      /** Why the node decided this class and layer (also after a reclassification). */
+      readonly reason: string;
     }
   | {
       readonly type: "lease";
@@ -145,10 +148,20 @@ export class BrowserAgent {
     this.driver = new SessionDriver(session, {
       openSocket: this.o.openSocket,
       // At full speed: the benchmark measures the device, the CPU share applies to tasks.
-      async solveChallenge({ seed, iterations }) {
+      // The tab offers one core (cores: 1), so one lane, then the memory probe on the same worker.
+      async solveChallenge({ seed, iterations, lanes, memoryMiB }) {
         const started = performance.now();
-        const digest = await executor.hash(seed, iterations, 1);
-        return { digest, elapsedMs: performance.now() - started };
+        const digests: string[] = [];
+        for (let lane = 0; lane < lanes; lane++) {
+          digests.push(await executor.hash(laneSeed(seed, lane), iterations, 1));
+        }
+        const memoryDigest =
+          memoryMiB === 0 ? undefined : await executor.memoryProbe(seed, memoryMiB);
+        return {
+          digests,
+          ...(memoryDigest === undefined ? {} : { memoryDigest }),
+          elapsedMs: performance.now() - started,
+        };
       },
       runTask: (lease, signal) => this.runLease(lease, signal),
       onEvent: (event, state) => this.onSessionEvent(event, state.running.size),
@@ -206,9 +219,14 @@ export class BrowserAgent {
         return;
       case "registered": {
         this.registered = true;
-        const { deviceClass, layer, benchmarkCuPerSec } = event.registration;
-        this.o.onEvent({ type: "registered", deviceClass, layer, benchmarkCuPerSec });
+        const { deviceClass, layer, benchmarkCuPerSec, reason } = event.registration;
+        this.o.onEvent({ type: "registered", deviceClass, layer, benchmarkCuPerSec, reason });
         this.showIdle();
+        return;
+      }
+      case "reclassified": {
+        const { deviceClass, layer, benchmarkCuPerSec, reason } = event.registration;
+        this.o.onEvent({ type: "registered", deviceClass, layer, benchmarkCuPerSec, reason });
         return;
       }
       case "task-started":

@@ -23,6 +23,8 @@ async function handle(request: WorkerRequest): Promise<unknown> {
   switch (request.op) {
     case "hash":
       return executor.hash(request.seed, request.iterations, request.cpuShare);
+    case "memory":
+      return executor.memoryProbe(request.seed, request.memoryMiB);
     case "prepare":
       return executor.prepare(request.artifacts, request.authorizations).then(() => null);
     case "prove":

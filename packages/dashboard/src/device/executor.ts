@@ -1,3 +1,4 @@
+import { memoryProbe } from "@dpn/wire";
 import { ArtifactCache, type Fetch } from "./artifacts.ts";
 import { iterateSha256 } from "./hashTask.ts";
 
@@ -24,6 +25,8 @@ export interface ProofOutput {
 export interface Executor {
   /** SHA-256 iterated `iterations` times from `seed` (hex), resting to hold `cpuShare`. */
   hash(seed: string, iterations: number, cpuShare: number): Promise<string>;
+  /** The capability challenge's memory probe: scrypt of `seed` in `memoryMiB` (@dpn/wire). */
+  memoryProbe(seed: string, memoryMiB: number): Promise<string>;
   /**
    * Downloads and checks artifacts ahead of proving, so proof times exclude downloads; each with
    * its signed read (`authorization` header by SHA-256), made by the agent that holds the keys.
@@ -61,6 +64,7 @@ export function localExecutor(nodeUrl: string, fetchFn?: Fetch): Executor {
   const artifacts = new ArtifactCache(nodeUrl, fetchFn);
   return {
     hash: (seed, iterations, cpuShare) => iterateSha256(seed, iterations, { cpuShare }),
+    memoryProbe: async (seed, memoryMiB) => memoryProbe(seed, memoryMiB),
     async prepare(names, authorizations = {}) {
       await Promise.all([
         loadSnarkjs(),

@@ -16,6 +16,12 @@ export type WorkerRequest =
     }
   | {
       readonly id: number;
+      readonly op: "memory";
+      readonly seed: string;
+      readonly memoryMiB: number;
+    }
+  | {
+      readonly id: number;
       readonly op: "prepare";
       readonly artifacts: readonly string[];
       readonly authorizations: Readonly<Record<string, string>>;
@@ -61,6 +67,10 @@ export class WorkerExecutor implements Executor {
 
   hash(seed: string, iterations: number, cpuShare: number): Promise<string> {
     return this.call({ op: "hash", seed, iterations, cpuShare }) as Promise<string>;
+  }
+
+  memoryProbe(seed: string, memoryMiB: number): Promise<string> {
+    return this.call({ op: "memory", seed, memoryMiB }) as Promise<string>;
   }
 
   async prepare(

@@ -143,9 +143,11 @@ export function Contribute() {
       owner: ownerId ?? identity.id,
       geohash: geohash.trim().toLowerCase(),
       deviceClass,
-      cores: Math.max(1, Math.min(1024, navigator.hardwareConcurrency || 1)),
+      // One Web Worker: the tab offers one core, and the challenge measures one lane.
+      cores: 1,
       memoryMiB: 1024,
-      fingerprintText: `${navigator.userAgent}|${navigator.hardwareConcurrency}|${identity.id}`,
+      // The machine, not the key: a new identity in the same browser is the same hardware.
+      fingerprintText: `${navigator.userAgent}|${navigator.hardwareConcurrency}`,
       executor: new WorkerExecutor(worker, nodeUrl),
       cpuShare: () => cpuShare.current,
       pauseReason: () =>
@@ -161,7 +163,7 @@ export function Contribute() {
           setStatusDetail(e.detail);
         } else if (e.type === "registered") {
           setRegistered(
-            `${e.deviceClass} (${e.layer} layer), benchmark ${formatNumber(e.benchmarkCuPerSec, 3)} CU/s`,
+            `${e.deviceClass} (${e.layer} layer), benchmark ${formatNumber(e.benchmarkCuPerSec, 3)} CU/s — ${e.reason}`,
           );
         } else if (e.type === "task-done") {
           const what =

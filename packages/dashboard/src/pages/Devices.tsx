@@ -47,19 +47,25 @@ export function Devices() {
                   {shortId(d.owner)}
                 </a>
               </td>
-              <td>
+              <td title={d.classReason}>
                 <span className="swatch" style={{ background: classColour(d.deviceClass) }} />
                 {d.deviceClass}
                 {d.declaredClass === d.deviceClass ? null : (
                   <span className="muted"> (declared {d.declaredClass})</span>
                 )}
+                {d.classReason === "" ? null : <div className="muted small">{d.classReason}</div>}
               </td>
               <td>
                 {d.layer}
                 {d.longTail ? <span className="muted"> · long tail</span> : null}
               </td>
               <td>{d.geohash}</td>
-              <td className="num">{formatNumber(d.cuPerSec, 3)}</td>
+              <td
+                className="num"
+                title={`${d.lanes} lane${d.lanes === 1 ? "" : "s"}, ${d.memoryMiB} MiB proved`}
+              >
+                {formatNumber(d.cuPerSec, 3)}
+              </td>
               <td className="num">{formatPercent(d.reputation)}</td>
               <td className="num">{d.accepted}</td>
               <td className="num">{d.rejected}</td>

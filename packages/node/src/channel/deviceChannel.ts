@@ -31,7 +31,7 @@ import { TokenBucket } from "../tokenBucket.ts";
 import type { VerifyPool } from "../verify/pool.ts";
 import { Admission, type ChannelLimits, DEFAULT_CHANNEL_LIMITS } from "./admission.ts";
 import { batchedSender } from "./batchedSend.ts";
-import { type Challenge, newChallenge } from "./challenge.ts";
+import { type Challenge, challengeShape, newChallenge } from "./challenge.ts";
 import type { FingerprintSlots } from "./fingerprints.ts";
 import { completeRegistration } from "./register.ts";
 
@@ -354,11 +354,16 @@ export class DeviceChannel {
       case "new": {
         if (envelope.kind !== "device.register") throw unexpected(envelope.kind, "device.register");
         const register = parseMessage(DeviceRegister, body, "device.register");
-        const challenge = newChallenge(this.o.now(), this.o.challengeIterations);
+        const challenge = newChallenge(
+          this.o.now(),
+          challengeShape(register, this.o.params.devices, this.o.challengeIterations),
+        );
         send("node.challenge", {
           challengeId: challenge.challengeId,
           seed: challenge.seed,
           iterations: challenge.iterations,
+          lanes: challenge.lanes,
+          memoryMiB: challenge.memoryMiB,
         });
         return { name: "challenged", register, identity, challenge };
       }

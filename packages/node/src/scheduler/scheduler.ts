@@ -79,6 +79,28 @@ export class Scheduler implements Queues {
     this.schedule();
   }
 
+  /**
+   * The device's delivered work did not fit its measurement (devices/sustained.ts): it is a rig
+   * from now on. The work queued for it goes back to be assigned again, since a rig may not
+   * take what was queued for a PC (high-value tasks); the leases it holds run their course, and
+   * the device hears why.
+   */
+  reclassify(
+    session: DeviceSession,
+    change: Pick<DeviceSession, "deviceClass" | "layer" | "longTail"> & { reason: string },
+  ): void {
+    session.deviceClass = change.deviceClass;
+    session.layer = change.layer;
+    session.longTail = change.longTail;
+    for (const taskId of session.queue.splice(0)) this.queuedOn.delete(taskId);
+    session.send("node.reclassified", {
+      deviceClass: change.deviceClass,
+      layer: change.layer,
+      reason: change.reason,
+    });
+    this.schedule();
+  }
+
   /** device.ready adds credit: the device may hold that many more leases (flow control). */
   ready(session: DeviceSession, slots: number): void {
     const untilMs = session.quarantinedUntilMs ?? 0;

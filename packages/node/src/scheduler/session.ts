@@ -12,9 +12,10 @@ export interface DeviceSession {
   readonly token: number;
   readonly deviceId: string;
   readonly owner: string;
-  readonly deviceClass: DeviceClass;
-  readonly layer: Layer;
-  readonly longTail: boolean;
+  /** Measured at registration; changed once if the sustained-rate check finds a rig. */
+  deviceClass: DeviceClass;
+  layer: Layer;
+  longTail: boolean;
   readonly geohash: string;
   readonly cuPerSec: number;
   readonly taskTypes: readonly TaskTypeName[];
@@ -40,6 +41,10 @@ export interface DeviceSession {
   readonly leased: Map<string, HeldLease>;
   send(kind: "node.leases", body: { leases: Lease[] }): void;
   send(kind: "node.verdicts", body: { verdicts: Verdict[] }): void;
+  send(
+    kind: "node.reclassified",
+    body: { deviceClass: DeviceClass; layer: Layer; reason: string },
+  ): void;
   /** Ends the connection (a newer session of the same device replaced it). */
   close(reason: string): void;
 }

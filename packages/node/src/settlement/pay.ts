@@ -9,6 +9,7 @@ import {
 import { ownerAccount } from "../accounts.ts";
 import type { Core } from "../core.ts";
 import { afterAccepted } from "../devices/reputation.ts";
+import { recordDelivery } from "../devices/sustained.ts";
 import * as devices from "../store/devices.ts";
 import type { TaskRow } from "../store/schema.ts";
 import * as tasks from "../store/tasks.ts";
@@ -112,12 +113,12 @@ export async function pay(core: Core, taskId: string): Promise<bigint> {
     session.runStartMs = run.runStartMs;
     session.lastActiveMs = nowMs;
   }
-  await core.store.transaction(async (trx) => {
+  const reclassified = await core.store.transaction(async (trx) => {
     const done = await transitionTask(trx, task.id, "settling", "done", {
       reward: paid.toString(),
       done_ms: nowMs,
     });
-    if (!done) return;
+    if (!done) return undefined;
     await devices.recordOutcome(trx, {
       deviceId: device.id,
       accepted: true,
@@ -127,7 +128,12 @@ export async function pay(core: Core, taskId: string): Promise<bigint> {
       nowMs,
       runStartMs: run.runStartMs,
     });
+    return recordDelivery(trx, device.id, task.cu, nowMs, core.params.devices);
   });
+  if (reclassified !== undefined) {
+    core.log("warn", "device reclassified", { deviceId: device.id, reason: reclassified.reason });
+    if (session !== undefined) core.scheduler.reclassify(session, reclassified);
+  }
   core.events.emit("job", task.job_id);
   return paid;
 }

@@ -14,6 +14,8 @@ export type NewDevice = Omit<
   | "strike_window_ms"
   | "quarantines"
   | "quarantined_until_ms"
+  | "window_start_ms"
+  | "window_cu"
 >;
 
 /** Registers a device or updates what a new registration measured (its record stays). */
@@ -30,6 +32,8 @@ export async function upsertDevice(db: Db, row: NewDevice): Promise<void> {
       strike_window_ms: 0,
       quarantines: 0,
       quarantined_until_ms: 0,
+      window_start_ms: 0,
+      window_cu: 0,
     })
     .onConflict((oc) =>
       oc.column("id").doUpdateSet((eb) => ({
@@ -41,6 +45,10 @@ export async function upsertDevice(db: Db, row: NewDevice): Promise<void> {
         geohash: eb.ref("excluded.geohash"),
         fingerprint: eb.ref("excluded.fingerprint"),
         cu_per_sec: eb.ref("excluded.cu_per_sec"),
+        class_reason: eb.ref("excluded.class_reason"),
+        rig_reason: eb.ref("excluded.rig_reason"),
+        lanes: eb.ref("excluded.lanes"),
+        memory_mib: eb.ref("excluded.memory_mib"),
         last_active_ms: eb.ref("excluded.last_active_ms"),
       })),
     )
@@ -133,4 +141,76 @@ export async function devicesOnFingerprint(db: Db, fingerprint: string): Promise
     .where("fingerprint", "=", fingerprint)
     .execute();
   return rows.map((row) => row.id);
+}
+
+/**
+ * What the other keys registered on `fingerprint` leave to a new one (docs/adr/0017): the
+ * worst reputation, the earliest run still live at `nowMs` (the rig decay's clock), and why the
+ * machine was found to be a rig. Re-keying therefore resets none of them; a made-up fingerprint
+ * does, which is why the fingerprint is a hint and the measurement the bound.
+ */
+export interface FingerprintHistory {
+  readonly reputation?: number;
+  readonly runStartMs?: number;
+  readonly lastActiveMs?: number;
+  readonly rigReason?: string;
+}
+
+export async function fingerprintHistory(
+  db: Db,
+  fingerprint: string,
+  exceptId: string,
+  liveSinceMs: number,
+): Promise<FingerprintHistory> {
+  const rows = await db
+    .selectFrom("devices")
+    .select(["reputation", "run_start_ms", "last_active_ms", "rig_reason"])
+    .where("fingerprint", "=", fingerprint)
+    .where("id", "!=", exceptId)
+    .execute();
+  if (rows.length === 0) return {};
+  const live = rows.filter((row) => Number(row.last_active_ms) >= liveSinceMs);
+  const rig = rows.find((row) => row.rig_reason !== null);
+  return {
+    reputation: Math.min(...rows.map((row) => row.reputation)),
+    ...(live.length === 0
+      ? {}
+      : {
+          runStartMs: Math.min(...live.map((row) => Number(row.run_start_ms))),
+          lastActiveMs: Math.max(...live.map((row) => Number(row.last_active_ms))),
+        }),
+    ...(rig?.rig_reason == null ? {} : { rigReason: rig.rig_reason }),
+  };
+}
+
+/** Records a reclassification (the sustained-rate check found a rig). */
+export async function reclassify(
+  db: Db,
+  id: string,
+  change: { readonly deviceClass: string; readonly layer: string; readonly reason: string },
+): Promise<void> {
+  await db
+    .updateTable("devices")
+    .set({
+      device_class: change.deviceClass,
+      layer: change.layer,
+      long_tail: 0,
+      class_reason: change.reason,
+      rig_reason: change.reason,
+    })
+    .where("id", "=", id)
+    .execute();
+}
+
+/** The sustained-rate check's window after a delivery. */
+export async function setDeliveryWindow(
+  db: Db,
+  id: string,
+  window: { readonly startMs: number; readonly cu: number },
+): Promise<void> {
+  await db
+    .updateTable("devices")
+    .set({ window_start_ms: window.startMs, window_cu: window.cu })
+    .where("id", "=", id)
+    .execute();
 }

@@ -16,7 +16,8 @@ export const NODE_MIGRATION_TABLE = "node_migrations";
  * Versioned migrations of the node's tables, applied in name order by Kysely's Migrator. Never
  * edit a released migration: add the next one. 0001 is the layout nodes created before migrations
  * existed (made with IF NOT EXISTS, so such a database is adopted as it is); 0002 adds what the
- * kernel needs; 0003 a device's strikes and quarantine; 0004, private reads.
+ * kernel needs; 0003 a device's strikes and quarantine; 0004, private reads; 0005, the measured
+ * class (its reason, lanes, memory, the delivery window, a machine's rig finding).
  */
 export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
   const pg = dialect === "postgres";
@@ -254,6 +255,32 @@ export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
           .createIndex("jobs_requester_created")
           .on("jobs")
           .columns(["requester", "created_ms"])
+          .execute();
+      },
+    },
+    "0005_measured_class": {
+      // The class is measured (docs/adr/0017-measured-device-classes.md): why it was decided, what
+      // the challenge proved, the delivery window of the sustained-rate check, and why a machine
+      // was found to be a rig (kept on every row of its fingerprint, so a new key inherits it).
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .alterTable("devices")
+          .addColumn("class_reason", "text", (c) => c.notNull().defaultTo(""))
+          .execute();
+        await db.schema.alterTable("devices").addColumn("rig_reason", "text").execute();
+        for (const column of ["lanes", "memory_mib"]) {
+          await db.schema
+            .alterTable("devices")
+            .addColumn(column, "integer", (c) => c.notNull().defaultTo(0))
+            .execute();
+        }
+        await db.schema
+          .alterTable("devices")
+          .addColumn("window_start_ms", ms, (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .alterTable("devices")
+          .addColumn("window_cu", real, (c) => c.notNull().defaultTo(0))
           .execute();
       },
     },

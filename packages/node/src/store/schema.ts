@@ -58,6 +58,16 @@ export interface DevicesTable {
   quarantines: number;
   /** The end of the device's current or last quarantine; 0 if none. */
   quarantined_until_ms: number;
+  /** Why the class and layer are what they are (the measurement, or the reclassification). */
+  class_reason: string;
+  /** Why this machine was classified a rig, if it was; shared by every key of its fingerprint. */
+  rig_reason: string | null;
+  /** What the capability challenge proved: parallel lanes and committed memory (MiB). */
+  lanes: number;
+  memory_mib: number;
+  /** The sustained-rate check's tumbling window (@dpn/protocol sustainedDelivery). */
+  window_start_ms: number;
+  window_cu: number;
 }
 
 export interface JobsTable {

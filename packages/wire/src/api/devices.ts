@@ -5,12 +5,18 @@ import { AccountId, DpnAmount, Sha256Hex } from "../schemas.ts";
 export const DeviceResponse = z.strictObject({
   deviceId: z.string(),
   owner: AccountId,
-  /** The class the benchmark measured; declaredClass is what the device claimed. */
+  /** The class the measurement decided; declaredClass is what the device claimed. */
   deviceClass: z.string(),
   declaredClass: z.string(),
   layer: z.string(),
+  /** Why the class and layer are what they are: the measurement, or a reclassification. */
+  classReason: z.string(),
+  /** What the capability challenge proved: parallel lanes, and memory committed (MiB). */
+  lanes: z.number().int(),
+  memoryMiB: z.number().int(),
   longTail: z.boolean(),
   geohash: z.string(),
+  /** Parallel throughput measured at registration, over all lanes. */
   cuPerSec: z.number(),
   reputation: z.number(),
   accepted: z.number().int(),

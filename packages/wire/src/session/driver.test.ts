@@ -109,7 +109,7 @@ function rig(slots = 1) {
         ed25519PublicKey: bytesToBase64(NODE.ed25519PublicKey),
         mldsa44PublicKey: bytesToBase64(NODE.mldsa44PublicKey),
       }),
-    solveChallenge: async () => ({ digest: "cd".repeat(32), elapsedMs: 12 }),
+    solveChallenge: async () => ({ digests: ["cd".repeat(32)], elapsedMs: 12 }),
     runTask: (lease: Lease, signal: AbortSignal) => {
       signals.push(signal);
       return new Promise((resolve) => {
@@ -127,7 +127,13 @@ async function registered(r: ReturnType<typeof rig>): Promise<FakeSocket> {
   const socket = r.sockets[0] as FakeSocket;
   expect(socket.url).toBe("ws://node.test/v1/devices/ws");
   socket.emit("open");
-  socket.deliver("node.challenge", { challengeId: "c1", seed: "11".repeat(32), iterations: 10 });
+  socket.deliver("node.challenge", {
+    challengeId: "c1",
+    seed: "11".repeat(32),
+    iterations: 10,
+    lanes: 1,
+    memoryMiB: 0,
+  });
   await flushPromises();
   socket.deliver("node.registered", {
     deviceId: DEVICE.id,
@@ -151,7 +157,7 @@ describe("SessionDriver", () => {
     ]);
     expect(socket.sent[1]?.body).toEqual({
       challengeId: "c1",
-      digest: "cd".repeat(32),
+      digests: ["cd".repeat(32)],
       elapsedMs: 12,
     });
     expect(r.driver.state.link.name).toBe("active");

@@ -19,6 +19,13 @@ import {
  */
 
 /** The socket the driver needs: the browser's WebSocket and `ws`'s both fit. */
+/** A solved capability challenge: every lane's digest and the memory probe's, and the time taken. */
+export interface ChallengeSolution {
+  readonly digests: readonly string[];
+  readonly memoryDigest?: string;
+  readonly elapsedMs: number;
+}
+
 export interface SocketLike {
   /** 0 connecting, 1 open, 2 closing, 3 closed (the WebSocket standard's values). */
   readonly readyState: number;
@@ -71,7 +78,7 @@ export const systemTimers: Timers = {
 export interface SessionHost {
   openSocket(url: string): SocketLike;
   /** The capability benchmark: SHA-256 iterated from the seed, timed by the device. */
-  solveChallenge(challenge: Challenge): Promise<{ digest: string; elapsedMs: number }>;
+  solveChallenge(challenge: Challenge): Promise<ChallengeSolution>;
   /** Runs one leased task (absent for a session with slots: 0). */
   runTask?(lease: Lease, signal: AbortSignal): Promise<TaskResult>;
   /** GET `url` as text (default: fetch). */
@@ -226,8 +233,7 @@ export class SessionDriver {
       case "solve-challenge": {
         const { challengeId } = effect.challenge;
         this.o.solveChallenge(effect.challenge).then(
-          ({ digest, elapsedMs }) =>
-            this.input({ type: "challenge-solved", challengeId, digest, elapsedMs }),
+          (solution) => this.input({ type: "challenge-solved", challengeId, ...solution }),
           (error: unknown) => this.input({ type: "challenge-failed", challengeId, error }),
         );
         return;

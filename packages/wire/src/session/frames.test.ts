@@ -18,7 +18,13 @@ const frame = (kind: string, body: unknown, nowMs = NOW, ttlMs = 60_000): string
 
 describe("openNodeFrame", () => {
   it("returns a verified node message with its validated body and remembers it", () => {
-    const body = { challengeId: "c", seed: "ab".repeat(32), iterations: 10 };
+    const body = {
+      challengeId: "c",
+      seed: "ab".repeat(32),
+      iterations: 10,
+      lanes: 1,
+      memoryMiB: 0,
+    };
     const text = frame("node.challenge", body);
     const { message, replay } = read(text);
     expect(message).toEqual({ kind: "node.challenge", body });

@@ -59,7 +59,13 @@ const options = (overrides: Partial<SessionOptions> = {}): SessionOptions => ({
   ...overrides,
 });
 
-const CHALLENGE = { challengeId: "ch-1", seed: "11".repeat(32), iterations: 1000 };
+const CHALLENGE = {
+  challengeId: "ch-1",
+  seed: "11".repeat(32),
+  iterations: 1000,
+  lanes: 1,
+  memoryMiB: 0,
+};
 const REGISTERED = {
   deviceId: DEVICE.id,
   deviceClass: "pc",
@@ -112,7 +118,7 @@ const states = {
       type: "challenge-solved",
       nowMs: T0,
       challengeId: "ch-1",
-      digest: "44".repeat(32),
+      digests: ["44".repeat(32)],
       elapsedMs: 400,
     }).state,
   active: (o?: Partial<SessionOptions>) =>
@@ -323,14 +329,14 @@ describe("connecting and registering", () => {
         type: "challenge-solved",
         nowMs: T0,
         challengeId: "ch-1",
-        digest: "44".repeat(32),
+        digests: ["44".repeat(32)],
         elapsedMs: 400,
       },
       effects: [
         [
           "send",
           "device.challenge-answer",
-          { challengeId: "ch-1", digest: "44".repeat(32), elapsedMs: 400 },
+          { challengeId: "ch-1", digests: ["44".repeat(32)], elapsedMs: 400 },
         ],
         ["report", "challenge-answered"],
       ],
@@ -343,7 +349,7 @@ describe("connecting and registering", () => {
         type: "challenge-solved",
         nowMs: T0,
         challengeId: "ch-0",
-        digest: "44".repeat(32),
+        digests: ["44".repeat(32)],
         elapsedMs: 400,
       },
       effects: [],
@@ -733,7 +739,7 @@ describe("losing the connection and stopping", () => {
             type: "challenge-solved",
             nowMs: at(1500),
             challengeId: "ch-1",
-            digest: "44".repeat(32),
+            digests: ["44".repeat(32)],
             elapsedMs: 400,
           },
         );

@@ -182,7 +182,9 @@ export type SessionInput =
       readonly type: "challenge-solved";
       readonly nowMs: number;
       readonly challengeId: string;
-      readonly digest: string;
+      /** Every lane's digest, in lane order. */
+      readonly digests: readonly string[];
+      readonly memoryDigest?: string;
       readonly elapsedMs: number;
     }
   | {
@@ -260,6 +262,8 @@ export type SessionEvent =
   | { readonly type: "challenge-answered"; readonly iterations: number; readonly elapsedMs: number }
   | { readonly type: "challenge-failed"; readonly message: string }
   | { readonly type: "registered"; readonly registration: Registration }
+  /** The node changed the class or layer after registration (its reason says why). */
+  | { readonly type: "reclassified"; readonly registration: Registration }
   | { readonly type: "lease-ignored"; readonly taskId: string; readonly reason: string }
   | { readonly type: "task-started"; readonly lease: Lease }
   | {
@@ -585,6 +589,19 @@ function onFrame(
         );
       }
       return activate(next, next.link.node, message.body, nowMs, fx);
+    case "node.reclassified": {
+      if (next.link.name !== "active") {
+        return outOfTurn(
+          next,
+          fx,
+          "node.reclassified",
+          "The node reclassifies a registered device only.",
+        );
+      }
+      const registration = { ...next.link.registration, ...message.body };
+      report(fx, { type: "reclassified", registration });
+      return { ...next, link: { ...next.link, registration } };
+    }
     case "node.leases":
       if (next.link.name !== "active") {
         return outOfTurn(
@@ -613,15 +630,23 @@ function onChallenge(s: SessionState, challenge: Challenge, fx: Fx): SessionStat
       "The node challenges a device once, right after device.register.",
     );
   }
-  if (challenge.iterations > s.config.maxChallengeIterations) {
+  // Per lane the bound of one hash item; the lanes and the probe the device's own declaration.
+  const { cores, memoryMiB } = s.config.registerBody;
+  const excess =
+    challenge.iterations > s.config.maxChallengeIterations
+      ? `${challenge.iterations} iterations a lane; the limit is ${s.config.maxChallengeIterations}`
+      : challenge.lanes > cores
+        ? `${challenge.lanes} lanes; the device declared ${cores} cores`
+        : challenge.memoryMiB > memoryMiB
+          ? `a ${challenge.memoryMiB} MiB probe; the device declared ${memoryMiB} MiB`
+          : undefined;
+  if (excess !== undefined) {
     return ignore(
       s,
       fx,
-      new DpnError(
-        DEVICE_CHALLENGE_TOO_LARGE,
-        `The challenge asks ${challenge.iterations} iterations; the limit is ${s.config.maxChallengeIterations}.`,
-        { hint: "The node is misconfigured; it will time the registration out." },
-      ),
+      new DpnError(DEVICE_CHALLENGE_TOO_LARGE, `The challenge asks ${excess}.`, {
+        hint: "The node is misconfigured; it will time the registration out.",
+      }),
     );
   }
   report(fx, {
@@ -651,7 +676,12 @@ function onSolved(
     s,
     fx,
     "device.challenge-answer",
-    { challengeId: input.challengeId, digest: input.digest, elapsedMs: input.elapsedMs },
+    {
+      challengeId: input.challengeId,
+      digests: [...input.digests],
+      ...(input.memoryDigest === undefined ? {} : { memoryDigest: input.memoryDigest }),
+      elapsedMs: input.elapsedMs,
+    },
     input.nowMs,
   );
   report(fx, {
