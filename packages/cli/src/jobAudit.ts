@@ -1,4 +1,5 @@
 import {
+  ASSIGNMENT_SEED_DOMAIN,
   assignFragments,
   assignmentSeed,
   GENESIS_EPOCH,
@@ -113,7 +114,7 @@ async function auditSeed(
     ok: seed === record.seed,
     detail:
       seed === record.seed
-        ? `sha256("${inputs.domain}" ‖ digest ‖ epoch ${inputs.epoch.epoch} root) = ${seed}`
+        ? `sha256("${ASSIGNMENT_SEED_DOMAIN}" ‖ digest ‖ epoch ${inputs.epoch.epoch} root) = ${seed}`
         : `recomputed ${seed} from the submission and epoch ${inputs.epoch.epoch}'s root, the record says ${record.seed}`,
   });
   return seed;
