@@ -9,6 +9,7 @@ import { type Benchmark, formatTable, writeReport } from "./harness.ts";
 const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   protocol: () => import("./protocol.ts"),
   ledger: () => import("./ledger.ts"),
+  epochs: () => import("./epochs.ts"),
   signatures: () => import("./signatures.ts"),
   dispatch: () => import("./dispatch.ts"),
   channel: () => import("./channel.ts"),

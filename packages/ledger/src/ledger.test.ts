@@ -156,7 +156,9 @@ describeStores("ledger", (ctx) => {
 
   it("snapshots balances under a Merkle root with verifiable proofs", async () => {
     const ledger = await seeded(ctx);
+    expect(await ledger.latestSnapshot()).toBeUndefined();
     const snapshot = await ledger.snapshot({ epoch: 7, nowMs: 50 });
+    expect(await ledger.latestSnapshot()).toEqual(snapshot);
     // 21 system accounts (12 DPN, 9 of the market) and the 3 seeded user accounts.
     expect(snapshot.leafCount).toBe(24);
     await ledger.transfer({
@@ -177,6 +179,8 @@ describeStores("ledger", (ctx) => {
       code: "LEDGER_SNAPSHOT_EXISTS",
     });
     await expect(ledger.snapshotOf(8)).rejects.toMatchObject({ code: "LEDGER_UNKNOWN_SNAPSHOT" });
+    const later = await ledger.snapshot({ epoch: 8 });
+    expect(await ledger.latestSnapshot()).toEqual(later);
   });
 
   it("keeps everything across a restart and audits on open", async () => {

@@ -68,7 +68,7 @@ import {
   postingFromRow,
   unbondingFromRow,
 } from "./stores/rows.ts";
-import type { LedgerDatabase } from "./stores/schema.ts";
+import type { LedgerDatabase, SnapshotsTable } from "./stores/schema.ts";
 import type { LedgerStore } from "./stores/store.ts";
 
 export interface LedgerOptions {
@@ -514,13 +514,13 @@ export class Ledger {
       .selectSnapshot(this.db(), checkWholeNumber("epoch", epoch))
       .executeTakeFirst();
     if (row === undefined) throw unknownSnapshot(epoch);
-    return {
-      epoch: Number(row.epoch),
-      seq: Number(row.seq),
-      root: row.root,
-      leafCount: Number(row.leaf_count),
-      atMs: Number(row.at_ms),
-    };
+    return snapshotOfRow(row);
+  }
+
+  /** The snapshot of the highest epoch taken, if any (what a new job's assignment seed reads). */
+  async latestSnapshot(): Promise<SnapshotRecord | undefined> {
+    const row = await q.selectLatestSnapshot(this.db()).executeTakeFirst();
+    return row === undefined ? undefined : snapshotOfRow(row);
   }
 
   /** A Merkle proof of `account`'s balance in epoch `epoch` (verifyBalanceProof checks it). */
@@ -619,6 +619,17 @@ function decodeCursor(cursor: string): number {
     );
   }
   return seq;
+}
+
+/** Numbers come back as strings from PostgreSQL's bigint columns, hence Number() on each. */
+function snapshotOfRow(row: Readonly<SnapshotsTable>): SnapshotRecord {
+  return {
+    epoch: Number(row.epoch),
+    seq: Number(row.seq),
+    root: row.root,
+    leafCount: Number(row.leaf_count),
+    atMs: Number(row.at_ms),
+  };
 }
 
 function unknownSnapshot(epoch: number): Error {

@@ -15,11 +15,14 @@ import { type Core, type Log, SpecCache } from "./core.ts";
 import type { EconomicsSnapshot, RateService } from "./economics/rateService.ts";
 import type { ReserveDesk } from "./economics/reserve.ts";
 import { recycleBurns } from "./economics/supply.ts";
+import { EpochSealer, type SealedEpoch } from "./epochs/sealer.ts";
 import { JobLifecycle } from "./jobs/lifecycle.ts";
 import { recover } from "./jobs/recovery.ts";
+import type { SignedSubmission } from "./jobs/submit.ts";
 import { jobResult, jobView } from "./jobs/views.ts";
 import type { KindContext } from "./kinds/kind.ts";
 import { createKinds, type KindOverrides, type Kinds } from "./kinds/registry.ts";
+import { LEDGER_EPOCH_MS } from "./limits.ts";
 import { leaseNeeds } from "./scheduler/leasedInputs.ts";
 import { Scheduler } from "./scheduler/scheduler.ts";
 import type { DeviceSession } from "./scheduler/session.ts";
@@ -49,6 +52,8 @@ export interface BankOptions {
   readonly log: Log;
   /** Kinds replacing the registry's for some types (tests). */
   readonly kinds?: KindOverrides;
+  /** How often a ledger epoch is sealed (default LEDGER_EPOCH_MS). */
+  readonly ledgerEpochMs?: number;
 }
 
 /**
@@ -64,12 +69,13 @@ export class Bank {
   private appliedEpochMs = -1;
 
   constructor(options: BankOptions) {
-    const { kinds: overrides, ...parts } = options;
+    const { kinds: overrides, ledgerEpochMs, ...parts } = options;
     const core = {
       ...parts,
       reserve: options.reserve,
       events: this.jobEvents,
       specs: new SpecCache(),
+      epochs: new EpochSealer(options.ledger, options.now, ledgerEpochMs ?? LEDGER_EPOCH_MS),
       economics: () => this.economics(),
     } as Core;
     core.scheduler = new Scheduler(core);
@@ -124,8 +130,9 @@ export class Bank {
     return snapshot;
   }
 
-  submitJob(requester: string, submit: JobSubmit): Promise<JobView> {
-    return this.core.jobs.submit(requester, submit);
+  /** Accepts a job; `signed` is the submission as received, kept for its assignment seed. */
+  submitJob(requester: string, submit: JobSubmit, signed: SignedSubmission): Promise<JobView> {
+    return this.core.jobs.submit(requester, submit, signed);
   }
 
   cancelJob(requester: string, jobId: string): Promise<JobView> {
@@ -201,6 +208,11 @@ export class Bank {
 
   deviceReputation(deviceId: string): Promise<number> {
     return this.core.settlement.reputationOf(deviceId);
+  }
+
+  /** Seals the next ledger epoch now (the sweep seals one every ledgerEpochMs by itself). */
+  sealEpoch(): Promise<SealedEpoch> {
+    return this.core.epochs.seal();
   }
 
   /** Expired leases, deadlines, kinds' periodic work, held funds, history, the epoch. */

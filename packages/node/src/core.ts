@@ -5,6 +5,7 @@ import type { SpecOf, TaskTypeName } from "@dpn/wire";
 import type { ArtifactStore } from "./artifactStore.ts";
 import type { EconomicsSnapshot, RateService } from "./economics/rateService.ts";
 import type { ReserveDesk } from "./economics/reserve.ts";
+import type { EpochSealer } from "./epochs/sealer.ts";
 import type { JobLifecycle } from "./jobs/lifecycle.ts";
 import type { Kinds } from "./kinds/registry.ts";
 import { MAX_CACHED_SPECS } from "./limits.ts";
@@ -38,6 +39,8 @@ export interface Core {
   /** "job" with a job id whenever a job's state or progress changes. */
   readonly events: EventEmitter;
   readonly specs: SpecCache;
+  /** Sealed ledger epochs: the last one's root goes into each new job's assignment seed. */
+  readonly epochs: EpochSealer;
   kinds: Kinds;
   jobs: JobLifecycle;
   scheduler: Scheduler;

@@ -86,6 +86,10 @@ export const NODE_ERRORS = errorTable({
     meaning:
       "MAX_DEVICES_PER_FINGERPRINT devices are already connected on this hardware fingerprint (anti-Sybil).",
   },
+  EPOCH_NOT_SEALED: {
+    status: 404,
+    meaning: "The ledger has sealed no epoch with this number (yet).",
+  },
   FRAGMENT_UNFINISHED: {
     status: 400,
     meaning: "A fragment of the job ended without an accepted result (a task failure).",

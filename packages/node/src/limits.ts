@@ -186,3 +186,13 @@ export const MAX_READ_TTL_MS = 60_000;
  * only its current ones (a few per core) are worth reading through.
  */
 export const MAX_LEASES_CHECKED = MAX_CREDIT;
+
+/**
+ * How often the node seals a ledger epoch (docs/protocol.md §Sealed epochs): every account's
+ * balance under a Merkle root, which settlement publishes and each new job's assignment seed
+ * draws from (§Assignment seed). A seal copies every balance once (ledger.snapshot), so an hour
+ * keeps that to 720 copies a month. It also bounds the node's one choice over a seed: a
+ * submission is valid for at most MAX_ENVELOPE_TTL_MS (5 min) plus the clock skew, so at most one
+ * seal can fall within it, and the node can pick between two epoch roots at most by delaying it.
+ */
+export const LEDGER_EPOCH_MS = 3_600_000;

@@ -65,6 +65,8 @@ export interface NodeOptions {
   readonly params?: Readonly<Record<string, number>>;
   readonly leaseMs?: number;
   readonly epochMs?: number;
+  /** How often a ledger epoch is sealed (default LEDGER_EPOCH_MS, an hour). */
+  readonly ledgerEpochMs?: number;
   readonly verifyThreads?: number;
   /** Running time one verification may take (default VERIFY_BUDGET_MS; tests pass less). */
   readonly verifyBudgetMs?: number;
@@ -227,6 +229,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     log,
     reserve,
     ...(options.kinds === undefined ? {} : { kinds: options.kinds }),
+    ...(options.ledgerEpochMs === undefined ? {} : { ledgerEpochMs: options.ledgerEpochMs }),
   });
 
   await ledger.genesis({ idempotencyKey: "genesis", cap: TOTAL_SUPPLY_CAP });

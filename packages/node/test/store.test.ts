@@ -110,6 +110,8 @@ for (const backend of BACKENDS) {
         "0002_kernel",
         "0003_quarantine",
         "0004_private_reads",
+        "0005_measured_class",
+        "0006_job_submissions",
       ]);
       await store.close();
       opened.splice(opened.indexOf(store), 1);

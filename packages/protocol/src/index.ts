@@ -2,6 +2,7 @@ export * from "./amm.ts";
 export * from "./amount.ts";
 export * from "./antiDecoupling.ts";
 export * from "./assignment.ts";
+export * from "./assignmentSeed.ts";
 export * from "./burning.ts";
 export * from "./computeUnits.ts";
 export * from "./decay.ts";

@@ -30,6 +30,7 @@ import {
   READ_QUERY_PARAM,
   ReserveResponse,
   readAuthorization,
+  SealedEpochResponse,
   SupplyResponse,
   seal,
   signRead,
@@ -375,6 +376,11 @@ export class DpnClient {
   /** Issued, burned, outstanding and the pools, in base units. */
   supply(options: CallOptions = {}): Promise<SupplyResponse> {
     return this.http.parsed(SupplyResponse, "GET", "/v1/ledger/supply", options);
+  }
+
+  /** A sealed ledger epoch (its Merkle root and seal time); EPOCH_NOT_SEALED (404) if none. */
+  ledgerEpoch(epoch: number, options: CallOptions = {}): Promise<SealedEpochResponse> {
+    return this.http.parsed(SealedEpochResponse, "GET", `/v1/ledger/epochs/${epoch}`, options);
   }
 
   // ---- economics

@@ -1,8 +1,16 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { DpnError } from "@dpn/protocol";
 import { describe, expect, it } from "vitest";
 import { bytesToBase64 } from "./encoding.ts";
-import { type Envelope, open, parseEnvelope, seal } from "./envelope.ts";
+import {
+  type Envelope,
+  envelopeDigest,
+  envelopeSignatures,
+  open,
+  parseEnvelope,
+  seal,
+} from "./envelope.ts";
 import { identityFromSeeds, newIdentity, publicIdentity, signHybrid } from "./identity.ts";
 import { ReplayGuard } from "./replayGuard.ts";
 
@@ -122,6 +130,29 @@ describe("compatibility with envelopes sealed before", () => {
     const resealed = seal(alice, vector.kind, { slots: 3 }, { nowMs: vector.issuedAtMs });
     expect(Object.keys(resealed)).toEqual(Object.keys(vector));
     expect(resealed.payload).toBe(vector.payload);
+  });
+
+  it("names the signed bytes by their SHA-256, and checks signatures without the time window", () => {
+    const bytes = `dpn/v1\n${vector.kind}\n${vector.from}\n${vector.nonce}\n${vector.issuedAtMs}\n${vector.expiresAtMs}\n${vector.payload}`;
+    expect(envelopeDigest(vector)).toBe(createHash("sha256").update(bytes).digest("hex"));
+    // Long expired, as a stored submission is when it is audited.
+    expect(() =>
+      open(vector, publicIdentity(alice), { nowMs: vector.expiresAtMs + 3_600_000 }),
+    ).toThrow();
+    expect(envelopeSignatures(vector, publicIdentity(alice))).toEqual({
+      ed25519: true,
+      mldsa44: true,
+    });
+    const changed: Envelope = { ...vector, payload: JSON.stringify({ slots: 4 }) };
+    expect(envelopeDigest(changed)).not.toBe(envelopeDigest(vector));
+    expect(envelopeSignatures(changed, publicIdentity(alice))).toEqual({
+      ed25519: false,
+      mldsa44: false,
+    });
+    expect(envelopeSignatures(vector, publicIdentity(mallory))).toEqual({
+      ed25519: false,
+      mldsa44: false,
+    });
   });
 
   it("treats a signature that is not canonical base64 as one that does not verify", () => {

@@ -1,4 +1,5 @@
 import { DpnError } from "@dpn/protocol";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { base64ToBytes, bytesToBase64 } from "./encoding.ts";
 import {
@@ -156,14 +157,9 @@ export function open(envelope: Envelope, sender: PublicIdentity, options: OpenOp
       },
     );
   }
-  const bytes = signingBytes(envelope);
-  // A signature that is not canonical base64 is simply one that does not verify.
-  const mldsa44 = base64ToBytes(envelope.sigMldsa44);
-  const pqValid = mldsa44 !== undefined && verifyMldsa44(sender.mldsa44PublicKey, bytes, mldsa44);
-  const ed = options.policy === "pq-only" ? undefined : base64ToBytes(envelope.sigEd25519);
-  const edValid =
-    options.policy === "pq-only" ||
-    (ed !== undefined && verifyEd25519(sender.ed25519PublicKey, bytes, ed));
+  const signatures = envelopeSignatures(envelope, sender, options.policy);
+  const pqValid = signatures.mldsa44;
+  const edValid = options.policy === "pq-only" || signatures.ed25519;
   if (!pqValid || !edValid) {
     throw new DpnError(ENVELOPE_BAD_SIGNATURE, "The message's signature does not verify.", {
       hint: "Sign the exact payload bytes with both keys of the sending identity.",
@@ -175,4 +171,32 @@ export function open(envelope: Envelope, sender: PublicIdentity, options: OpenOp
   } catch {
     return malformed("payload is not JSON");
   }
+}
+
+/**
+ * Whether each of the envelope's signatures verifies under the sender's keys, over its signed
+ * bytes only: no time window, so an audit can check a message long expired (the assignment
+ * seed's submission). Ed25519 is not checked (false) under the pq-only policy.
+ */
+export function envelopeSignatures(
+  envelope: Envelope,
+  sender: PublicIdentity,
+  policy: SignaturePolicy = "hybrid",
+): { readonly ed25519: boolean; readonly mldsa44: boolean } {
+  const bytes = signingBytes(envelope);
+  // A signature that is not canonical base64 is simply one that does not verify.
+  const mldsa44 = base64ToBytes(envelope.sigMldsa44);
+  const ed = policy === "pq-only" ? undefined : base64ToBytes(envelope.sigEd25519);
+  return {
+    mldsa44: mldsa44 !== undefined && verifyMldsa44(sender.mldsa44PublicKey, bytes, mldsa44),
+    ed25519: ed !== undefined && verifyEd25519(sender.ed25519PublicKey, bytes, ed),
+  };
+}
+
+/**
+ * SHA-256 of the bytes an envelope's signatures cover, 64 hex digits: what the requester signed,
+ * named by one hash (the assignment seed's submission digest, docs/protocol.md §Assignment seed).
+ */
+export function envelopeDigest(envelope: Envelope): string {
+  return bytesToHex(sha256(signingBytes(envelope)));
 }

@@ -1,8 +1,9 @@
 import { writeFileSync } from "node:fs";
-import { assignFragments, dpnFromNumber, formatDpn, parseDpn } from "@dpn/protocol";
+import { dpnFromNumber, formatDpn, parseDpn } from "@dpn/protocol";
 import type { JobView } from "@dpn/sdk";
 import type { Command } from "commander";
 import { type CommonOptions, client, print } from "../context.ts";
+import { auditJob, renderAudit } from "../jobAudit.ts";
 import {
   buildSpec,
   JOB_SPECS,
@@ -171,29 +172,14 @@ export function jobCommand(program: Command): void {
   job
     .command("audit <jobId>")
     .description(
-      "re-run the protocol's assignment from the node's records and say whether every pick matches (yours: the read is signed)",
+      "recompute the job's assignment seed from its signed submission and the ledger's sealed epoch, then re-run every recorded assignment with it (yours: the read is signed)",
     )
     .option("--node <url>", "bank node URL")
     .option("--keys <path>", "your key file (the job's requester)")
     .option("--json", "print the result as JSON", false)
     .action(async (jobId: string, options: CommonOptions) => {
-      const record = await client(options, true).jobAssignment(jobId);
-      const checks = record.assignments.map((a, i) => {
-        const replay = assignFragments(a.input).map((pick) => pick.deviceId);
-        const matches =
-          replay.length === a.picks.length && replay.every((id, k) => id === a.picks[k]);
-        return { assignment: i + 1, tasks: a.tasks, picks: a.picks, replay, matches };
-      });
-      const mismatched = checks.filter((c) => !c.matches);
-      print(options, { jobId, seed: record.seed, checks, ok: mismatched.length === 0 }, () =>
-        [
-          `${checks.length - mismatched.length} of ${checks.length} assignments of ${jobId} match the protocol's choice`,
-          ...mismatched.map(
-            (c) =>
-              `  assignment ${c.assignment}: recorded ${c.picks.join(", ")}, re-run gives ${c.replay.join(", ")}`,
-          ),
-        ].join("\n"),
-      );
-      if (mismatched.length > 0) process.exitCode = 1;
+      const audit = await auditJob(client(options, true), jobId);
+      print(options, audit, () => renderAudit(audit));
+      if (!audit.ok) process.exitCode = 1;
     });
 }

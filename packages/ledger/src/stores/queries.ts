@@ -179,6 +179,10 @@ export const selectAccountUnbondings = (db: Db, account: string) =>
 export const selectSnapshot = (db: Db, epoch: number) =>
   db.selectFrom("snapshots").selectAll().where("epoch", "=", epoch);
 
+/** The snapshot of the highest epoch (epoch is the table's key, so this reads one index entry). */
+export const selectLatestSnapshot = (db: Db) =>
+  db.selectFrom("snapshots").selectAll().orderBy("epoch", "desc").limit(1);
+
 export const selectSnapshotLeaves = (db: Db, epoch: number) =>
   db
     .selectFrom("snapshot_leaves")

@@ -33,16 +33,29 @@ export interface SignedContext {
   readonly accounts: KeyedBuckets;
 }
 
-/** Verifies a signed request of `kind` and returns the sender and the validated body. */
+/** A verified signed request: the sender, the validated body and the message as received. */
+export interface VerifiedRequest<T> {
+  readonly sender: string;
+  readonly body: T;
+  readonly envelope: Envelope;
+  /** The sender's public keys, base64, as sent with the envelope. */
+  readonly keys: { readonly ed25519PublicKey: string; readonly mldsa44PublicKey: string };
+}
+
+/**
+ * Verifies a signed request of `kind` and returns the sender and the validated body, with the
+ * envelope and keys for a caller that keeps the signed message (a job's submission does).
+ */
 export function readSigned<T>(
   raw: unknown,
   kind: string,
   schema: z.ZodType<T>,
   context: SignedContext,
-): { readonly sender: string; readonly body: T } {
-  const { sender, body, envelope } = verifySigned(raw, kind, schema, context);
+): VerifiedRequest<T> {
+  const verified = verifySigned(raw, kind, schema, context);
+  const { envelope } = verified;
   context.replay.check(envelope.from, envelope.nonce, envelope.expiresAtMs, context.nowMs);
-  return { sender, body };
+  return verified;
 }
 
 /**
@@ -56,7 +69,7 @@ export function verifySigned<T>(
   kind: string,
   schema: z.ZodType<T>,
   context: Omit<SignedContext, "replay">,
-): { readonly sender: string; readonly body: T; readonly envelope: Envelope } {
+): VerifiedRequest<T> {
   const request = parseMessage(SignedRequest, raw, "signed request");
   const envelope = parseEnvelope(request.envelope);
   if (envelope.kind !== kind) {
@@ -101,5 +114,5 @@ export function verifySigned<T>(
       },
     );
   }
-  return { sender: envelope.from, body: parsed, envelope };
+  return { sender: envelope.from, body: parsed, envelope, keys: request.keys };
 }

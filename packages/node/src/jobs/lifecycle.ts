@@ -7,7 +7,7 @@ import * as tasks from "../store/tasks.ts";
 import { CANCELLABLE_TASK_STATES, transitionJob, transitionTask } from "../store/transitions.ts";
 import { placeHolds, releaseHolds } from "./funding.ts";
 import { newTaskRow } from "./rows.ts";
-import { submitJob } from "./submit.ts";
+import { type SignedSubmission, submitJob } from "./submit.ts";
 import { jobView, requireJob } from "./views.ts";
 
 /**
@@ -19,8 +19,8 @@ import { jobView, requireJob } from "./views.ts";
 export class JobLifecycle {
   constructor(private readonly core: Core) {}
 
-  submit(requester: string, submit: JobSubmit): Promise<JobView> {
-    return submitJob(this.core, requester, submit);
+  submit(requester: string, submit: JobSubmit, signed: SignedSubmission): Promise<JobView> {
+    return submitJob(this.core, requester, submit, signed);
   }
 
   /** The requester cancels: unreturned tasks are withdrawn and their holds released. */

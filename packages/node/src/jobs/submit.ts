@@ -1,12 +1,13 @@
-import { createHash, randomBytes } from "node:crypto";
-import { DpnError, formatDpn, parseDpn, priceDpn } from "@dpn/protocol";
-import type { JobSubmit, JobView } from "@dpn/wire";
+import { randomBytes } from "node:crypto";
+import { assignmentSeed, DpnError, formatDpn, parseDpn, priceDpn } from "@dpn/protocol";
+import { type Envelope, envelopeDigest, type JobSubmit, type JobView } from "@dpn/wire";
 import { balanceOf } from "../accounts.ts";
 import type { Core } from "../core.ts";
 import type { EconomicsSnapshot } from "../economics/rateService.ts";
 import { kindOf } from "../kinds/registry.ts";
 import * as jobs from "../store/jobs.ts";
-import type { JobRow, TasksTable } from "../store/schema.ts";
+import type { JobRow, JobSubmissionsTable, TasksTable } from "../store/schema.ts";
+import * as submissions from "../store/submissions.ts";
 import { transitionJob } from "../store/transitions.ts";
 import { placeHolds, releaseHolds } from "./funding.ts";
 import { holdShares, newJobRow, newTaskRow } from "./rows.ts";
@@ -17,11 +18,15 @@ import { jobView } from "./views.ts";
  * the rate in force, refuses a budget below the quote or above the requester's funds, holds the
  * budget task by task and opens the job. Idempotent per (requester, clientRef): a retry returns
  * the first job; the same clientRef for another job is refused (JOB_CLIENT_REF_REUSED).
+ *
+ * The job's seed (its assignment's and every draw its kind makes) comes from the requester's
+ * signed submission and the last sealed ledger epoch (§Assignment seed), both kept with the job.
  */
 export async function submitJob(
   core: Core,
   requester: string,
   submit: JobSubmit,
+  signed: SignedSubmission,
 ): Promise<JobView> {
   const nowMs = core.now();
   const existing = await jobs.jobByClientRef(core.store.db, requester, submit.clientRef);
@@ -59,7 +64,20 @@ export async function submitJob(
   const budget = parseDpn(submit.budget);
   const kind = kindOf(core.kinds, submit.spec.type);
   const jobId = `job_${randomBytes(8).toString("hex")}`;
-  const seed = createHash("sha256").update(`${jobId}:${nowMs}`).digest("hex");
+  // Read after nowMs, under the sealer's lock: the epoch is the last sealed by the acceptance.
+  const epoch = await core.epochs.latest();
+  const submissionDigest = envelopeDigest(signed.envelope);
+  const seed = assignmentSeed({ submissionDigest, epochRoot: epoch.root });
+  const submission: JobSubmissionsTable = {
+    job_id: jobId,
+    envelope_json: JSON.stringify(signed.envelope),
+    ed25519_public_key: signed.keys.ed25519PublicKey,
+    mldsa44_public_key: signed.keys.mldsa44PublicKey,
+    digest: submissionDigest,
+    epoch: epoch.epoch,
+    epoch_root: epoch.root,
+    epoch_sealed_ms: epoch.sealedAtMs,
+  };
   const plan = await kind.plan({
     spec: submit.spec,
     requester,
@@ -87,9 +105,15 @@ export async function submitJob(
     seed,
     kindData: plan.kindData,
   });
-  await openJob(core, job, tasks, plan.prepare, plan.undo);
+  await openJob(core, job, tasks, submission, plan.prepare, plan.undo);
   core.log("info", "job accepted", { jobId, type: job.type, tasks: tasks.length, cu: totalCu });
   return jobView(core, jobId);
+}
+
+/** The job.submit message as the node received it: the envelope and its sender's public keys. */
+export interface SignedSubmission {
+  readonly envelope: Envelope;
+  readonly keys: { readonly ed25519PublicKey: string; readonly mldsa44PublicKey: string };
 }
 
 /**
@@ -101,12 +125,16 @@ async function openJob(
   core: Core,
   job: JobRow,
   tasks: readonly TasksTable[],
+  submission: JobSubmissionsTable,
   prepare: ((jobId: string) => Promise<void>) | undefined,
   undo: ((jobId: string) => Promise<void>) | undefined,
 ): Promise<void> {
   try {
     await prepare?.(job.id);
-    await core.store.transaction((trx) => jobs.insertJob(trx, job, tasks));
+    await core.store.transaction(async (trx) => {
+      await jobs.insertJob(trx, job, tasks);
+      await submissions.insertSubmission(trx, submission);
+    });
     await placeHolds(core.ledger, job, tasks);
   } catch (error) {
     await releaseHolds(core.ledger, tasks);

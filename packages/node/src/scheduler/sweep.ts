@@ -15,8 +15,8 @@ const SWEEP_BATCH = 1_000;
  * The periodic sweep (docs/protocol.md §Leases): leases past their expiry move to other devices
  * (the late device loses reputation), jobs past their deadline end `expired`, kinds do their
  * periodic work (round deadlines), holds past their expiry are expired in the ledger so no
- * requester's DPN stays held for work that will never settle, histories are pruned, and the
- * epoch advances even on an idle network.
+ * requester's DPN stays held for work that will never settle, histories are pruned, the
+ * epoch advances even on an idle network, and a ledger epoch is sealed when one is due.
  */
 export class Sweeper {
   private lastPruneMs = Number.NEGATIVE_INFINITY;
@@ -54,6 +54,10 @@ export class Sweeper {
       // Epochs advance with time, not only when jobs arrive: rate history, the burning
       // controller and the reserve keep acting on an idle network.
       await core.economics();
+      const sealed = await core.epochs.sealIfDue();
+      if (sealed !== undefined) {
+        core.log("info", "ledger epoch sealed", { epoch: sealed.epoch, root: sealed.root });
+      }
       core.scheduler.schedule();
     }
   }

@@ -18,6 +18,7 @@ export async function insertJob(
 export async function deleteJob(db: Db, jobId: string): Promise<void> {
   await db.deleteFrom("tasks").where("job_id", "=", jobId).execute();
   await db.deleteFrom("assignments").where("job_id", "=", jobId).execute();
+  await db.deleteFrom("job_submissions").where("job_id", "=", jobId).execute();
   await db.deleteFrom("jobs").where("id", "=", jobId).execute();
 }
 

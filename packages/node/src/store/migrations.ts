@@ -17,7 +17,8 @@ export const NODE_MIGRATION_TABLE = "node_migrations";
  * edit a released migration: add the next one. 0001 is the layout nodes created before migrations
  * existed (made with IF NOT EXISTS, so such a database is adopted as it is); 0002 adds what the
  * kernel needs; 0003 a device's strikes and quarantine; 0004, private reads; 0005, the measured
- * class (its reason, lanes, memory, the delivery window, a machine's rig finding).
+ * class (its reason, lanes, memory, the delivery window, a machine's rig finding); 0006, the
+ * inputs of each job's assignment seed.
  */
 export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
   const pg = dialect === "postgres";
@@ -281,6 +282,24 @@ export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
         await db.schema
           .alterTable("devices")
           .addColumn("window_cu", real, (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
+    "0006_job_submissions": {
+      // The inputs of a job's assignment seed (docs/adr/0018-assignment-seed.md): the signed
+      // submission the requester sent, its digest and the sealed epoch the seed read, so anyone
+      // can recompute the seed. Jobs accepted before have no row: their seed was the node's.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable("job_submissions")
+          .addColumn("job_id", "text", (c) => c.primaryKey())
+          .addColumn("envelope_json", "text", (c) => c.notNull())
+          .addColumn("ed25519_public_key", "text", (c) => c.notNull())
+          .addColumn("mldsa44_public_key", "text", (c) => c.notNull())
+          .addColumn("digest", "text", (c) => c.notNull())
+          .addColumn("epoch", ms, (c) => c.notNull())
+          .addColumn("epoch_root", "text", (c) => c.notNull())
+          .addColumn("epoch_sealed_ms", ms)
           .execute();
       },
     },

@@ -188,6 +188,23 @@ export interface PrivacyBudgetsTable {
   json: string;
 }
 
+/**
+ * What a job's assignment seed was drawn from (docs/protocol.md §Assignment seed): the signed
+ * submission as received (envelope JSON and the sender's keys, base64), the SHA-256 of its
+ * signed bytes, and the last sealed ledger epoch when the job was accepted (0 and the genesis
+ * root while none was; its seal time null then).
+ */
+export interface JobSubmissionsTable {
+  job_id: string;
+  envelope_json: string;
+  ed25519_public_key: string;
+  mldsa44_public_key: string;
+  digest: string;
+  epoch: number;
+  epoch_root: string;
+  epoch_sealed_ms: number | null;
+}
+
 export interface NodeDatabase {
   devices: DevicesTable;
   jobs: JobsTable;
@@ -200,9 +217,11 @@ export interface NodeDatabase {
   assignments: AssignmentsTable;
   fl_rounds: FlRoundsTable;
   privacy_budgets: PrivacyBudgetsTable;
+  job_submissions: JobSubmissionsTable;
 }
 
 export type JobRow = Readonly<JobsTable>;
 export type TaskRow = Readonly<TasksTable>;
 export type DeviceRow = Readonly<DevicesTable>;
 export type FlRoundRow = Readonly<FlRoundsTable>;
+export type JobSubmissionRow = Readonly<JobSubmissionsTable>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { JobResult, JobView } from "../jobs.ts";
+import { Base64 } from "../schemas.ts";
 
 /**
  * Jobs over HTTP. POST /v1/jobs (201), GET /v1/jobs/{id} and POST /v1/jobs/{id}/cancel answer a
@@ -50,10 +51,39 @@ export const AssignmentRecord = z.strictObject({
 });
 export type AssignmentRecord = z.infer<typeof AssignmentRecord>;
 
+/**
+ * What the job's assignment seed was drawn from (docs/protocol.md §Assignment seed): the signed
+ * submission as the node received it (the envelope, checked by parseEnvelope, and the keys it
+ * came with), the SHA-256 of its signed bytes, and the last ledger epoch sealed before the node
+ * accepted the job (epoch 0 and the genesis root while none was sealed). An auditor recomputes
+ * the digest from the envelope, checks the signatures, checks the epoch against
+ * GET /v1/ledger/epochs/{epoch}, and recomputes the seed (`dpn job audit`).
+ */
+export const AssignmentSeedInputs = z.strictObject({
+  domain: z.string(),
+  submission: z.strictObject({
+    envelope: z.record(z.string(), z.unknown()),
+    keys: z.strictObject({ ed25519PublicKey: Base64, mldsa44PublicKey: Base64 }),
+  }),
+  submissionDigest: z.string(),
+  epoch: z.strictObject({
+    epoch: z.number().int().nonnegative(),
+    root: z.string(),
+    /** When the epoch was sealed; null for the genesis root. */
+    sealedAtMs: z.number().int().nullable(),
+  }),
+});
+export type AssignmentSeedInputs = z.infer<typeof AssignmentSeedInputs>;
+
 /** GET /v1/jobs/{id}/assignment: every recorded assignment of the job, oldest first (a signed read). */
 export const JobAssignmentResponse = z.strictObject({
   jobId: z.string(),
+  requester: z.string(),
+  /** When the node accepted the job (ms since 1970): the seed's epoch was the last sealed by then. */
+  acceptedAtMs: z.number().int(),
   seed: z.string(),
+  /** null for a job accepted before the seed's inputs were recorded (its seed was the node's). */
+  seedInputs: AssignmentSeedInputs.nullable(),
   assignments: z.array(AssignmentRecord),
 });
 export type JobAssignmentResponse = z.infer<typeof JobAssignmentResponse>;

@@ -1,5 +1,6 @@
-import { DpnError } from "@dpn/protocol";
+import { ASSIGNMENT_SEED_DOMAIN, DpnError } from "@dpn/protocol";
 import {
+  type AssignmentSeedInputs,
   JobAssignmentResponse,
   JobCancel,
   JobListResponse,
@@ -11,7 +12,8 @@ import {
 import { z } from "zod";
 import * as jobs from "../../store/jobs.ts";
 import * as records from "../../store/records.ts";
-import type { JobRow } from "../../store/schema.ts";
+import type { JobRow, JobSubmissionRow } from "../../store/schema.ts";
+import * as submissions from "../../store/submissions.ts";
 import * as tasks from "../../store/tasks.ts";
 import { type ApiContext, type ApiPlugin, answers } from "../context.ts";
 import { type ReadRequest, requireOwner, requireReadSigner } from "../signedRead.ts";
@@ -59,8 +61,13 @@ export const jobRoutes: ApiPlugin = async (app, context) => {
       },
     },
     async (request, reply) => {
-      const { sender, body } = readSigned(request.body, "job.submit", JobSubmit, context.signed());
-      const view = await bank.submitJob(sender, body);
+      const { sender, body, envelope, keys } = readSigned(
+        request.body,
+        "job.submit",
+        JobSubmit,
+        context.signed(),
+      );
+      const view = await bank.submitJob(sender, body, { envelope, keys });
       reply.code(201);
       return view;
     },
@@ -134,7 +141,7 @@ export const jobRoutes: ApiPlugin = async (app, context) => {
     {
       schema: {
         summary:
-          "Every recorded assignment of a job's tasks: the protocol's input and the devices it picked, to re-run (a signed read by its requester).",
+          "Every recorded assignment of a job's tasks: the protocol's input and the devices it picked, to re-run, and what the job's seed was drawn from, to recompute (a signed read by its requester).",
         params: JobParams,
         signedRead: "required",
         response: answers({ 200: JobAssignmentResponse }),
@@ -143,9 +150,13 @@ export const jobRoutes: ApiPlugin = async (app, context) => {
     async (request) => {
       const { id } = request.params;
       const row = await requireJobReader(context, request, id);
+      const submission = await submissions.submissionOf(context.store.db, id);
       return {
         jobId: id,
+        requester: row.requester,
+        acceptedAtMs: row.created_ms,
         seed: row.seed,
+        seedInputs: submission === undefined ? null : seedInputsOf(submission),
         assignments: (await records.assignments(
           context.store.db,
           id,
@@ -177,3 +188,17 @@ export const jobRoutes: ApiPlugin = async (app, context) => {
     },
   );
 };
+
+/** The stored submission as the seed inputs of the assignment record (§Assignment seed). */
+function seedInputsOf(row: JobSubmissionRow): AssignmentSeedInputs {
+  return {
+    domain: ASSIGNMENT_SEED_DOMAIN,
+    submission: {
+      // Written by this node from an envelope parseEnvelope accepted.
+      envelope: JSON.parse(row.envelope_json) as Record<string, unknown>,
+      keys: { ed25519PublicKey: row.ed25519_public_key, mldsa44PublicKey: row.mldsa44_public_key },
+    },
+    submissionDigest: row.digest,
+    epoch: { epoch: row.epoch, root: row.epoch_root, sealedAtMs: row.epoch_sealed_ms },
+  };
+}
