@@ -43,6 +43,16 @@ function job(spec: Record<string, unknown>, clientRef: string) {
   } as Parameters<DpnClient["submitJob"]>[0];
 }
 
+/**
+ * Resolves once the node counts the device as online. node.registered is sent before the device
+ * joins the scheduler, but a socket's frames are handled in order: the answer to a later frame
+ * (an unexpected one, refused with node.error) comes after the join.
+ */
+async function online(device: ProtocolDevice): Promise<void> {
+  device.send("device.bogus", {});
+  await device.next("node.error");
+}
+
 beforeAll(async () => {
   circuit = await buildCircuit("factor", PTAU_POWER);
   const { compile, ptau, zkey } = circuit.timings;
@@ -154,6 +164,34 @@ describe("zk-groth16 with a circuit compiled in the test", () => {
     expect(verdicts[0]).toMatchObject({ accepted: false, code: "PROOF_DUPLICATE" });
     replayer.close();
     await client.cancelJob(submitted.jobId);
+
+    // Three devices online: two fragments of one item each. The first device's accepted proof,
+    // returned by the second for the other fragment, is refused.
+    const one = await snarkjs.groth16.fullProve(items[0] ?? {}, circuit.wasm, circuit.zkey);
+    const fleet = Array.from(
+      { length: 3 },
+      () =>
+        new ProtocolDevice({
+          url: node.url,
+          owner: owner.id,
+          slots: 1,
+          respond: async () => [one],
+        }),
+    );
+    for (const device of fleet) {
+      await device.connect();
+      await online(device);
+    }
+    const split = await client.submitJob(job({ items, allowUnboundItems: true }, "allowed-split"));
+    expect(split.fragments).toHaveLength(2);
+    const [first, second] = fleet;
+    expect((await first?.workOnce())?.verdicts[0]).toMatchObject({ accepted: true });
+    expect((await second?.workOnce())?.verdicts[0]).toMatchObject({
+      accepted: false,
+      code: "PROOF_DUPLICATE",
+    });
+    for (const device of fleet) device.close();
+    await client.cancelJob(split.jobId);
   });
 
   it("runs the circuit's jobs on real devices, which are paid for proofs that verify", async () => {
