@@ -3,7 +3,7 @@ import { readZkeyShape, ZkeyFormatError, type ZkeyShape } from "@dpn/circuits";
 /**
  * The size of a job's circuit read from its zkey (@dpn/circuits `readZkeyShape`), a verify-pool
  * work module: the whole coefficient section is read (44 bytes per coefficient, ~670 KB for the
- * example circuit, tens of MB for the largest zkey the store takes), which must not stall the
+ * example circuit, a share of the zkey that grows with the circuit), which must not stall the
  * node's event loop.
  */
 export interface ZkeyShapeRequest {
