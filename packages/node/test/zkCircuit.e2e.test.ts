@@ -96,6 +96,18 @@ describe("zk-groth16 with a circuit compiled in the test", () => {
       code: "ZK_CONSTRAINTS_MISMATCH",
       details: { declared, constraints: nConstraints },
     });
+    // A file that is no zkey (here the witness generator) has no count to price from.
+    await expect(
+      client.submitJob({
+        ...job({ items: [factor(3, 5)] }, "not-a-zkey"),
+        spec: {
+          type: "zk-groth16",
+          artifacts: { ...artifacts, zkey: artifacts.wasm },
+          publicInputs: ["c"],
+          items: [factor(3, 5)],
+        },
+      }),
+    ).rejects.toMatchObject({ code: "ZK_ZKEY_INVALID" });
     expect(await client.balance(requester.id)).toEqual(before);
 
     const items = [factor(3, 5), factor(3, 7), factor(5, 7)];
