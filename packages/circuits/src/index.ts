@@ -154,3 +154,5 @@ export async function terminateSnarkjsCurve(): Promise<void> {
   await globalThis.curve_bn128?.terminate();
   globalThis.curve_bn128 = null;
 }
+
+export { readZkeyShape, ZkeyFormatError, type ZkeyShape } from "./zkeyShape.ts";

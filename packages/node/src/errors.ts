@@ -14,6 +14,26 @@ export const NODE_ERRORS = errorTable({
     meaning:
       "A zk-groth16 job's verification key is not the one its zkey exports; refused at submission, before any device works or is judged.",
   },
+  ZK_ZKEY_INVALID: {
+    status: 400,
+    meaning:
+      "A zk-groth16 job's zkey is not a snarkjs Groth16 proving key whose circuit size can be read (its constraint count prices the job); refused at submission.",
+  },
+  ZK_CONSTRAINTS_MISMATCH: {
+    status: 400,
+    meaning:
+      "A zk-groth16 job declares another constraint count than its zkey's; the zkey's (in details) prices the job, so declare it or leave constraints out.",
+  },
+  ZK_PUBLIC_SIGNALS_MISMATCH: {
+    status: 400,
+    meaning:
+      "A zk-groth16 job's public inputs or expected public signals cannot be those of any proof of its circuit (more values than the circuit's nPublic, expected signals of another length, or expected signals contradicting the item's public inputs).",
+  },
+  ZK_STATEMENT_UNBOUND: {
+    status: 400,
+    meaning:
+      "Two or more items of a zk-groth16 job have the same checked statement, so one proof would be accepted for each; refused unless the spec sets allowUnboundItems: true.",
+  },
   ACCOUNT_RATE_LIMITED: {
     status: 429,
     meaning:
@@ -192,6 +212,11 @@ export const NODE_ERRORS = errorTable({
   PROOF_INVALID: {
     status: 400,
     meaning: "A Groth16 proof does not verify against the job's verification key (a task failure).",
+  },
+  PROOF_DUPLICATE: {
+    status: 400,
+    meaning:
+      "A proof is byte for byte one already returned for another item of the same job (a task failure).",
   },
   PROOF_WRONG_STATEMENT: {
     status: 400,

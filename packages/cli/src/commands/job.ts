@@ -51,8 +51,15 @@ export function jobCommand(program: Command): void {
     .option("--zkey <path>", "your circuit's proving key")
     .option("--vkey <path>", "your circuit's verification key")
     .option("--inputs <path>", "JSON array of circuit inputs, one per proof")
-    .option("--constraints <n>", "your circuit's constraint count (for the price)")
+    .option(
+      "--constraints <n>",
+      "your circuit's constraint count, checked against the zkey's (which prices the job)",
+    )
     .option("--public-inputs <names>", "comma-separated names of your circuit's public inputs")
+    .option(
+      "--allow-unbound-items",
+      "zk-groth16: accept items with the same statement (one proof would satisfy each)",
+    )
     .option("--items <n>", "hash: number of items", "64")
     .option("--iterations <n>", "hash: SHA-256 iterations per item", "100000")
     .option("--query <sql>", "sql-analytics: an aggregate query over the table `fragment`")

@@ -36,6 +36,8 @@ export interface JobSpecOptions {
   readonly inputs?: string;
   readonly constraints?: string;
   readonly publicInputs?: string;
+  /** zk-groth16: accept items whose statements coincide (one proof would do for each). */
+  readonly allowUnboundItems?: boolean;
   readonly query?: string;
   readonly data?: string;
   readonly exampleData?: string;

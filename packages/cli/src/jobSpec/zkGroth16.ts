@@ -1,6 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { exampleInputs, expectedPublicSignals, poseidonChain } from "@dpn/circuits";
+import {
+  exampleInputs,
+  expectedPublicSignals,
+  poseidonChain,
+  readZkeyShape,
+  ZkeyFormatError,
+} from "@dpn/circuits";
 import { costCu } from "@dpn/protocol";
 import type { JobSubmit } from "@dpn/wire";
 import { count, invalidOption, type JobSpecBuilder } from "./kind.ts";
@@ -42,16 +48,27 @@ export const zkGroth16Spec: JobSpecBuilder<"zk-groth16"> = {
       o.wasm === undefined ||
       o.zkey === undefined ||
       o.vkey === undefined ||
-      o.inputs === undefined ||
-      o.constraints === undefined
+      o.inputs === undefined
     ) {
       throw invalidOption(
-        "A custom circuit needs --wasm, --zkey, --vkey, --inputs and --constraints.",
+        "A custom circuit needs --wasm, --zkey, --vkey and --inputs.",
         "Or use --circuit example.",
       );
     }
     const inputs = JSON.parse(readFileSync(o.inputs, "utf8")) as ZkSpec["items"];
-    const constraints = count(o.constraints, "--constraints", 1, 1 << 28);
+    // The node prices the job from the zkey's own count; reading it here gives the same quote
+    // for the default budget, and a declared --constraints is only passed on to be checked.
+    const shape = await readZkeyShape(o.zkey).catch((error: unknown) => {
+      if (error instanceof ZkeyFormatError) {
+        throw invalidOption(
+          `--zkey: ${error.message}.`,
+          "Pass the circuit's snarkjs Groth16 zkey.",
+        );
+      }
+      throw error;
+    });
+    const declared =
+      o.constraints === undefined ? undefined : count(o.constraints, "--constraints", 1, 1 << 28);
     const spec: ZkSpec = {
       type: "zk-groth16",
       artifacts: {
@@ -59,10 +76,14 @@ export const zkGroth16Spec: JobSpecBuilder<"zk-groth16"> = {
         zkey: await client.uploadArtifact(readFileSync(o.zkey)),
         verificationKey: await client.uploadArtifact(readFileSync(o.vkey)),
       },
-      constraints,
+      ...(declared === undefined ? {} : { constraints: declared }),
       publicInputs: (o.publicInputs ?? "").split(",").filter((s) => s !== ""),
       items: inputs,
+      ...(o.allowUnboundItems === true ? { allowUnboundItems: true } : {}),
     };
-    return { spec, cu: costCu({ type: "zk-groth16", constraints, proofs: inputs.length }) };
+    return {
+      spec,
+      cu: costCu({ type: "zk-groth16", constraints: shape.constraints, proofs: inputs.length }),
+    };
   },
 };

@@ -55,7 +55,6 @@ const signedBy = (who: Identity, path: string) => readAuthorization(who, path, D
 const zkSpec = (artifacts: typeof circuit) => ({
   type: "zk-groth16" as const,
   artifacts,
-  constraints: 100,
   publicInputs: [],
   items: [{ x: "1" }],
 });

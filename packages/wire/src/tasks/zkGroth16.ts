@@ -31,12 +31,18 @@ export const ZkJobSpec = z.strictObject({
   type: z.literal("zk-groth16"),
   /** Content hashes of the uploaded circuit artifacts. */
   artifacts: z.strictObject({ wasm: Sha256Hex, zkey: Sha256Hex, verificationKey: Sha256Hex }),
-  /** R1CS constraint count, for the cost model (checked against the verification key's size). */
-  constraints: z
-    .number()
-    .int()
-    .min(1)
-    .max(1 << 28),
+  /**
+   * Optional: the circuit's R1CS constraint count as the requester knows it. The node prices the
+   * job from the count it reads in the zkey and refuses a declared one that differs
+   * (ZK_CONSTRAINTS_MISMATCH), so a price is never made from a number only the requester vouches for.
+   */
+  constraints: z.optional(
+    z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 28),
+  ),
   /**
    * Names of the circuit's public inputs, in order. The node checks that each proof's public
    * signals end with exactly these inputs' values, so a device cannot prove another statement.
@@ -49,6 +55,13 @@ export const ZkJobSpec = z.strictObject({
    * proof of other private inputs under the same public inputs would be accepted.
    */
   expectedPublicSignals: z.optional(z.array(z.array(Decimal).max(256)).max(MAX_JOB_ITEMS)),
+  /**
+   * Optional, default false: accept a job of several items whose checked statements (expected
+   * public signals, else the named public inputs' values) coincide for two items or more. One
+   * proof satisfies every such item, and a re-randomised copy of it does too, so the node refuses
+   * the job (ZK_STATEMENT_UNBOUND) unless the requester says it wants such proofs anyway.
+   */
+  allowUnboundItems: z.optional(z.boolean()),
 });
 
 export const zkGroth16 = taskWire({

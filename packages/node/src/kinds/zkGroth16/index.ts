@@ -2,16 +2,21 @@ import { costCu, DpnError } from "@dpn/protocol";
 import { ProofOutput } from "@dpn/wire";
 import type { Groth16Proof } from "snarkjs";
 import { requireUsable } from "../../artifactAccess.ts";
+import type { NodeStore } from "../../store/open.ts";
+import type { TaskRow } from "../../store/schema.ts";
+import { tasksOf } from "../../store/tasks.ts";
 import type { KindFactory, Verdict } from "../kind.ts";
 import { itemsOf, refuse, splitItems } from "../plan.ts";
 import { concatOutputs } from "../results.ts";
-import { KEY_MATCH_WORK, type KeyMatch, type KeyMatchRequest } from "./keyMatch.ts";
+import { checkCircuit } from "./circuit.ts";
 import { PAIRING_WORK, type PairingRequest } from "./pairing.ts";
+import { checkStatements, proofKey, publicInputValues } from "./statement.ts";
 
 /**
- * `zk-groth16`: Groth16 proofs of one circuit. Every proof must verify against the job's
- * verification key and carry the job's public inputs (and, when the requester gave them, the
- * expected public signals) before anything is paid.
+ * `zk-groth16`: Groth16 proofs of one circuit. The job is priced from the constraint count read
+ * in its zkey. Every proof must verify against the job's verification key and carry the job's
+ * public inputs (and, when the requester gave them, the expected public signals), and be no copy
+ * of another proof of the job, before anything is paid.
  */
 export const zkGroth16Kind: KindFactory<"zk-groth16"> = (context) => ({
   type: "zk-groth16",
@@ -25,17 +30,20 @@ export const zkGroth16Kind: KindFactory<"zk-groth16"> = (context) => ({
         });
       }
     }
-    await checkKeysMatch(context, spec.artifacts.zkey, spec.artifacts.verificationKey);
-    if (
-      spec.expectedPublicSignals !== undefined &&
-      spec.expectedPublicSignals.length !== spec.items.length
-    ) {
-      throw new DpnError("JOB_INVALID", "expectedPublicSignals must have one entry per item.", {
-        hint: "Give the expected public signals of every proof, or none.",
-      });
+    const shape = await checkCircuit(context, spec.artifacts);
+    if (spec.constraints !== undefined && spec.constraints !== shape.constraints) {
+      throw new DpnError(
+        "ZK_CONSTRAINTS_MISMATCH",
+        `The job declares ${spec.constraints} constraints; its zkey has ${shape.constraints}.`,
+        {
+          hint: `The zkey's count prices the job: declare constraints: ${shape.constraints}, or leave constraints out.`,
+          details: { declared: spec.constraints, constraints: shape.constraints },
+        },
+      );
     }
+    checkStatements(spec, shape.nPublic);
     const perProof = costCu(
-      { type: "zk-groth16", constraints: spec.constraints, proofs: 1 },
+      { type: "zk-groth16", constraints: shape.constraints, proofs: 1 },
       context.params.costModel,
     );
     return {
@@ -56,12 +64,15 @@ export const zkGroth16Kind: KindFactory<"zk-groth16"> = (context) => ({
       return refuse("RESULT_WRONG_COUNT", `expected ${items.length} proofs, got ${outputs.length}`);
     }
     const proofs: Array<{ proof: Groth16Proof; publicSignals: string[] }> = [];
+    const seen =
+      spec.allowUnboundItems === true
+        ? await otherProofs(context.store.db, task)
+        : new Set<string>();
     for (const [i, output] of outputs.entries()) {
       const parsed = ProofOutput.safeParse(output);
       if (!parsed.success)
         return refuse("RESULT_MALFORMED", `item ${i}: not a Groth16 proof with public signals`);
-      const item = items[i] ?? {};
-      const inputs = spec.publicInputs.flatMap((name) => flatten(item[name]));
+      const inputs = publicInputValues(spec, items[i] ?? {});
       const signals = parsed.data.publicSignals;
       const tail = signals.slice(signals.length - inputs.length);
       if (inputs.length > signals.length || tail.some((value, k) => value !== inputs[k])) {
@@ -80,6 +91,14 @@ export const zkGroth16Kind: KindFactory<"zk-groth16"> = (context) => ({
           `item ${i}: the public signals are not the expected ones`,
         );
       }
+      // A proof binds its public signals, so a copy can only pass for an item of the same
+      // statement; such items exist only when the requester allowed them, and then a copy
+      // returned for a second item is the same work paid twice.
+      const key = proofKey(parsed.data.proof);
+      if (seen.has(key)) {
+        return refuse("PROOF_DUPLICATE", `item ${i}: the same proof was returned for another item`);
+      }
+      seen.add(key);
       // The schema checked the tuple shapes snarkjs's types spell out.
       proofs.push({ proof: parsed.data.proof as Groth16Proof, publicSignals: signals });
     }
@@ -98,40 +117,19 @@ export const zkGroth16Kind: KindFactory<"zk-groth16"> = (context) => ({
   },
 });
 
-function flatten(value: unknown): string[] {
-  return Array.isArray(value) ? value.flatMap(flatten) : [String(value)];
-}
-
 /**
- * Pairs of (zkey, verification key) found to match: the check exports a key from the zkey (a
- * fraction of a second for the example circuit), and jobs of one circuit reuse one pair. Bounded:
- * a forgotten pair is only checked again.
+ * The proofs returned for the job's other fragments (their outputs once verified). A result
+ * verified at the same moment as this one is not among them: the check narrows naive replays,
+ * it does not close every race.
  */
-const MATCHED_KEYS_KEPT = 1_000;
-const matchedKeys = new Set<string>();
-
-async function checkKeysMatch(
-  context: Parameters<typeof zkGroth16Kind>[0],
-  zkey: string,
-  verificationKey: string,
-): Promise<void> {
-  const pair = `${zkey}:${verificationKey}`;
-  if (matchedKeys.has(pair)) return;
-  const request: KeyMatchRequest = {
-    zkeyPath: context.artifacts.path(zkey),
-    verificationKeyPath: context.artifacts.path(verificationKey),
-  };
-  const result = await context.verifyPool.run<KeyMatch>(KEY_MATCH_WORK, request);
-  if (!result.matches) {
-    throw new DpnError(
-      "ZK_VKEY_MISMATCH",
-      `The verification key is not the zkey's: ${result.reason ?? "they differ"}.`,
-      {
-        hint: "Upload the verification key exported from this zkey (snarkjs zkey export verificationkey).",
-        details: { zkey, verificationKey },
-      },
-    );
+async function otherProofs(db: NodeStore["db"], task: TaskRow): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for (const other of await tasksOf(db, task.job_id)) {
+    if (other.idx === task.idx || other.output_json === null) continue;
+    for (const output of JSON.parse(other.output_json) as unknown[]) {
+      const parsed = ProofOutput.safeParse(output);
+      if (parsed.success) keys.add(proofKey(parsed.data.proof));
+    }
   }
-  if (matchedKeys.size >= MATCHED_KEYS_KEPT) matchedKeys.clear();
-  matchedKeys.add(pair);
+  return keys;
 }
