@@ -19,6 +19,7 @@ export * from "./privacy.ts";
 export * from "./quarantine.ts";
 export * from "./quorum.ts";
 export * from "./requestLimits.ts";
+export * from "./reserveInterest.ts";
 export * from "./reward.ts";
 export * from "./rng.ts";
 export * from "./supply.ts";
