@@ -16,7 +16,8 @@ export const NODE_MIGRATION_TABLE = "node_migrations";
  * Versioned migrations of the node's tables, applied in name order by Kysely's Migrator. Never
  * edit a released migration: add the next one. 0001 is the layout nodes created before migrations
  * existed (made with IF NOT EXISTS, so such a database is adopted as it is); 0002 adds what the
- * kernel needs; 0003 a device's strikes and quarantine; 0004, private reads.
+ * kernel needs; 0003 a device's strikes and quarantine; 0004, private reads; 0007, withheld
+ * rewards and the reserve's interest.
  */
 export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
   const pg = dialect === "postgres";
@@ -254,6 +255,19 @@ export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
           .createIndex("jobs_requester_created")
           .on("jobs")
           .columns(["requester", "created_ms"])
+          .execute();
+      },
+    },
+    "0007_supply": {
+      // Supply and reserve (docs/adr/0019-supply-and-reserve-interest.md): why a verified task's
+      // reward was not minted (a stable code, shown in the job view), and one row per epoch of the
+      // reserve's interest, which carries the liquidity mark the next epoch measures from.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable("tasks").addColumn("reward_withheld", "text").execute();
+        await db.schema
+          .createTable("reserve_interest")
+          .addColumn("at_ms", ms, (c) => c.notNull().primaryKey())
+          .addColumn("json", "text", (c) => c.notNull())
           .execute();
       },
     },

@@ -112,6 +112,8 @@ export interface TasksTable {
   /** 0 for a fragment's first task, 1… for the replicas placed after it. */
   replica: number;
   failure: string | null;
+  /** Why the reward fixed on the task was not minted (EMISSION_POOL_EXHAUSTED), when it was not. */
+  reward_withheld: string | null;
   /** State the task's kind keeps about it (JSON). */
   kind_data: string | null;
 }
@@ -152,6 +154,12 @@ export interface ReserveOperationsTable {
   json: string;
 }
 
+/** One epoch of the reserve's interest and buyback (economics/buyback.ts), as JSON. */
+export interface ReserveInterestTable {
+  at_ms: number;
+  json: string;
+}
+
 export interface AssignmentsTable {
   job_id: string;
   seq: number;
@@ -187,6 +195,7 @@ export interface NodeDatabase {
   rates: RatesTable;
   oracle_rounds: OracleRoundsTable;
   reserve_operations: ReserveOperationsTable;
+  reserve_interest: ReserveInterestTable;
   assignments: AssignmentsTable;
   fl_rounds: FlRoundsTable;
   privacy_budgets: PrivacyBudgetsTable;
