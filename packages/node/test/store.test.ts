@@ -110,6 +110,7 @@ for (const backend of BACKENDS) {
         "0002_kernel",
         "0003_quarantine",
         "0004_private_reads",
+        "0007_supply",
       ]);
       await store.close();
       opened.splice(opened.indexOf(store), 1);
