@@ -14,9 +14,9 @@ import { TEST_STORE, testStore } from "./stores.ts";
 /**
  * A node whose emission pool runs dry and fills again (docs/protocol.md §Supply): a test-sized
  * genesis (supplyCap) whose pool holds 2.5 task rewards. A device works until the pool cannot
- * pay a reward; that task is still accepted and paid for, its reward is withheld with a code; the
- * requester's payment is burned, the next epoch recycles the burn into the pool, and minting
- * resumes. The ledger's audit holds after every step.
+ * pay a reward; that task is still accepted and paid for, its reward is withheld with a code (in
+ * the job view and the device's verdict); the requester's payment is burned, the next epoch
+ * recycles the burn into the pool, and minting resumes. The ledger's audit holds after every step.
  *
  * The rate's moving parts are held still so that every amount is known: prices at the anchor
  * (DI = 0), no supply–demand gain (S = 1), one burn rate at every level (80%). A task of 1 000
@@ -118,6 +118,7 @@ describe(`an emission pool that runs dry and refills (${TEST_STORE})`, () => {
       if (task.rewardWithheld === undefined) {
         outcomes.push("minted");
         expect(task.reward).toBe(formatDpn(PRICE));
+        expect(verdicts[0]).toEqual({ taskId: task.taskId, accepted: true, reward: task.reward });
         expect(mint?.entries.find((e) => e.account === `owner:${member.id}`)?.amount).toBe(PRICE);
         continue;
       }
@@ -126,6 +127,12 @@ describe(`an emission pool that runs dry and refills (${TEST_STORE})`, () => {
       expect(task.rewardWithheld).toBe("EMISSION_POOL_EXHAUSTED");
       expect(task.reward).toBe("0");
       expect(mint).toBeUndefined();
+      // The device is told too: accepted, nothing minted, and why.
+      expect(verdicts[0]).toMatchObject({
+        accepted: true,
+        reward: "0",
+        code: "EMISSION_POOL_EXHAUSTED",
+      });
       // The pool held less than the reward (the epoch at this task's settlement had already
       // recycled every earlier burn), and nothing left it since.
       expect(after.emissionPool).toBeLessThan(PRICE);
