@@ -50,8 +50,15 @@ export class ReserveBuyback {
     return this.mark;
   }
 
+  /**
+   * The epoch's buyback in flight, if any: the next measure waits for it, so that it never reads
+   * the pool after a harvest against the mark from before it (which would count the fees twice).
+   */
+  private settling: Promise<unknown> = Promise.resolve();
+
   /** The stable side of the reserve's interest since the last epoch (0 with no pool or no mark). */
   async measure(atMs: number): Promise<bigint> {
+    await this.settling;
     const pool = await this.ledger.pool();
     if (pool.spotPrice === null) {
       this.measured = undefined;
@@ -64,7 +71,16 @@ export class ReserveBuyback {
   }
 
   /** Acts on the epoch's decision with the interest `measure` counted for the same epoch. */
-  async buyBack(epoch: {
+  buyBack(epoch: {
+    readonly atMs: number;
+    readonly burning: BurningDecision;
+  }): Promise<ReserveBuybackView | undefined> {
+    const run = this.settle(epoch);
+    this.settling = run.catch(() => undefined);
+    return run;
+  }
+
+  private async settle(epoch: {
     readonly atMs: number;
     readonly burning: BurningDecision;
   }): Promise<ReserveBuybackView | undefined> {
