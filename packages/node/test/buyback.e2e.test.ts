@@ -6,6 +6,7 @@ import {
   type AmmPool,
   formatDpn,
   liquidityMark,
+  parseDpn,
   quoteSwap,
   removeLiquidity,
   reserveInterest,
@@ -13,7 +14,7 @@ import {
 import { DpnClient } from "@dpn/sdk";
 import { newIdentity } from "@dpn/wire";
 import { afterEach, describe, expect, it } from "vitest";
-import { type RunningNode, startNode } from "../src/server.ts";
+import { DEFAULT_MARKET_SEED, type RunningNode, startNode } from "../src/server.ts";
 import { TEST_STORE, testStore } from "./stores.ts";
 
 /**
@@ -131,6 +132,26 @@ describe(`the reserve's interest buyback (${TEST_STORE})`, () => {
     const quiet = await n.bank.economics();
     expect(quiet.burning.buyback).toBe(0n);
     expect((await n.ledger.supply()).burned).toBe(supply.burned);
+  });
+
+  it("gives the reserve half of the default pool, at the anchor", async () => {
+    node = await startNode({
+      store: testStore(),
+      dataDir: mkdtempSync(join(tmpdir(), "dpn-buyback-")),
+      logLevel: "silent",
+      sweepMs: 3_600_000,
+    });
+    const pool = await node.ledger.pool();
+    expect([pool.reserveDpn, pool.reserveStable]).toEqual([
+      parseDpn(DEFAULT_MARKET_SEED.poolDpn),
+      parseDpn(DEFAULT_MARKET_SEED.poolStable),
+    ]);
+    expect(formatDpn(pool.spotPrice ?? 0n)).toBe("0.15");
+    const reserve = await node.ledger.balance(MARKET_ACCOUNTS.reserveShares);
+    const liquidity = await node.ledger.balance(MARKET_ACCOUNTS.liquidityShares);
+    // The liquidity allocation deposited first, so the 1,000 locked shares are counted against it.
+    expect(reserve).toBe(liquidity + 1_000n);
+    expect((await node.ledger.verify()).ok).toBe(true);
   });
 
   it("keeps the interest in the pool outside balance epochs", async () => {
