@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   analytics: () => import("./analytics.ts"),
   fl: () => import("./fl.ts"),
   render: () => import("./render.ts"),
+  reserveInterest: () => import("./reserveInterest.ts"),
 };
 
 async function main(): Promise<void> {

@@ -287,7 +287,7 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
       .toContain("open hold(s)");
   });
 
-  it("shows the AMM pool at the anchor, the reserve's decisions and minted vs burned", async () => {
+  it("shows the AMM pool at the anchor, the reserve's decisions and buybacks, and minted vs burned", async () => {
     await page.goto(`${node.url}/#/economics`);
     await expect
       .poll(() => page.getByTestId("supply-chart").locator("canvas").count(), {
@@ -296,6 +296,11 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
       .toBeGreaterThan(0);
     const market = page.getByTestId("market");
     await expect.poll(() => market.textContent(), { timeout: UI_TIMEOUT_MS }).toContain("$0.15");
+    // The reserve's interest buybacks (§4.2), summed over the epochs the node serves.
+    expect((await client.reserve({ limit: 20 })).buybacks.length).toBeGreaterThan(0);
+    await expect
+      .poll(() => market.textContent(), { timeout: UI_TIMEOUT_MS })
+      .toMatch(/Interest bought back[\d.,]+ DPNburned over the last [1-9]\d* epochs/);
     await expect
       .poll(() => page.getByTestId("reserve-operations").locator("tbody tr").count(), {
         timeout: UI_TIMEOUT_MS,

@@ -96,7 +96,8 @@ export const LEDGER_ERRORS = errorTable({
   },
   LEDGER_NOTHING_TO_REPLENISH: {
     status: 400,
-    meaning: "Nothing was burned since the last replenishment.",
+    meaning:
+      "Nothing to re-issue: nothing was burned since the last replenishment, or its recycled share (recycleBps) rounds to zero.",
   },
   LEDGER_DEPOSIT_ALREADY_CREDITED: {
     status: 409,

@@ -12,6 +12,7 @@ import type { JobResult, JobSubmit, JobView, TaskResult, TaskTypeName } from "@d
 import { ownerAccount } from "./accounts.ts";
 import type { ArtifactStore } from "./artifactStore.ts";
 import { type Core, type Log, SpecCache } from "./core.ts";
+import type { ReserveBuyback } from "./economics/buyback.ts";
 import type { EconomicsSnapshot, RateService } from "./economics/rateService.ts";
 import type { ReserveDesk } from "./economics/reserve.ts";
 import { recycleBurns } from "./economics/supply.ts";
@@ -49,6 +50,8 @@ export interface BankOptions {
   readonly verificationsPerDevice: number;
   /** The reserve's anti-decoupling desk, acting once per epoch (absent: the reserve is idle). */
   readonly reserve?: ReserveDesk;
+  /** The reserve's interest and buyback, once per epoch (absent: no interest is counted). */
+  readonly buyback?: ReserveBuyback;
   readonly log: Log;
   /** Kinds replacing the registry's for some types (tests). */
   readonly kinds?: KindOverrides;
@@ -73,6 +76,7 @@ export class Bank {
     const core = {
       ...parts,
       reserve: options.reserve,
+      buyback: options.buyback,
       events: this.jobEvents,
       specs: new SpecCache(),
       epochs: new EpochSealer(options.ledger, options.now, ledgerEpochMs ?? LEDGER_EPOCH_MS),
@@ -98,7 +102,8 @@ export class Bank {
   async economics(): Promise<EconomicsSnapshot> {
     const { core } = this;
     const sessions = [...core.scheduler.sessions.values()];
-    const snapshot = await core.rates.snapshot(core.now(), async () => ({
+    const nowMs = core.now();
+    const snapshot = await core.rates.snapshot(nowMs, async () => ({
       // Shares (§3.1) count every device online, standby included: a rig in cold storage is
       // still ASIC computing power in the network.
       online: sessions.map((s) => ({
@@ -108,6 +113,7 @@ export class Bank {
       })),
       queuedCu: await openCu(core.store.db),
       standbyCuPerSec: sessions.reduce((sum, s) => sum + (s.standby ? s.cuPerSec : 0), 0),
+      reserveInterest: core.buyback === undefined ? 0n : await core.buyback.measure(nowMs),
     }));
     if (snapshot.atMs !== this.appliedEpochMs) {
       this.appliedEpochMs = snapshot.atMs;
@@ -117,6 +123,11 @@ export class Bank {
         if (operation.action !== "none" && operation.amountIn !== "0") {
           core.log("info", "reserve traded against decoupling", { ...operation });
         }
+      }
+      // After the desk's trade, before recycling: what a buyback burns is recycled this epoch.
+      const buyback = await core.buyback?.buyBack(snapshot);
+      if (buyback !== undefined && buyback.dpnBurned !== "0") {
+        core.log("info", "the reserve's interest bought DPN back and burned it", { ...buyback });
       }
       const recycled = await recycleBurns(
         core.ledger,

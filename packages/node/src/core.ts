@@ -3,6 +3,7 @@ import type { Ledger } from "@dpn/ledger";
 import type { ProtocolParams } from "@dpn/protocol";
 import type { SpecOf, TaskTypeName } from "@dpn/wire";
 import type { ArtifactStore } from "./artifactStore.ts";
+import type { ReserveBuyback } from "./economics/buyback.ts";
 import type { EconomicsSnapshot, RateService } from "./economics/rateService.ts";
 import type { ReserveDesk } from "./economics/reserve.ts";
 import type { EpochSealer } from "./epochs/sealer.ts";
@@ -28,6 +29,7 @@ export interface Core {
   readonly artifacts: ArtifactStore;
   readonly rates: RateService;
   readonly reserve: ReserveDesk | undefined;
+  readonly buyback: ReserveBuyback | undefined;
   readonly verifyPool: VerifyPool;
   readonly params: ProtocolParams;
   readonly now: () => number;

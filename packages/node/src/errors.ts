@@ -106,6 +106,11 @@ export const NODE_ERRORS = errorTable({
     meaning:
       "MAX_DEVICES_PER_FINGERPRINT devices are already connected on this hardware fingerprint (anti-Sybil).",
   },
+  EMISSION_POOL_EXHAUSTED: {
+    status: 409,
+    meaning:
+      "A task's result was accepted and its requester paid, but its reward was not minted: the emission pool held less than the reward. Forfeited, not owed; the pool refills from burns once per epoch (a task's rewardWithheld).",
+  },
   EPOCH_NOT_SEALED: {
     status: 404,
     meaning: "The ledger has sealed no epoch with this number (yet).",

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { type Ledger, openLedger, postgresStore, SYSTEM_ACCOUNTS, sqliteStore } from "@dpn/ledger";
 import {
   DpnError,
+  formatDpn,
   type ProtocolParams,
   parseDpn,
   positive,
@@ -24,6 +25,7 @@ import type { ChannelLimits } from "./channel/admission.ts";
 import { CHALLENGE_TIMEOUT_MS } from "./channel/challenge.ts";
 import { DeviceChannel } from "./channel/deviceChannel.ts";
 import { FingerprintSlots } from "./channel/fingerprints.ts";
+import { ReserveBuyback } from "./economics/buyback.ts";
 import { createFeed, defaultDpnFeeds, type FeedConfig } from "./economics/feeds.ts";
 import { Market } from "./economics/market.ts";
 import { Oracle, oraclePriceSource } from "./economics/oracle.ts";
@@ -61,6 +63,11 @@ export interface NodeOptions {
   readonly dpnFeeds?: readonly FeedConfig[];
   /** The market price of computing power, USD per CU (until a compute-price oracle exists). */
   readonly computePriceUsdPerCu?: number;
+  /**
+   * The supply cap issued at genesis, in DPN (default §4.1's 100 million). Tests pass a small one
+   * to exhaust the emission pool (55% of it) with a few tasks; the buckets keep their shares.
+   */
+  readonly supplyCap?: string;
   /** Governed parameter overrides ("rate.msfPenalty": 0.25, …). */
   readonly params?: Readonly<Record<string, number>>;
   readonly leaseMs?: number;
@@ -127,17 +134,26 @@ export interface MarketSeed {
   readonly poolStable: string;
   /** Stable units deposited for the reserve, so it can buy DPN back below the anchor (§4.3). */
   readonly reserveStable: string;
+  /**
+   * The part of poolDpn the reserve provides from its own DPN, with the matching share of
+   * poolStable deposited for it (default none). Its pool shares earn the swap fees that are its
+   * interest, spent on buybacks in balance epochs (§4.2, economics/buyback.ts).
+   */
+  readonly reserveLiquidityDpn?: string;
 }
 
 /**
- * The embedded default: half of the 10M DPN liquidity allocation against 750k stable (the 0.15
- * USD anchor; the other half stays for operator grants) and 1.5M stable for the reserve, the
- * figure of the simulator's "reserve seeded with 1.5M stable" scenario.
+ * The embedded default: a 5M DPN pool against 750k stable (the 0.15 USD anchor), half of it from
+ * the 10M DPN liquidity allocation (the rest stays for operator grants) and half from the reserve,
+ * so that the reserve earns half of the pool's fees (docs/adr/0019-supply-and-reserve-interest.md);
+ * and 1.5M stable for the reserve's anti-decoupling buys, the figure of the simulator's "reserve
+ * seeded with 1.5M stable" scenario.
  */
 export const DEFAULT_MARKET_SEED: MarketSeed = {
   poolDpn: "5000000",
   poolStable: "750000",
   reserveStable: "1500000",
+  reserveLiquidityDpn: "2500000",
 };
 
 /** Where `npm run build:dashboard` puts the dashboard, next to this package in the workspace. */
@@ -216,6 +232,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     antiDecoupling: params.antiDecoupling,
     amm: params.amm,
   });
+  const buyback = new ReserveBuyback(ledger, store, { amm: params.amm });
   const bank = new Bank({
     store,
     ledger,
@@ -228,11 +245,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     verificationsPerDevice: options.verificationsPerDevice ?? MAX_VERIFICATIONS_PER_DEVICE,
     log,
     reserve,
+    buyback,
     ...(options.kinds === undefined ? {} : { kinds: options.kinds }),
     ...(options.ledgerEpochMs === undefined ? {} : { ledgerEpochMs: options.ledgerEpochMs }),
   });
 
-  await ledger.genesis({ idempotencyKey: "genesis", cap: TOTAL_SUPPLY_CAP });
+  await ledger.genesis({
+    idempotencyKey: "genesis",
+    cap: options.supplyCap === undefined ? TOTAL_SUPPLY_CAP : parseDpn(options.supplyCap),
+  });
   for (const [account, amount] of Object.entries(options.grants ?? {})) {
     await ledger.openAccount(`owner:${account}`);
     await ledger.transfer({
@@ -373,19 +394,50 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
  */
 async function seedMarket(ledger: Ledger, seed: MarketSeed): Promise<void> {
   const reference = (what: string, amount: string) => `market-seed:${what}:${amount}`;
-  await ledger.depositStable({
-    idempotencyKey: reference("pool", seed.poolStable),
-    to: SYSTEM_ACCOUNTS.liquidity,
-    amount: parseDpn(seed.poolStable),
-    reference: reference("pool", seed.poolStable),
-  });
   if ((await ledger.pool()).totalShares === 0n) {
-    await ledger.addLiquidity({
-      idempotencyKey: reference("liquidity", `${seed.poolDpn}/${seed.poolStable}`),
-      provider: SYSTEM_ACCOUNTS.liquidity,
-      dpnAmount: parseDpn(seed.poolDpn),
-      stableAmount: parseDpn(seed.poolStable),
-    });
+    const poolDpn = parseDpn(seed.poolDpn);
+    const poolStable = parseDpn(seed.poolStable);
+    const reserveDpn = parseDpn(seed.reserveLiquidityDpn ?? "0");
+    if (reserveDpn >= poolDpn) {
+      throw new DpnError(
+        "PROTOCOL_INVALID_INPUT",
+        `The reserve's part of the pool (${seed.reserveLiquidityDpn} DPN) must be below the pool's ${seed.poolDpn} DPN.`,
+        { hint: "The liquidity allocation makes the first deposit; give the reserve less." },
+      );
+    }
+    // The stable side in the pool's proportion; the reserve's side takes the rounding, so the
+    // two deposits sum to poolStable and the price is the seed's.
+    const liquidityStable = (poolStable * (poolDpn - reserveDpn)) / poolDpn;
+    const sides = [
+      {
+        provider: SYSTEM_ACCOUNTS.liquidity,
+        what: "pool",
+        dpn: poolDpn - reserveDpn,
+        stable: liquidityStable,
+      },
+      {
+        provider: SYSTEM_ACCOUNTS.reservePool,
+        what: "reserve-liquidity",
+        dpn: reserveDpn,
+        stable: poolStable - liquidityStable,
+      },
+    ];
+    for (const side of sides) {
+      if (side.dpn === 0n) continue;
+      const stable = formatDpn(side.stable);
+      await ledger.depositStable({
+        idempotencyKey: reference(side.what, stable),
+        to: side.provider,
+        amount: side.stable,
+        reference: reference(side.what, stable),
+      });
+      await ledger.addLiquidity({
+        idempotencyKey: reference(`${side.what}-shares`, `${formatDpn(side.dpn)}/${stable}`),
+        provider: side.provider,
+        dpnAmount: side.dpn,
+        stableAmount: side.stable,
+      });
+    }
   }
   if (parseDpn(seed.reserveStable) > 0n) {
     await ledger.depositStable({

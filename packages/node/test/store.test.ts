@@ -112,6 +112,7 @@ for (const backend of BACKENDS) {
         "0004_private_reads",
         "0005_measured_class",
         "0006_job_submissions",
+        "0007_supply",
       ]);
       await store.close();
       opened.splice(opened.indexOf(store), 1);

@@ -20,6 +20,7 @@ export * from "./privacy.ts";
 export * from "./quarantine.ts";
 export * from "./quorum.ts";
 export * from "./requestLimits.ts";
+export * from "./reserveInterest.ts";
 export * from "./reward.ts";
 export * from "./rng.ts";
 export * from "./supply.ts";

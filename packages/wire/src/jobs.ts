@@ -49,6 +49,8 @@ export const TaskView = z.strictObject({
   reward: DpnAmount.nullable(),
   /** Why a task failed or was refused, when it did (a stable code). */
   failure: z.optional(z.string()),
+  /** Why an accepted task's reward was not minted (EMISSION_POOL_EXHAUSTED), when it was not. */
+  rewardWithheld: z.optional(z.string()),
 });
 
 /** What the node answers about a job (GET /v1/jobs/{id}); amounts are decimal DPN strings. */

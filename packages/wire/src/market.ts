@@ -76,3 +76,26 @@ export interface ReserveOperationView {
   /** Why no trade, or why the trade was smaller than the formula. */
   readonly note: string;
 }
+
+/**
+ * One epoch of the reserve's interest (§4.2): the fees its pool shares earned since the last
+ * epoch, and, in a balance epoch, the buyback they paid for. Amounts are decimal strings.
+ */
+export interface ReserveBuybackView {
+  readonly atMs: number;
+  readonly level: "excess" | "balance" | "shortage";
+  /** Pool shares of the reserve that were fees earned since the last epoch. */
+  readonly feeShares: string;
+  /** What removing them returned (or would have: outside balance epochs they stay pooled). */
+  readonly interestDpn: string;
+  readonly interestStable: string;
+  /** Stable units swapped for DPN, and the DPN that swap bought. */
+  readonly stableIn: string;
+  readonly dpnBought: string;
+  /** The interest's DPN plus the DPN bought: burned. */
+  readonly dpnBurned: string;
+  /** What happened, or why nothing was bought. */
+  readonly note: string;
+  /** The pool's liquidity per share the next epoch measures from (kept across restarts). */
+  readonly mark?: { readonly rootK: string; readonly totalShares: string };
+}

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { SYSTEM_ACCOUNTS } from "@dpn/ledger";
-import { type RunningNode, startNode } from "@dpn/node";
-import { formatDpn, genesisAllocation } from "@dpn/protocol";
+import { DEFAULT_MARKET_SEED, type RunningNode, startNode } from "@dpn/node";
+import { formatDpn, genesisAllocation, parseDpn } from "@dpn/protocol";
 import { DpnClient, type JobView } from "@dpn/sdk";
 import { type Identity, newIdentity } from "@dpn/wire";
 import { writeKeyFile } from "@dpn/wire/node";
@@ -228,8 +228,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       devices: rows,
       burned: formatDpn(supply.burned),
       antiMonopolyFund: formatDpn(fund),
-      // What the run added to the reserve: its balance less its genesis bucket (§Supply).
-      reserve: formatDpn(reserve - genesisAllocation(supply.cap).reservePool),
+      // What the run added to the reserve: its balance less its genesis bucket (§Supply) and
+      // less the DPN it seeded into the AMM pool (the default market seed).
+      reserve: formatDpn(
+        reserve -
+          genesisAllocation(supply.cap).reservePool +
+          parseDpn(DEFAULT_MARKET_SEED.reserveLiquidityDpn ?? "0"),
+      ),
       rate: {
         cuPerDpn: economics.rate.cuPerDpn,
         msf: economics.rate.msf,

@@ -158,14 +158,23 @@ export function marketCommand(program: Command): void {
     });
   market
     .command("reserve")
-    .description("the reserve's holdings and its anti-decoupling decisions (§4.3)")
+    .description(
+      "the reserve's holdings, its anti-decoupling decisions (§4.3) and its interest buybacks (§4.2)",
+    )
     .option("--node <url>", "bank node URL")
     .option("--json", "print the result as JSON", false)
     .action(async (options: CommonOptions) => {
       const r = await client(options, false).reserve();
       print(options, r, () =>
         [
-          `reserve     ${r.dpn} DPN, ${r.stable} USD`,
+          `reserve     ${r.dpn} DPN, ${r.stable} USD, ${r.shares} pool shares`,
+          ...r.buybacks
+            .filter((b) => b.feeShares !== "0")
+            .slice(0, 5)
+            .map(
+              (b) =>
+                `${new Date(b.atMs).toISOString()}  interest ${b.interestDpn} DPN + ${b.interestStable} USD (${b.level})  burned ${b.dpnBurned} DPN  ${b.note}`,
+            ),
           ...r.operations
             .slice(0, 10)
             .map(

@@ -54,7 +54,7 @@ export function nodeCommand(program: Command): void {
     )
     .option(
       "--pool-dpn <DPN>",
-      "DPN seeded into the AMM pool from the liquidity allocation",
+      "DPN seeded into the AMM pool (from the liquidity allocation and the reserve)",
       amountOption("--pool-dpn"),
       DEFAULT_MARKET_SEED.poolDpn,
     )
@@ -69,6 +69,12 @@ export function nodeCommand(program: Command): void {
       "stable units deposited for the reserve's buy-backs",
       amountOption("--reserve-usd"),
       DEFAULT_MARKET_SEED.reserveStable,
+    )
+    .option(
+      "--reserve-pool-dpn <DPN>",
+      "the reserve's part of --pool-dpn: its pool shares earn the fees it buys DPN back with",
+      amountOption("--reserve-pool-dpn"),
+      DEFAULT_MARKET_SEED.reserveLiquidityDpn,
     )
     .option("--no-market", "do not seed the AMM pool")
     .option("--lease-ms <ms>", "time a device has to return a task", "120000")
@@ -86,6 +92,7 @@ export function nodeCommand(program: Command): void {
         poolDpn: string;
         poolUsd: string;
         reserveUsd: string;
+        reservePoolDpn: string;
         market: boolean;
         leaseMs: string;
         logLevel: string;
@@ -102,6 +109,7 @@ export function nodeCommand(program: Command): void {
             poolDpn: options.poolDpn,
             poolStable: options.poolUsd,
             reserveStable: options.reserveUsd,
+            reserveLiquidityDpn: options.reservePoolDpn,
           },
           leaseMs: Number(options.leaseMs),
           logLevel: options.logLevel,

@@ -5,7 +5,18 @@ import { Stat, Status } from "./Status.tsx";
 
 const RESERVE_DECISIONS = 20;
 
-/** The AMM pool (§4.5) and the reserve's anti-decoupling decisions (§4.3). */
+/** DPN burned by the listed buybacks, as a decimal string (18-decimal base units summed exactly). */
+function burnedByBuybacks(buybacks: ReadonlyArray<{ readonly dpnBurned: string }>): string {
+  let units = 0n;
+  for (const b of buybacks) {
+    const [whole = "0", fraction = ""] = b.dpnBurned.split(".");
+    units += BigInt(whole) * 10n ** 18n + BigInt(fraction.padEnd(18, "0"));
+  }
+  const fraction = (units % 10n ** 18n).toString().padStart(18, "0").replace(/0+$/, "");
+  return `${units / 10n ** 18n}${fraction === "" ? "" : `.${fraction}`}`;
+}
+
+/** The AMM pool (§4.5), the reserve's anti-decoupling decisions (§4.3) and its buybacks (§4.2). */
 export function MarketPanel() {
   const pool = usePoll((signal) => dpn.pool({ signal }), "pool", 5_000);
   const reserve = usePoll(
@@ -35,7 +46,14 @@ export function MarketPanel() {
             <Stat
               label="Reserve"
               value={`${formatDpnAmount(r.dpn, 0)} DPN`}
-              detail={`${formatDpnAmount(r.stable, 0)} USD to buy back with`}
+              detail={`${formatDpnAmount(r.stable, 0)} USD for anti-decoupling buys`}
+            />
+          )}
+          {r === undefined ? null : (
+            <Stat
+              label="Interest bought back"
+              value={`${formatDpnAmount(burnedByBuybacks(r.buybacks), 2)} DPN`}
+              detail={`burned over the last ${r.buybacks.length} epochs: the fees the reserve's pool shares earned, spent in balance epochs`}
             />
           )}
         </div>

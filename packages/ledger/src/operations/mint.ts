@@ -46,7 +46,7 @@ export function planMint(command: MintCommand, state: LedgerState): Plan {
       "LEDGER_MINT_EXCEEDS_POOL",
       `Minting ${formatDpn(command.amount)} DPN exceeds the emission pool (${formatDpn(pool.balance)} DPN).`,
       {
-        hint: "The pool refills from burns each epoch (replenishEmission); lower the reward or wait.",
+        hint: "The pool refills only from burns: once per epoch, replenishEmission re-issues the governed share (supply.recycleBps) of what was burned since the last refill. Mint less, or after a refill that covers the amount.",
         details: { amount: command.amount, pool: pool.balance },
       },
     );

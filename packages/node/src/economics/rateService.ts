@@ -29,6 +29,8 @@ export interface EconomicsSnapshot {
     readonly longTailShare: number;
     readonly supplyCu: number;
     readonly queuedCu: number;
+    /** Stable base units the reserve earned since the last epoch (§4.2's interest). */
+    readonly reserveInterest: string;
   };
   readonly rate: ExchangeRate;
   readonly burning: BurningDecision;
@@ -47,6 +49,8 @@ export interface NetworkMetrics {
   readonly queuedCu: number;
   /** Capacity of the devices the burning controller put on standby, CU/s. */
   readonly standbyCuPerSec: number;
+  /** Stable side of the fees the reserve's pool shares earned since the last epoch (buyback.ts). */
+  readonly reserveInterest: bigint;
 }
 
 /** §3.1's demand horizon: demand is the CU submitted over the trailing 30 days. */
@@ -141,7 +145,7 @@ export class RateService {
         supplyCu,
         demandCu: metrics.queuedCu,
         standbyCu: metrics.standbyCuPerSec * (this.epochMs / 1000),
-        reserveInterest: 0n,
+        reserveInterest: metrics.reserveInterest,
       },
       this.params.burning,
     );
@@ -155,6 +159,7 @@ export class RateService {
         longTailShare,
         supplyCu,
         queuedCu: metrics.queuedCu,
+        reserveInterest: metrics.reserveInterest.toString(),
       },
       rate,
       burning,

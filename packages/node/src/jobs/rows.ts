@@ -40,6 +40,7 @@ export function newTaskRow(
     done_ms: null,
     replica: task.replica,
     failure: null,
+    reward_withheld: null,
     kind_data: null,
   };
 }

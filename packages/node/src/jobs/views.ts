@@ -59,6 +59,7 @@ export async function jobView(core: Core, jobId: string): Promise<JobView> {
       price: t.state === "done" && t.price !== null ? formatDpn(BigInt(t.price)) : null,
       reward: t.state === "done" && t.reward !== null ? formatDpn(BigInt(t.reward)) : null,
       ...(t.failure === null ? {} : { failure: t.failure }),
+      ...(t.reward_withheld === null ? {} : { rewardWithheld: t.reward_withheld }),
     })),
   };
 }

@@ -24,6 +24,9 @@ import { transitionTask } from "../store/transitions.ts";
  * twice.
  */
 
+/** The code a task carries when its reward was not minted because the emission pool was short. */
+export const EMISSION_POOL_EXHAUSTED = "EMISSION_POOL_EXHAUSTED";
+
 export type Accepted = { readonly paid: bigint; readonly budgetExhausted: boolean };
 
 /**
@@ -68,8 +71,11 @@ export async function fixAmounts(
 }
 
 /**
- * Posts the payment of a settling task and marks it done; the reward actually minted (0 when
- * the emission pool is exhausted: rewards stop, verification does not).
+ * Posts the payment of a settling task and marks it done; the reward actually minted. When the
+ * emission pool holds less than the reward, verification and the requester's payment go on, no
+ * reward is minted and the task says why (`reward_withheld`: EMISSION_POOL_EXHAUSTED, in the job
+ * view and the device's verdict). The reward is forfeited, not owed: the pool refills only from
+ * burns, once per epoch (economics/supply.ts), and later tasks are paid from it again.
  */
 export async function pay(core: Core, taskId: string): Promise<bigint> {
   const task = await tasks.task(core.store.db, taskId);
@@ -116,6 +122,7 @@ export async function pay(core: Core, taskId: string): Promise<bigint> {
   const reclassified = await core.store.transaction(async (trx) => {
     const done = await transitionTask(trx, task.id, "settling", "done", {
       reward: paid.toString(),
+      reward_withheld: paid < minted ? EMISSION_POOL_EXHAUSTED : null,
       done_ms: nowMs,
     });
     if (!done) return undefined;
@@ -150,7 +157,10 @@ function mintReward(core: Core, task: TaskRow, owner: string, amount: bigint): P
       () => amount,
       (error: unknown) => {
         if (!isDpnError(error, "LEDGER_MINT_EXCEEDS_POOL")) throw error;
-        core.log("warn", "emission pool exhausted; no reward minted", { taskId: task.id });
+        core.log("warn", "emission pool exhausted; no reward minted", {
+          taskId: task.id,
+          code: EMISSION_POOL_EXHAUSTED,
+        });
         return 0n;
       },
     );

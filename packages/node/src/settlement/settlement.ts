@@ -140,15 +140,13 @@ export class Settlement {
     const { fixed, budgetExhausted } = await fixAmounts(core, verifying, "verifying", outputJson);
     if (!fixed) return rejected("TASK_NOT_LEASED", "the task was decided meanwhile");
     const paid = await this.payAndFollow(task.id, budgetExhausted);
-    return { taskId: task.id, accepted: true, reward: formatDpn(paid) };
+    return paidVerdict(task.id, paid, await tasks.task(core.store.db, task.id));
   }
 
   /** What became of a task after its result was taken in: paid, outvoted or still waiting. */
   private async verdictOf(taskId: string, codes: Replication["codes"]): Promise<Verdict> {
     const task = await tasks.task(this.core.store.db, taskId);
-    if (task?.state === "done") {
-      return { taskId, accepted: true, reward: formatDpn(BigInt(task.reward ?? "0")) };
-    }
+    if (task?.state === "done") return paidVerdict(taskId, BigInt(task.reward ?? "0"), task);
     if (task?.state === "outvoted" || task?.state === "cancelled" || task?.state === "failed") {
       return {
         taskId,
@@ -300,4 +298,19 @@ export class Settlement {
       if (replication !== undefined) await this.quorum.decide(job, replication, task);
     }
   }
+}
+
+/**
+ * An accepted task's verdict: the reward minted, and, when the emission pool could not pay it,
+ * the code the job view shows too (pay.ts), so the device is told as plainly as the requester.
+ */
+function paidVerdict(taskId: string, paid: bigint, task: TaskRow | undefined): Verdict {
+  const verdict = { taskId, accepted: true, reward: formatDpn(paid) };
+  if (task?.reward_withheld === null || task?.reward_withheld === undefined) return verdict;
+  return {
+    ...verdict,
+    code: task.reward_withheld,
+    reason:
+      "accepted and paid for, but the emission pool held less than the reward: none was minted",
+  };
 }

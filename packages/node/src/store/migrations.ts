@@ -18,7 +18,7 @@ export const NODE_MIGRATION_TABLE = "node_migrations";
  * existed (made with IF NOT EXISTS, so such a database is adopted as it is); 0002 adds what the
  * kernel needs; 0003 a device's strikes and quarantine; 0004, private reads; 0005, the measured
  * class (its reason, lanes, memory, the delivery window, a machine's rig finding); 0006, the
- * inputs of each job's assignment seed.
+ * inputs of each job's assignment seed; 0007, withheld rewards and the reserve's interest.
  */
 export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
   const pg = dialect === "postgres";
@@ -300,6 +300,19 @@ export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn("epoch", ms, (c) => c.notNull())
           .addColumn("epoch_root", "text", (c) => c.notNull())
           .addColumn("epoch_sealed_ms", ms)
+          .execute();
+      },
+    },
+    "0007_supply": {
+      // Supply and reserve (docs/adr/0019-supply-and-reserve-interest.md): why a verified task's
+      // reward was not minted (a stable code, shown in the job view), and one row per epoch of the
+      // reserve's interest, which carries the liquidity mark the next epoch measures from.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable("tasks").addColumn("reward_withheld", "text").execute();
+        await db.schema
+          .createTable("reserve_interest")
+          .addColumn("at_ms", ms, (c) => c.notNull().primaryKey())
+          .addColumn("json", "text", (c) => c.notNull())
           .execute();
       },
     },

@@ -1,11 +1,11 @@
-import type { OracleResponse, ReserveResponse } from "@dpn/wire";
+import type { OracleResponse, ReserveBuybackView, ReserveResponse } from "@dpn/wire";
 import { sql } from "kysely";
 import { MAX_ASSIGNMENTS_PER_JOB, ORACLE_RETENTION_MS, RATE_RETENTION_MS } from "../limits.ts";
 import type { Db } from "./open.ts";
 
 /**
- * The node's records: uploaded artifacts, rate epochs, oracle rounds, the reserve's decisions and
- * assignments. Each history is bounded (limits.ts) by prune(), which the sweep runs.
+ * The node's records: uploaded artifacts, rate epochs, oracle rounds, the reserve's decisions, its
+ * interest and assignments. Each history is bounded (limits.ts) by prune(), which the sweep runs.
  */
 
 /**
@@ -186,6 +186,26 @@ export async function reserveOperations(
   return rows.map((r) => JSON.parse(r.json) as ReserveResponse["operations"][number]);
 }
 
+/** One epoch of the reserve's interest (economics/buyback.ts); an epoch is recorded once. */
+export async function recordReserveInterest(db: Db, view: ReserveBuybackView): Promise<void> {
+  await db
+    .insertInto("reserve_interest")
+    .values({ at_ms: view.atMs, json: JSON.stringify(view) })
+    .onConflict((oc) => oc.column("at_ms").doNothing())
+    .execute();
+}
+
+/** The reserve's interest epochs, newest first. */
+export async function reserveInterest(db: Db, limit: number): Promise<ReserveBuybackView[]> {
+  const rows = await db
+    .selectFrom("reserve_interest")
+    .select("json")
+    .orderBy("at_ms", "desc")
+    .limit(limit)
+    .execute();
+  return rows.map((r) => JSON.parse(r.json) as ReserveBuybackView);
+}
+
 export interface AssignmentRecord {
   readonly atMs: number;
   readonly tasks: readonly string[];
@@ -239,6 +259,13 @@ export async function assignments(db: Db, jobId: string): Promise<AssignmentReco
 export async function pruneHistory(db: Db, nowMs: number): Promise<void> {
   await db
     .deleteFrom("rates")
+    .where("at_ms", "<", nowMs - RATE_RETENTION_MS)
+    .execute();
+  // One row per epoch, like the rates. The mark the next epoch needs is held in memory once
+  // loaded; only a node down for longer than the retention loses it, and then counts no interest
+  // for its first epoch back.
+  await db
+    .deleteFrom("reserve_interest")
     .where("at_ms", "<", nowMs - RATE_RETENTION_MS)
     .execute();
   await db

@@ -122,6 +122,8 @@ export interface TasksTable {
   /** 0 for a fragment's first task, 1… for the replicas placed after it. */
   replica: number;
   failure: string | null;
+  /** Why the reward fixed on the task was not minted (EMISSION_POOL_EXHAUSTED), when it was not. */
+  reward_withheld: string | null;
   /** State the task's kind keeps about it (JSON). */
   kind_data: string | null;
 }
@@ -159,6 +161,12 @@ export interface OracleRoundsTable {
 export interface ReserveOperationsTable {
   at_ms: number;
   action: string;
+  json: string;
+}
+
+/** One epoch of the reserve's interest and buyback (economics/buyback.ts), as JSON. */
+export interface ReserveInterestTable {
+  at_ms: number;
   json: string;
 }
 
@@ -214,6 +222,7 @@ export interface NodeDatabase {
   rates: RatesTable;
   oracle_rounds: OracleRoundsTable;
   reserve_operations: ReserveOperationsTable;
+  reserve_interest: ReserveInterestTable;
   assignments: AssignmentsTable;
   fl_rounds: FlRoundsTable;
   privacy_budgets: PrivacyBudgetsTable;

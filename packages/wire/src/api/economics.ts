@@ -22,6 +22,8 @@ export const RateEpochResponse = z.strictObject({
     longTailShare: z.number(),
     supplyCu: z.number(),
     queuedCu: z.number(),
+    /** Stable base units the reserve's pool shares earned since the last epoch (absent in old epochs). */
+    reserveInterest: z.optional(BaseUnits),
   }),
   rate: z.strictObject({
     anchorCuPerDpn: z.number(),

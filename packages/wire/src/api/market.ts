@@ -59,10 +59,27 @@ export const ReserveOperationResponse = z.strictObject({
   observation: z.optional(z.strictObject({ priceCumulative: BaseUnits, timestampMs: z.number() })),
 });
 
-/** GET /v1/market/reserve: the reserve's holdings and its decisions, newest first. */
+/** One epoch of the reserve's interest and buyback (the ReserveBuybackView of ../market.ts). */
+export const ReserveBuybackResponse = z.strictObject({
+  atMs: z.number(),
+  level: z.enum(["excess", "balance", "shortage"]),
+  feeShares: BaseUnits,
+  interestDpn: DpnAmount,
+  interestStable: DpnAmount,
+  stableIn: DpnAmount,
+  dpnBought: DpnAmount,
+  dpnBurned: DpnAmount,
+  note: z.string(),
+  mark: z.optional(z.strictObject({ rootK: BaseUnits, totalShares: BaseUnits })),
+});
+
+/** GET /v1/market/reserve: the reserve's holdings, its decisions and its buybacks, newest first. */
 export const ReserveResponse = z.strictObject({
   dpn: DpnAmount,
   stable: DpnAmount,
+  /** The reserve's pool shares: their fees are its interest. */
+  shares: BaseUnits,
   operations: z.array(ReserveOperationResponse),
+  buybacks: z.array(ReserveBuybackResponse),
 });
 export type ReserveResponse = z.infer<typeof ReserveResponse>;

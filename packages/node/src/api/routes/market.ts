@@ -141,7 +141,7 @@ export const marketRoutes: ApiPlugin = async (app, context) => {
     {
       schema: {
         summary:
-          "The reserve's holdings and its anti-decoupling decisions, newest first (?limit, default 100).",
+          "The reserve's holdings, its anti-decoupling decisions and its interest buybacks, newest first (?limit, default 100).",
         querystring: LimitQuery,
         response: answers({ 200: ReserveResponse }),
       },
@@ -149,7 +149,12 @@ export const marketRoutes: ApiPlugin = async (app, context) => {
     async (request) => ({
       dpn: formatDpn(await ledger.balance(SYSTEM_ACCOUNTS.reservePool)),
       stable: formatDpn(await ledger.balance(MARKET_ACCOUNTS.reserveStable)),
+      shares: ((await ledger.account(MARKET_ACCOUNTS.reserveShares))?.balance ?? 0n).toString(),
       operations: await records.reserveOperations(
+        context.store.db,
+        request.query.limit ?? DEFAULT_LIMIT,
+      ),
+      buybacks: await records.reserveInterest(
         context.store.db,
         request.query.limit ?? DEFAULT_LIMIT,
       ),
