@@ -1,5 +1,6 @@
 import { dpn } from "../api.ts";
 import { MarketPanel } from "../components/MarketPanel.tsx";
+import { OraclesPanel } from "../components/OraclesPanel.tsx";
 import { RateChart } from "../components/RateChart.tsx";
 import { Stat, Status } from "../components/Status.tsx";
 import { SupplyChart } from "../components/SupplyChart.tsx";
@@ -48,9 +49,10 @@ export function Economics() {
             detail={`${latest.burning.level}, utilisation ${latest.burning.utilisation === null ? "— (no supply)" : formatPercent(latest.burning.utilisation)}`}
           />
           <Stat
-            label="DPN price"
+            label={latest.prices.simulated === true ? "DPN price (simulated inputs)" : "DPN price"}
             value={`$${formatNumber(latest.prices.dpnPriceUsd, 4)}`}
-            detail={`compute $${formatNumber(latest.prices.computePriceUsdPerCu, 3)} per CU`}
+            detail={`compute $${formatNumber(latest.prices.computePriceUsdPerCu, 3)} per CU${latest.prices.compute?.stale === true ? " (stale)" : ""}`}
+            testId="prices"
           />
           {s === undefined ? null : (
             <Stat
@@ -74,6 +76,7 @@ export function Economics() {
           reserve's DPN, at each epoch.
         </p>
       </div>
+      <OraclesPanel />
       <MarketPanel />
       <div className="panel">
         <h2>DPN/USD oracle rounds</h2>
