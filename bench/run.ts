@@ -17,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   analytics: () => import("./analytics.ts"),
   fl: () => import("./fl.ts"),
   render: () => import("./render.ts"),
+  oracle: () => import("./oracle.ts"),
 };
 
 async function main(): Promise<void> {

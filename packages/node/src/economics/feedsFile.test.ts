@@ -42,6 +42,10 @@ describe("the feeds file", () => {
       ),
     ).toMatch(/dpn.1.id: duplicate id r/);
     expect(failure(JSON.stringify({ compute: [] }))).toMatch(/ORACLE_FEEDS_FILE_INVALID/);
+    const echoes = [1, 2].map((n) => ({ kind: "clearing", id: `clearing-${n}` }));
+    expect(failure(JSON.stringify({ compute: echoes }))).toMatch(
+      /compute: at most 1 clearing feed/,
+    );
     expect(failure(JSON.stringify({ prices: [] }))).toMatch(/ORACLE_FEEDS_FILE_INVALID/);
     expect(
       failure(

@@ -17,6 +17,9 @@ export interface FeedsConfig {
   readonly compute?: readonly FeedConfig[];
 }
 
+/** See the check below: one echo of the bank's own price is outvoted by the median, three are not. */
+export const MAX_CLEARING_FEEDS = 1;
+
 /** A feeds file is a few hundred bytes a feed; anything near this is not one. */
 export const MAX_FEEDS_FILE_BYTES = 256 * 1024;
 
@@ -67,6 +70,15 @@ const Section = (oracle: OracleName) =>
         }
         seen.add(feed.id);
       });
+      // The clearing price echoes the oracle through the rate; a majority of echoes drifts it
+      // without bound (docs/adr/0020-compute-price-oracle.md), one is outvoted by the median.
+      if (feeds.filter((f) => f.kind === "clearing").length > MAX_CLEARING_FEEDS) {
+        ctx.addIssue({
+          code: "custom",
+          path: [],
+          message: `at most ${MAX_CLEARING_FEEDS} clearing feed: more read the same tasks and can outvote the other feeds`,
+        });
+      }
     });
 
 const FeedsFileSchema = z.strictObject({
