@@ -281,8 +281,9 @@ export function referenceFeed(id: string, value: number): Feed {
 /**
  * The bank's own clearing price of compute: Σ price ÷ Σ CU of the tasks paid in the last
  * `windowMs` (what requesters were actually charged, DPN per CU, weighted by volume), times the
- * DPN/USD price in force. Observed at the newest settlement, so a bank where nothing has cleared
- * for an hour reads stale. No settled task in the window is a failure (no trade, no price).
+ * DPN/USD price in force. Observed at the newest settlement, so with a window longer than the
+ * staleness limit an old clearing reads stale. No task paid in the window is a failure (no
+ * trade, no price).
  */
 export function clearingFeed(id: string, windowMs: number, context: FeedContext): Feed {
   return {
