@@ -1,9 +1,13 @@
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningNode, startNode } from "@dpn/node";
+import { DpnClient } from "@dpn/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runDpn } from "./processes.ts";
+import { runDpn, spawnDpn } from "./processes.ts";
 
 /** `dpn node --feeds` and the price views as a user runs them: real processes. */
 
@@ -38,6 +42,71 @@ describe("dpn node --feeds", () => {
     expect(bad.err).toContain("not JSON");
     expect(kind.err).toContain("compute.0.kind: the compute-usd oracle takes");
     expect(missing.err).toContain("cannot be read (ENOENT)");
+  }, 60_000);
+});
+
+/** Collects a child's stderr until a line matches `done`; every line read so far. */
+function stderrUntil(child: ChildProcess, done: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      if (done.test(text)) resolve(text);
+    });
+    child.once("exit", (code) => reject(new Error(`dpn node exited (${code}): ${text}`)));
+  });
+}
+
+describe("dpn node --feeds <good file>", () => {
+  it("starts a node whose compute price is the median of the file's feeds, and prints its feeds", async () => {
+    const feedServer = createServer((_request, response) => {
+      response.writeHead(200).end(JSON.stringify({ usd: 3e-5 }));
+    });
+    await new Promise<void>((resolve) => feedServer.listen(0, "127.0.0.1", resolve));
+    const port = (feedServer.address() as AddressInfo).port;
+    const file = join(dir, "good.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        compute: [
+          { kind: "http-json", id: "local", url: `http://127.0.0.1:${port}/`, path: ["usd"] },
+          { kind: "reference", id: "low", value: 1e-5 },
+          { kind: "reference", id: "mid", value: 2e-5 },
+          { kind: "reference", id: "high", value: 6e-5 },
+        ],
+      }),
+    );
+    const child = spawnDpn(
+      [
+        "node",
+        "--feeds",
+        file,
+        "--port",
+        "0",
+        "--data-dir",
+        join(dir, "good-node"),
+        "--log-level",
+        "silent",
+      ],
+      "pipe",
+    );
+    try {
+      const banner = await stderrUntil(child, /oracle compute-usd .*\n/);
+      const url = /listening on (http:\/\/\S+)/.exec(banner)?.[1] ?? "";
+      expect(banner).toMatch(
+        /oracle dpn-usd \[USD\/DPN\]: .*dpn-simulated-1 \(simulated\).* SIMULATED feeds/,
+      );
+      expect(banner).toMatch(
+        /oracle compute-usd \[USD\/CU\]: local \(http-json\), low \(reference\), mid \(reference\), high \(reference\)\n/,
+      );
+      const epoch = await new DpnClient({ url }).economics();
+      expect(epoch.prices.computePriceUsdPerCu).toBeCloseTo((2e-5 + 3e-5) / 2, 15);
+      expect(epoch.prices.compute?.simulated).toBe(false);
+    } finally {
+      child.kill("SIGTERM");
+      feedServer.closeAllConnections();
+      await new Promise<void>((resolve) => feedServer.close(() => resolve()));
+    }
   }, 60_000);
 });
 

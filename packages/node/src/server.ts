@@ -159,6 +159,8 @@ export interface RunningNode {
   readonly ledger: Ledger;
   readonly store: NodeStore;
   readonly app: FastifyInstance;
+  /** The DPN/USD and compute-price oracles, with their feeds (docs/protocol.md §Oracles). */
+  readonly oracles: readonly Oracle[];
   close(): Promise<void>;
 }
 
@@ -373,6 +375,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     ledger,
     store,
     app,
+    oracles: [dpnOracle, computeOracle],
     async close() {
       clearInterval(sweep);
       bank.close();

@@ -133,6 +133,13 @@ export function nodeCommand(program: Command): void {
           logLevel: options.logLevel,
         });
         console.error(`dpn node ${node.identity.id} listening on ${node.url}`);
+        for (const oracle of node.oracles) {
+          const view = oracle.view();
+          const feeds = view.feeds.map((f) => `${f.id} (${f.kind})`).join(", ");
+          console.error(
+            `oracle ${view.name} [${view.unit}]: ${feeds}${view.simulated ? " — SIMULATED feeds: not market prices" : ""}`,
+          );
+        }
         const stop = async (): Promise<void> => {
           await node.close();
           process.exit(0);
