@@ -211,8 +211,9 @@ describe("oracle fallback: the last published price, held and marked stale", () 
     );
   });
 
-  it("refuses a last price from the future", () => {
-    expect(errorCode(() => oracleRound([], [], { value: 1, atMs: now + 1 }, now))).toBe(
+  it("gives a last price stamped after now (a clock stepped back) age 0, and refuses a bad one", () => {
+    expect(oracleRound([], [], { value: 1, atMs: now + HOUR }, now).price?.ageMs).toBe(0);
+    expect(errorCode(() => oracleRound([], [], { value: 0, atMs: now }, now))).toBe(
       "PROTOCOL_INVALID_INPUT",
     );
   });

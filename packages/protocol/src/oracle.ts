@@ -228,14 +228,7 @@ export function oracleRound(
   nowMs: number,
   params: OracleParams = DEFAULT_ORACLE_PARAMS,
 ): OracleOutcome {
-  if (last !== undefined) {
-    positive("last.value", last.value);
-    if (last.atMs > nowMs) {
-      throw new DpnError("PROTOCOL_INVALID_INPUT", "The last published price is in the future.", {
-        details: { atMs: last.atMs, nowMs },
-      });
-    }
-  }
+  if (last !== undefined) positive("last.value", last.value);
   const held = (live: number, rejected: OracleResult["rejected"]): OracleOutcome => ({
     kind: "held",
     price:
@@ -245,7 +238,8 @@ export function oracleRound(
             value: last.value,
             status: "held",
             publishedAtMs: last.atMs,
-            ageMs: nowMs - last.atMs,
+            // A clock stepped back (a restart on another clock) must not stop the bank: age 0.
+            ageMs: Math.max(0, nowMs - last.atMs),
             stale: true,
           },
     live,
