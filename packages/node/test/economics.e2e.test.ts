@@ -108,6 +108,19 @@ describe("the live exchange rate", () => {
     expect(after.prices.dpn).toMatchObject({ status: "held", stale: true, simulated: false });
   });
 
+  it("has no rate before its oracle ever had three live feeds, and says which code", async () => {
+    Object.assign(prices, { a: "fail", b: "fail", c: 0.15 });
+    node = await startNode({
+      store: testStore(),
+      dataDir: mkdtempSync(join(tmpdir(), "dpn-oracle-")),
+      logLevel: "silent",
+      feeds: { dpn: httpFeeds(["a", "b", "c"]) },
+      epochMs: 1,
+    });
+    const client = new DpnClient({ url: node.url });
+    await expect(client.economics()).rejects.toMatchObject({ code: "ORACLE_NO_PRICE" });
+  });
+
   it("applies MSF when rigs exceed 5% of the capacity online and EHF when long-tail devices exceed 60%", async () => {
     node = await startNode({
       store: testStore(),
