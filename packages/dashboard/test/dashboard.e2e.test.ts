@@ -304,6 +304,9 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
     expect(await compute.locator(".state-simulated").count()).toBe(4); // the oracle + 3 walks
     expect(await page.getByTestId("oracle-dpn-usd").locator(".state-simulated").count()).toBe(4);
     await expect
+      .poll(() => page.getByTestId("compute-oracle").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain("compute-simulated-1");
+    await expect
       .poll(() => page.getByTestId("reserve-operations").locator("tbody tr").count(), {
         timeout: UI_TIMEOUT_MS,
       })
