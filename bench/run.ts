@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<{ default: Benchmark }>> = {
   fl: () => import("./fl.ts"),
   render: () => import("./render.ts"),
   reserveInterest: () => import("./reserveInterest.ts"),
+  oracle: () => import("./oracle.ts"),
 };
 
 async function main(): Promise<void> {

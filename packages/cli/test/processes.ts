@@ -6,9 +6,15 @@ import { promisify } from "node:util";
 const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
 
-/** Starts `dpn <args>` as a child process (TypeScript through tsx, as `npm run dpn` does). */
-export function spawnDpn(args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, ["--import", TSX, BIN, ...args], { stdio: "ignore" });
+/**
+ * Starts `dpn <args>` as a child process (TypeScript through tsx, as `npm run dpn` does); with
+ * `stdio: "pipe"` its output can be read.
+ */
+export function spawnDpn(
+  args: readonly string[],
+  stdio: "ignore" | "pipe" = "ignore",
+): ChildProcess {
+  return spawn(process.execPath, ["--import", TSX, BIN, ...args], { stdio });
 }
 
 const run = promisify(execFile);

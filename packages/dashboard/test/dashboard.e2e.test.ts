@@ -301,6 +301,16 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard end to end (node, devices, chromium)",
     await expect
       .poll(() => market.textContent(), { timeout: UI_TIMEOUT_MS })
       .toMatch(/Interest bought back[\d.,]+ DPNburned over the last [1-9]\d* epochs/);
+    // The default feeds include seeded random walks: both oracles and those feeds say so.
+    const compute = page.getByTestId("oracle-compute-usd");
+    await expect
+      .poll(() => compute.textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain("clearing");
+    expect(await compute.locator(".state-simulated").count()).toBe(4); // the oracle + 3 walks
+    expect(await page.getByTestId("oracle-dpn-usd").locator(".state-simulated").count()).toBe(4);
+    await expect
+      .poll(() => page.getByTestId("compute-oracle").textContent(), { timeout: UI_TIMEOUT_MS })
+      .toContain("compute-simulated-1");
     await expect
       .poll(() => page.getByTestId("reserve-operations").locator("tbody tr").count(), {
         timeout: UI_TIMEOUT_MS,

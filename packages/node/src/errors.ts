@@ -200,7 +200,45 @@ export const NODE_ERRORS = errorTable({
   },
   ORACLE_FEED_FAILED: {
     status: 400,
-    meaning: "An oracle feed answered an error or an unusable value.",
+    meaning:
+      "An oracle feed could not read its source (the AMM pool has no liquidity; no DPN/USD price to convert a clearing price with).",
+  },
+  ORACLE_FEED_HTTP_STATUS: {
+    status: 502,
+    meaning:
+      "An HTTP JSON feed answered with a status other than 2xx; the round goes on without it.",
+  },
+  ORACLE_FEED_NOT_JSON: {
+    status: 502,
+    meaning: "An HTTP JSON feed's answer is not a JSON document; the round goes on without it.",
+  },
+  ORACLE_FEED_NO_CLEARING: {
+    status: 409,
+    meaning:
+      "The clearing feed found no task paid within its window (no trade, no price); the round goes on without it.",
+  },
+  ORACLE_FEED_NO_VALUE: {
+    status: 502,
+    meaning:
+      "An HTTP JSON feed's document has no positive number at the configured path; the round goes on without it.",
+  },
+  ORACLE_FEED_TIMEOUT: {
+    status: 504,
+    meaning: "An HTTP JSON feed did not answer within its timeout; the round goes on without it.",
+  },
+  ORACLE_FEED_TOO_LARGE: {
+    status: 502,
+    meaning:
+      "An HTTP JSON feed's document is larger than MAX_FEED_BYTES; the round goes on without it.",
+  },
+  ORACLE_FEED_UNREACHABLE: {
+    status: 502,
+    meaning: "An HTTP JSON feed could not be connected to; the round goes on without it.",
+  },
+  ORACLE_FEEDS_FILE_INVALID: {
+    status: 400,
+    meaning:
+      "The feeds file (dpn node --feeds) is not JSON of the documented shape; the message names the first bad field.",
   },
   ORACLE_FEED_INVALID: {
     status: 400,

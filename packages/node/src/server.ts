@@ -7,7 +7,6 @@ import {
   formatDpn,
   type ProtocolParams,
   parseDpn,
-  positive,
   resolveParams,
   TOTAL_SUPPLY_CAP,
 } from "@dpn/protocol";
@@ -26,7 +25,15 @@ import { CHALLENGE_TIMEOUT_MS } from "./channel/challenge.ts";
 import { DeviceChannel } from "./channel/deviceChannel.ts";
 import { FingerprintSlots } from "./channel/fingerprints.ts";
 import { ReserveBuyback } from "./economics/buyback.ts";
-import { createFeed, defaultDpnFeeds, type FeedConfig } from "./economics/feeds.ts";
+import {
+  createFeed,
+  defaultComputeFeeds,
+  defaultDpnFeeds,
+  type FeedConfig,
+  type FeedContext,
+  type OracleName,
+} from "./economics/feeds.ts";
+import { type FeedsConfig, feedsConfig } from "./economics/feedsFile.ts";
 import { Market } from "./economics/market.ts";
 import { Oracle, oraclePriceSource } from "./economics/oracle.ts";
 import type { PriceSource } from "./economics/priceSource.ts";
@@ -59,15 +66,17 @@ export interface NodeOptions {
   readonly identity?: Identity;
   /** Replaces the oracles entirely (tests). */
   readonly priceSource?: PriceSource;
-  /** DPN/USD feeds of the oracle (default: four simulated walks and one governed value). */
-  readonly dpnFeeds?: readonly FeedConfig[];
-  /** The market price of computing power, USD per CU (until a compute-price oracle exists). */
-  readonly computePriceUsdPerCu?: number;
   /**
    * The supply cap issued at genesis, in DPN (default §4.1's 100 million). Tests pass a small one
    * to exhaust the emission pool (55% of it) with a few tasks; the buckets keep their shares.
    */
   readonly supplyCap?: string;
+  /**
+   * The feeds of the DPN/USD and compute-price oracles, as in a `dpn node --feeds` file
+   * (economics/feedsFile.ts). A section left out keeps the embedded demo's feeds: the AMM TWAP
+   * (DPN) or the clearing price (compute), a reference value and three simulated walks.
+   */
+  readonly feeds?: FeedsConfig;
   /** Governed parameter overrides ("rate.msfPenalty": 0.25, …). */
   readonly params?: Readonly<Record<string, number>>;
   readonly leaseMs?: number;
@@ -168,6 +177,8 @@ export interface RunningNode {
   readonly ledger: Ledger;
   readonly store: NodeStore;
   readonly app: FastifyInstance;
+  /** The DPN/USD and compute-price oracles, with their feeds (docs/protocol.md §Oracles). */
+  readonly oracles: readonly Oracle[];
   close(): Promise<void>;
 }
 
@@ -211,19 +222,32 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     anchorPriceUsd: params.rate.basePriceUsdPerDpn,
     amm: params.amm,
   });
-  const dpnOracle = new Oracle(
+  const feeds = feedsConfig(options.feeds ?? {}, "startNode's feeds");
+  const feedContext: FeedContext = {
+    market,
+    db: store.db,
+    dpnPriceUsd: () => dpnOracle.current()?.value,
+  };
+  const oracleFeeds = (oracle: OracleName, configs: readonly FeedConfig[]) =>
+    configs.map((feed) => createFeed(feed, feedContext, oracle));
+  const dpnOracle: Oracle = new Oracle(
     "dpn-usd",
-    (options.dpnFeeds ?? defaultDpnFeeds(params.rate.basePriceUsdPerDpn)).map((feed) =>
-      createFeed(feed, { market }),
-    ),
+    "USD/DPN",
+    oracleFeeds("dpn-usd", feeds.dpn ?? defaultDpnFeeds(params.rate.basePriceUsdPerDpn)),
     params.oracle,
     store,
   );
-  const computePrice = positive("computePriceUsdPerCu", options.computePriceUsdPerCu ?? 1.2e-5);
+  const computeOracle = new Oracle(
+    "compute-usd",
+    "USD/CU",
+    oracleFeeds("compute-usd", feeds.compute ?? defaultComputeFeeds()),
+    params.oracle,
+    store,
+  );
   const rates = new RateService(
     ledger,
     store,
-    options.priceSource ?? oraclePriceSource(dpnOracle, () => computePrice),
+    options.priceSource ?? oraclePriceSource(dpnOracle, computeOracle),
     params,
     options.epochMs ?? 60_000,
   );
@@ -323,6 +347,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       policy,
       nodeInfo,
       market,
+      oracles: [dpnOracle, computeOracle],
       fingerprints,
       maxEventStreams: options.maxEventStreams ?? MAX_EVENT_STREAMS,
       ...(options.accountRequests === undefined
@@ -374,6 +399,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     ledger,
     store,
     app,
+    oracles: [dpnOracle, computeOracle],
     async close() {
       clearInterval(sweep);
       bank.close();

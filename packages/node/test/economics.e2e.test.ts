@@ -59,7 +59,7 @@ describe("the live exchange rate", () => {
       store: testStore(),
       dataDir: mkdtempSync(join(tmpdir(), "dpn-oracle-")),
       logLevel: "silent",
-      dpnFeeds: httpFeeds(["a", "b", "c", "liar", "dead"]),
+      feeds: { dpn: httpFeeds(["a", "b", "c", "liar", "dead"]) },
       epochMs: 1,
     });
     const client = new DpnClient({ url: node.url });
@@ -79,7 +79,7 @@ describe("the live exchange rate", () => {
     };
     expect(rounds[0]?.status).toBe("median");
     expect(rounds[0]?.liveFeeds).toEqual(["a", "b", "c", "liar"]);
-    expect(rounds[0]?.rejected).toEqual([{ feedId: "dead", reason: "unreachable" }]);
+    expect(rounds[0]?.rejected).toEqual([{ feedId: "dead", reason: "ORACLE_FEED_HTTP_STATUS" }]);
   });
 
   it("keeps the last price when fewer than three feeds are live, and says so", async () => {
@@ -88,7 +88,7 @@ describe("the live exchange rate", () => {
       store: testStore(),
       dataDir: mkdtempSync(join(tmpdir(), "dpn-oracle-")),
       logLevel: "silent",
-      dpnFeeds: httpFeeds(["a", "b", "c"]),
+      feeds: { dpn: httpFeeds(["a", "b", "c"]) },
       epochMs: 1,
     });
     const client = new DpnClient({ url: node.url });
@@ -103,8 +103,22 @@ describe("the live exchange rate", () => {
       return rounds[0]?.status;
     };
     await expect.poll(lastRound).toBe("failed");
-    const after = (await client.economics()) as unknown as { prices: { dpnPriceUsd: number } };
+    const after = await client.economics();
     expect(after.prices.dpnPriceUsd).toBe(0.15);
+    expect(after.prices.dpn).toMatchObject({ status: "held", stale: true, simulated: false });
+  });
+
+  it("has no rate before its oracle ever had three live feeds, and says which code", async () => {
+    Object.assign(prices, { a: "fail", b: "fail", c: 0.15 });
+    node = await startNode({
+      store: testStore(),
+      dataDir: mkdtempSync(join(tmpdir(), "dpn-oracle-")),
+      logLevel: "silent",
+      feeds: { dpn: httpFeeds(["a", "b", "c"]) },
+      epochMs: 1,
+    });
+    const client = new DpnClient({ url: node.url });
+    await expect(client.economics()).rejects.toMatchObject({ code: "ORACLE_NO_PRICE" });
   });
 
   it("applies MSF when rigs exceed 5% of the capacity online and EHF when long-tail devices exceed 60%", async () => {

@@ -6,7 +6,6 @@ import { costCu, formatDpn, genesisAllocation, parseDpn } from "@dpn/protocol";
 import { DpnClient } from "@dpn/sdk";
 import { newIdentity } from "@dpn/wire";
 import { afterEach, describe, expect, it } from "vitest";
-import { configuredPriceSource } from "../src/economics/priceSource.ts";
 import { type RunningNode, startNode } from "../src/server.ts";
 import { ProtocolDevice } from "./protocolDevice.ts";
 import { TEST_STORE, testStore } from "./stores.ts";
@@ -60,7 +59,10 @@ describe(`an emission pool that runs dry and refills (${TEST_STORE})`, () => {
       logLevel: "silent",
       supplyCap: formatDpn(CAP),
       market: false,
-      priceSource: configuredPriceSource(),
+      // Prices held still, so every reward is known in advance.
+      priceSource: {
+        read: async () => ({ dpnPriceUsd: 0.15, computePriceUsdPerCu: 1.2e-5, source: "test" }),
+      },
       params: {
         "rate.supplyDemandGain": 0,
         "burning.excessIncrease": 0,

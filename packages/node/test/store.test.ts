@@ -113,6 +113,7 @@ for (const backend of BACKENDS) {
         "0005_measured_class",
         "0006_job_submissions",
         "0007_supply",
+        "0008_clearing",
       ]);
       await store.close();
       opened.splice(opened.indexOf(store), 1);
@@ -275,19 +276,27 @@ for (const backend of BACKENDS) {
         atMs: nowMs - ORACLE_RETENTION_MS - 1,
         value: 1,
         median: 1,
-        status: "ok",
+        status: "median",
       });
       await records.recordOracleRound(store.db, {
         oracle: "o",
         atMs: nowMs,
         value: 2,
         median: 2,
-        status: "ok",
+        status: "median",
+      });
+      await records.recordOracleRound(store.db, {
+        oracle: "o",
+        atMs: nowMs + 1,
+        value: 2,
+        median: null,
+        status: "failed",
       });
       await records.pruneHistory(store.db, nowMs);
       expect((await records.rates(store.db, 10)).map((r) => r.at_ms)).toEqual([nowMs]);
-      expect(await records.lastOracleValue(store.db, "o")).toBe(2);
-      expect(await records.oracleRounds(store.db, "o", 10)).toHaveLength(1);
+      // A failed round keeps the value but did not publish it: the last publication is nowMs's.
+      expect(await records.lastPublished(store.db, "o")).toEqual({ value: 2, atMs: nowMs });
+      expect(await records.oracleRounds(store.db, "o", 10)).toHaveLength(2);
     });
 
     if (backend.name === "sqlite") {

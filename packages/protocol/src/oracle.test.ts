@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { aggregateOracle, type FeedReading, type OracleRound, pruneHistory } from "./oracle.ts";
+import {
+  aggregateOracle,
+  type FeedReading,
+  type OracleRound,
+  oracleRound,
+  pruneHistory,
+} from "./oracle.ts";
 import { errorCode } from "./testing.ts";
 
 const HOUR = 3_600_000;
@@ -124,6 +130,91 @@ describe("oracle aggregation (§3.3)", () => {
           }
         },
       ),
+    );
+  });
+});
+
+describe("oracle fallback: the last published price, held and marked stale", () => {
+  const last = { value: 3.5e-5, atMs: now - 2 * HOUR };
+
+  it("publishes the median of fresh feeds with age 0", () => {
+    const outcome = oracleRound(feeds([2e-5, 3e-5, 5e-5, 4e-5]), [], last, now);
+    expect(outcome.kind).toBe("published");
+    expect(outcome.price).toEqual({
+      value: (3e-5 + 4e-5) / 2, // the mean of the middle two
+      status: "median",
+      publishedAtMs: now,
+      ageMs: 0,
+      stale: false,
+    });
+  });
+
+  it("holds the last published value, stale, with its age, when fewer than three feeds are fresh", () => {
+    const readings: FeedReading[] = [
+      { feedId: "fresh", value: 9e-5, observedAtMs: now - 1000 },
+      { feedId: "old", value: 9e-5, observedAtMs: now - 2 * HOUR },
+      { feedId: "garbage", value: Number.NaN, observedAtMs: now },
+      { feedId: "fresh-2", value: 9e-5, observedAtMs: now },
+    ];
+    const outcome = oracleRound(readings, [], last, now);
+    expect(outcome).toEqual({
+      kind: "held",
+      price: {
+        value: 3.5e-5,
+        status: "held",
+        publishedAtMs: now - 2 * HOUR,
+        ageMs: 2 * HOUR,
+        stale: true,
+      },
+      live: 2,
+      rejected: [
+        { feedId: "old", reason: "stale" },
+        { feedId: "garbage", reason: "invalid" },
+      ],
+    });
+  });
+
+  it("holds when no feed answered at all, and has no price before any quorum", () => {
+    expect(oracleRound([], [], last, now).price?.ageMs).toBe(2 * HOUR);
+    expect(oracleRound(feeds([1, 2]), [], undefined, now)).toMatchObject({
+      kind: "held",
+      price: undefined,
+      live: 2,
+    });
+  });
+
+  it("publishes exactly when a quorum of readings is fresh (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            value: fc.double({ min: 1e-9, max: 1e3, noNaN: true }),
+            ageMs: fc.integer({ min: 0, max: 3 * HOUR }),
+          }),
+          { maxLength: 8 },
+        ),
+        (specs) => {
+          const readings = specs.map((r, i) => ({
+            feedId: `f${i}`,
+            value: r.value,
+            observedAtMs: now - r.ageMs,
+          }));
+          const fresh = specs.filter((r) => r.ageMs <= HOUR).length;
+          const outcome = oracleRound(readings, [], last, now);
+          expect(outcome.kind).toBe(fresh >= 3 ? "published" : "held");
+          expect(outcome.price?.stale).toBe(fresh < 3);
+          if (outcome.price?.stale) {
+            expect(outcome.price.value).toBe(last.value);
+          }
+        },
+      ),
+    );
+  });
+
+  it("gives a last price stamped after now (a clock stepped back) age 0, and refuses a bad one", () => {
+    expect(oracleRound([], [], { value: 1, atMs: now + HOUR }, now).price?.ageMs).toBe(0);
+    expect(errorCode(() => oracleRound([], [], { value: 0, atMs: now }, now))).toBe(
+      "PROTOCOL_INVALID_INPUT",
     );
   });
 });

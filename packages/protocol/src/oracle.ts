@@ -102,23 +102,7 @@ export function aggregateOracle(
     });
   }
 
-  const live: FeedReading[] = [];
-  const rejected: Array<{ feedId: string; reason: RejectReason }> = [];
-  for (const reading of readings) {
-    if (
-      !Number.isFinite(reading.value) ||
-      reading.value <= 0 ||
-      !Number.isFinite(reading.observedAtMs)
-    ) {
-      rejected.push({ feedId: reading.feedId, reason: "invalid" });
-    } else if (reading.observedAtMs > nowMs + params.maxFutureSkewMs) {
-      rejected.push({ feedId: reading.feedId, reason: "future" });
-    } else if (nowMs - reading.observedAtMs > params.maxStalenessMs) {
-      rejected.push({ feedId: reading.feedId, reason: "stale" });
-    } else {
-      live.push(reading);
-    }
-  }
+  const { live, rejected } = freshReadings(readings, nowMs, params);
   if (live.length < params.minLiveFeeds) {
     throw new DpnError(
       "ORACLE_INSUFFICIENT_FEEDS",
@@ -146,6 +130,32 @@ export function aggregateOracle(
   };
 }
 
+/** Splits readings into live ones and those rejected as invalid, from the future or stale. */
+export function freshReadings(
+  readings: readonly FeedReading[],
+  nowMs: number,
+  params: OracleParams = DEFAULT_ORACLE_PARAMS,
+): { live: FeedReading[]; rejected: Array<{ feedId: string; reason: RejectReason }> } {
+  const live: FeedReading[] = [];
+  const rejected: Array<{ feedId: string; reason: RejectReason }> = [];
+  for (const reading of readings) {
+    if (
+      !Number.isFinite(reading.value) ||
+      reading.value <= 0 ||
+      !Number.isFinite(reading.observedAtMs)
+    ) {
+      rejected.push({ feedId: reading.feedId, reason: "invalid" });
+    } else if (reading.observedAtMs > nowMs + params.maxFutureSkewMs) {
+      rejected.push({ feedId: reading.feedId, reason: "future" });
+    } else if (nowMs - reading.observedAtMs > params.maxStalenessMs) {
+      rejected.push({ feedId: reading.feedId, reason: "stale" });
+    } else {
+      live.push(reading);
+    }
+  }
+  return { live, rejected };
+}
+
 /** Mean of the medians of rounds in [nowMs − window, nowMs); undefined when there are none. */
 export function windowMean(
   history: readonly OracleRound[],
@@ -171,4 +181,83 @@ export function pruneHistory(
   params: OracleParams = DEFAULT_ORACLE_PARAMS,
 ): OracleRound[] {
   return history.filter((round) => round.atMs >= nowMs - params.fallbackWindowMs);
+}
+
+/** The last value an oracle published, and when (what a failed round keeps). */
+export interface Published {
+  readonly value: number;
+  readonly atMs: number;
+}
+
+/**
+ * The price an oracle has in force after a round (docs/protocol.md §Oracles, "Fallback"):
+ * published by this round (`median` or the 7-day `fallback`), or `held` — the round had fewer than
+ * `minLiveFeeds` fresh feeds, so the last published value stands, marked stale, with its age.
+ */
+export interface PriceInForce {
+  readonly value: number;
+  readonly status: "median" | "fallback" | "held";
+  /** When the value in force was published. */
+  readonly publishedAtMs: number;
+  /** nowMs − publishedAtMs: how old a held value is (0 for a value published this round). */
+  readonly ageMs: number;
+  /** True when no round published the value now: it is held from an earlier round. */
+  readonly stale: boolean;
+}
+
+export type OracleOutcome =
+  | { readonly kind: "published"; readonly result: OracleResult; readonly price: PriceInForce }
+  | {
+      readonly kind: "held";
+      /** The last published value, or undefined when the oracle never had a quorum. */
+      readonly price: PriceInForce | undefined;
+      readonly live: number;
+      readonly rejected: OracleResult["rejected"];
+    };
+
+/**
+ * One oracle round with its fallback: aggregates `readings` (feeds that failed to answer are
+ * simply absent) and publishes, or, with fewer than `minLiveFeeds` fresh readings — none at all
+ * included — keeps `last` in force, marked stale with its age. A held value has no expiry: it is
+ * shown with its age wherever it is used, and the next round with a quorum replaces it.
+ */
+export function oracleRound(
+  readings: readonly FeedReading[],
+  history: readonly OracleRound[],
+  last: Published | undefined,
+  nowMs: number,
+  params: OracleParams = DEFAULT_ORACLE_PARAMS,
+): OracleOutcome {
+  if (last !== undefined) positive("last.value", last.value);
+  const held = (live: number, rejected: OracleResult["rejected"]): OracleOutcome => ({
+    kind: "held",
+    price:
+      last === undefined
+        ? undefined
+        : {
+            value: last.value,
+            status: "held",
+            publishedAtMs: last.atMs,
+            // A clock stepped back (a restart on another clock) must not stop the bank: age 0.
+            ageMs: Math.max(0, nowMs - last.atMs),
+            stale: true,
+          },
+    live,
+    rejected,
+  });
+  if (readings.length === 0) return held(0, []);
+  const { live, rejected } = freshReadings(readings, nowMs, params);
+  if (live.length < params.minLiveFeeds) return held(live.length, rejected);
+  const result = aggregateOracle(readings, history, nowMs, params);
+  return {
+    kind: "published",
+    result,
+    price: {
+      value: result.value,
+      status: result.status,
+      publishedAtMs: nowMs,
+      ageMs: 0,
+      stale: false,
+    },
+  };
 }

@@ -24,6 +24,7 @@ import {
   NodeInfoResponse,
   OracleResponse,
   PoolResponse,
+  PricesResponse,
   QuoteResponse,
   RateEpochResponse,
   RatesResponse,
@@ -396,10 +397,17 @@ export class DpnClient {
     return this.http.parsed(RatesResponse, "GET", path, options);
   }
 
-  /** The DPN/USD oracle's recent rounds, newest first. */
-  oracle(options: ListOptions = {}): Promise<OracleResponse> {
-    const path = `/v1/economics/oracle${query({ limit: options.limit })}`;
+  /** One oracle's recent rounds, newest first: the DPN/USD oracle unless `oracle` says. */
+  oracle(
+    options: ListOptions & { readonly oracle?: "dpn-usd" | "compute-usd" } = {},
+  ): Promise<OracleResponse> {
+    const path = `/v1/economics/oracle${query({ limit: options.limit, oracle: options.oracle })}`;
     return this.http.parsed(OracleResponse, "GET", path, options);
+  }
+
+  /** Both oracles: each price in force, whether it is held and how old, and each feed's kind. */
+  prices(options: CallOptions = {}): Promise<PricesResponse> {
+    return this.http.parsed(PricesResponse, "GET", "/v1/economics/prices", options);
   }
 
   /** The ledger's supply with the circulation of the last epoch. */

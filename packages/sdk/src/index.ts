@@ -15,6 +15,7 @@ export type {
   NodeInfoResponse,
   OracleResponse,
   PoolResponse,
+  PricesResponse,
   QuoteResponse,
   RateEpochResponse,
   RatesResponse,

@@ -65,6 +65,13 @@ describe("DpnClient against a node", () => {
     await client.economics();
     expect((await client.rates({ limit: 2 })).epochs.length).toBeGreaterThan(0);
     expect((await client.oracle({ limit: 5 })).rounds.length).toBeGreaterThan(0);
+    const compute = await client.oracle({ oracle: "compute-usd", limit: 1 });
+    expect(compute.rounds[0]?.oracle).toBe("compute-usd");
+    const prices = await client.prices();
+    expect(prices.oracles.map((o) => [o.name, o.simulated])).toEqual([
+      ["dpn-usd", true],
+      ["compute-usd", true],
+    ]);
     const supply = await client.supply();
     expect(BigInt(supply.issued)).toBeGreaterThan(0n);
     expect((await client.economicsSupply()).circulation).toMatch(/^\d+$/);

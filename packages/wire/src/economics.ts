@@ -1,5 +1,13 @@
 /** The economics views of the HTTP API (docs/protocol.md §Exchange rate). */
 
+/** How far one price can be trusted: published or held (stale), how old, simulated inputs. */
+export interface PriceQualityView {
+  readonly status: "median" | "fallback" | "held";
+  readonly stale: boolean;
+  readonly ageMs: number;
+  readonly simulated: boolean;
+}
+
 /**
  * One epoch of the exchange rate as the node reports it (GET /v1/economics/rate and /rates):
  * the prices and measured inputs, the rate (docs/protocol.md §Exchange rate) and the burning
@@ -11,6 +19,10 @@ export interface RateEpochView {
     readonly dpnPriceUsd: number;
     readonly computePriceUsdPerCu: number;
     readonly source: string;
+    /** True when any feed behind either price is simulated. */
+    readonly simulated?: boolean;
+    readonly dpn?: PriceQualityView;
+    readonly compute?: PriceQualityView;
   };
   readonly inputs: {
     readonly circulation: string;

@@ -282,7 +282,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       say(`  anti-monopoly fund  ${summary.antiMonopolyFund} (3% of payments)`);
       say(`  to the reserve      ${summary.reserve}`);
       say(
-        `  exchange rate       ${economics.rate.cuPerDpn.toFixed(2)} CU per DPN (burn rate ${Number(economics.burning.burnBps) / 100}%, ${economics.burning.level})`,
+        `  exchange rate       ${economics.rate.cuPerDpn.toFixed(2)} CU per DPN (burn rate ${Number(economics.burning.burnBps) / 100}%, ${economics.burning.level}); P_cu ${economics.prices.computePriceUsdPerCu.toPrecision(4)} USD/CU, DPN ${economics.prices.dpnPriceUsd.toFixed(4)} USD${economics.prices.simulated === true ? " — from the demo's feeds, some SIMULATED" : ""}`,
       );
       say(
         `  AMM pool            ${summary.market.poolDpn} DPN / ${summary.market.poolStable} USD, spot ${summary.market.spotPriceUsd ?? "-"} USD/DPN; reserve decided ${summary.market.reserveDecisions}× (traded ${summary.market.reserveTrades}×)`,

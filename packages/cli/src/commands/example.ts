@@ -14,7 +14,7 @@ const num = (x: number, digits = 2): string =>
   x.toLocaleString("en-US", { maximumFractionDigits: digits });
 
 export function renderWorkedExample(ex: WorkedExample): string {
-  const { network, oracle, rate, job, rigJob, burning, split } = ex;
+  const { network, oracle, computeOracle, rate, job, rigJob, burning, split } = ex;
   const lines: string[] = [];
   const out = (line = ""): void => {
     lines.push(line);
@@ -32,14 +32,19 @@ export function renderWorkedExample(ex: WorkedExample): string {
     `   rig share of capacity ${pct(network.rigShare)}, long-tail share of devices ${pct(network.longTailShare)}`,
   );
   out();
-  out("2. Oracle round (§3.3): five DPN/USD feeds, median");
+  out(
+    "2. Oracle rounds (§3.3): five DPN/USD feeds and five compute-price feeds, medians (simulated readings)",
+  );
   out(
     `   live: ${oracle.liveFeeds.join(", ")}; published ${oracle.value.toFixed(5)} USD (${oracle.status})`,
   );
   out(`   one feed reported 0.9 USD; the median ignored it (median ${oracle.median.toFixed(5)})`);
+  out(
+    `   compute: live ${computeOracle.liveFeeds.length}; published P_cu = ${computeOracle.value} USD/CU (${computeOracle.status})`,
+  );
   out();
   out("3. Exchange rate (§3.1), CU per DPN");
-  out(`   anchor Base_Price / P_cu = 0.15 / 1.2e-5 = ${num(rate.anchorCuPerDpn)}`);
+  out(`   anchor Base_Price / P_cu = 0.15 / ${computeOracle.value} = ${num(rate.anchorCuPerDpn)}`);
   out(
     `   supply-demand factor ${rate.supplyDemandFactor.toFixed(4)} (imbalance ${rate.supplyDemandImbalance.toFixed(4)})`,
   );

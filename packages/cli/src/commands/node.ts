@@ -1,5 +1,11 @@
-import { DEFAULT_MARKET_SEED, type StoreChoice, startNode } from "@dpn/node";
-import { DpnError } from "@dpn/protocol";
+import {
+  DEFAULT_MARKET_SEED,
+  type FeedsConfig,
+  readFeedsFile,
+  type StoreChoice,
+  startNode,
+} from "@dpn/node";
+import { DpnError, isDpnError } from "@dpn/protocol";
 import { readKeyFile } from "@dpn/wire/node";
 import { type Command, InvalidArgumentError } from "commander";
 
@@ -18,6 +24,19 @@ function amountOption(flag: string) {
       throw new InvalidArgumentError(`${flag} takes an amount such as 1500000 or 12.5`);
     return value;
   };
+}
+
+/**
+ * `--feeds <file>`: read and validated while the options are parsed, so a bad file is a usage
+ * error (exit 2) that names its code and the first bad field, and no node starts.
+ */
+function feedsOption(path: string): FeedsConfig {
+  try {
+    return readFeedsFile(path);
+  } catch (error) {
+    if (!isDpnError(error)) throw error;
+    throw new InvalidArgumentError(`${error.code}: ${error.message}`);
+  }
 }
 
 export function nodeCommand(program: Command): void {
@@ -77,6 +96,11 @@ export function nodeCommand(program: Command): void {
       DEFAULT_MARKET_SEED.reserveLiquidityDpn,
     )
     .option("--no-market", "do not seed the AMM pool")
+    .option(
+      "--feeds <file>",
+      'JSON file of the oracles\' feeds: {"dpn": [...], "compute": [...]}, each feed {kind, id, …} of kind http-json (url, path), reference (value), amm-twap, clearing or simulated; a section left out keeps the demo\'s feeds (partly simulated)',
+      feedsOption,
+    )
     .option("--lease-ms <ms>", "time a device has to return a task", "120000")
     .option("--log-level <level>", "pino log level", "info")
     .action(
@@ -94,6 +118,7 @@ export function nodeCommand(program: Command): void {
         reserveUsd: string;
         reservePoolDpn: string;
         market: boolean;
+        feeds?: FeedsConfig;
         leaseMs: string;
         logLevel: string;
       }) => {
@@ -111,10 +136,18 @@ export function nodeCommand(program: Command): void {
             reserveStable: options.reserveUsd,
             reserveLiquidityDpn: options.reservePoolDpn,
           },
+          ...(options.feeds === undefined ? {} : { feeds: options.feeds }),
           leaseMs: Number(options.leaseMs),
           logLevel: options.logLevel,
         });
         console.error(`dpn node ${node.identity.id} listening on ${node.url}`);
+        for (const oracle of node.oracles) {
+          const view = oracle.view();
+          const feeds = view.feeds.map((f) => `${f.id} (${f.kind})`).join(", ");
+          console.error(
+            `oracle ${view.name} [${view.unit}]: ${feeds}${view.simulated ? " — SIMULATED feeds: not market prices" : ""}`,
+          );
+        }
         const stop = async (): Promise<void> => {
           await node.close();
           process.exit(0);

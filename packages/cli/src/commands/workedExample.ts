@@ -103,6 +103,7 @@ export interface WorkedExample {
     longTailShare: number;
   };
   readonly oracle: OracleResult;
+  readonly computeOracle: OracleResult;
   readonly rate: ExchangeRate;
   readonly job: {
     work: WorkSpec;
@@ -142,22 +143,36 @@ export function workedExample(options: WorkedExampleOptions): WorkedExample {
   const longTailShare =
     devices.length > 0 ? devices.filter((d) => d.longTail).length / devices.length : 0;
 
-  // Five DPN/USD feeds, one of them lying: the median ignores it.
+  // Five DPN/USD feeds, one of them lying: the median ignores it. Seeded values: the ids say
+  // simulated, and none is named after an oracle network the example does not read.
   const nowMs = 1_767_225_600_000; // 2026-01-01T00:00Z, fixed so the example is reproducible
   const priceRng = seededRng(`${options.seed}/feeds`);
-  const readings = ["chainlink", "api3", "pyth", "amm-twap", "governed"].map((feedId, i) => ({
-    feedId,
-    value: i === 2 ? 0.9 : 0.142 + 0.004 * priceRng.nextFloat(),
-    observedAtMs: nowMs - 120_000,
-  }));
+  const readings = ["simulated-1", "simulated-2", "simulated-liar", "amm-twap", "reference"].map(
+    (feedId, i) => ({
+      feedId,
+      value: i === 2 ? 0.9 : 0.142 + 0.004 * priceRng.nextFloat(),
+      observedAtMs: nowMs - 120_000,
+    }),
+  );
   const history = Array.from({ length: 168 }, (_, h) => ({
     atMs: nowMs - (168 - h) * 3_600_000,
     median: 0.145,
   }));
   const oracle = aggregateOracle(readings, history, nowMs);
+  // The compute price from its own five feeds (docs/protocol.md §Oracles): a reference of
+  // 1.2e-5 USD/CU and four simulated readings within ±3% of it; their median is the reference.
+  const computeOracle = aggregateOracle(
+    [0.98, 1.01, 1, 1.03, 0.99].map((factor, i) => ({
+      feedId: i === 2 ? "compute-reference" : `compute-simulated-${i}`,
+      value: 1.2e-5 * factor,
+      observedAtMs: nowMs - 120_000,
+    })),
+    [],
+    nowMs,
+  );
 
   const rate = exchangeRate({
-    computePriceUsdPerCu: 1.2e-5,
+    computePriceUsdPerCu: computeOracle.value,
     dpnPriceUsd: oracle.value,
     circulation: 30_000_000n * ONE_DPN,
     demandCu: 3.2e11,
@@ -210,6 +225,7 @@ export function workedExample(options: WorkedExampleOptions): WorkedExample {
     options,
     network: { total: devices.length, byClass, rigShare, longTailShare },
     oracle,
+    computeOracle,
     rate,
     job: { work, cu, price, eligible: eligible.length, fragments, sizes, assignments },
     rigJob,

@@ -8,6 +8,7 @@ import type { ArtifactStore } from "../artifactStore.ts";
 import type { Bank } from "../bank.ts";
 import type { FingerprintSlots } from "../channel/fingerprints.ts";
 import type { Market } from "../economics/market.ts";
+import type { Oracle } from "../economics/oracle.ts";
 import {
   ACCOUNT_REQUEST_BURST,
   ACCOUNT_REQUESTS_PER_SEC,
@@ -26,6 +27,8 @@ export interface ApiDeps {
   readonly store: NodeStore;
   readonly artifacts: ArtifactStore;
   readonly market: Market;
+  /** The DPN/USD and compute-price oracles (GET /v1/economics/prices). */
+  readonly oracles: readonly Oracle[];
   /** Devices connected per hardware fingerprint; their owners may release them. */
   readonly fingerprints: FingerprintSlots;
   readonly now: () => number;

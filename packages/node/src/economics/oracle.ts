@@ -1,48 +1,90 @@
 import {
-  aggregateOracle,
   DpnError,
   type FeedReading,
   isDpnError,
   type OracleParams,
-  type OracleResult,
   type OracleRound,
+  oracleRound,
+  type PriceInForce,
+  type Published,
   pruneHistory,
 } from "@dpn/protocol";
 import type { NodeStore } from "../store/open.ts";
 import * as records from "../store/records.ts";
-import type { Feed } from "./feeds.ts";
-import type { PriceSource, Prices } from "./priceSource.ts";
+import { type Feed, type FeedKind, isSimulated, type OracleName } from "./feeds.ts";
+import type { PriceQuality, PriceSource, Prices } from "./priceSource.ts";
 
 /**
  * One aggregated price (docs/protocol.md §Oracles): each round reads every feed (a feed that
- * fails or times out is simply absent), aggregates with the protocol's median / 25%-jump rule,
- * and records the round, published or not, with its live and rejected feeds. If too few feeds
- * are live, the last published value stands and the failure is recorded.
+ * fails or times out is absent, its error code recorded as the reason), and the protocol's
+ * `oracleRound` publishes the median (or the 7-day mean after a jump of more than 25%), or —
+ * with fewer than three fresh feeds — keeps the last published value in force, marked stale
+ * with its age. Every round is recorded, published or not, with its live and rejected feeds.
  */
 export interface RoundRecord {
   readonly oracle: string;
   readonly atMs: number;
+  /** The value in force after the round (null before any was published). */
   readonly value: number | null;
-  readonly status: OracleResult["status"] | "failed";
+  readonly status: "median" | "fallback" | "failed";
   readonly median: number | null;
   readonly reference: number | null;
   readonly liveFeeds: readonly string[];
   readonly rejected: ReadonlyArray<{ readonly feedId: string; readonly reason: string }>;
   readonly error?: string;
+  /** True when the value in force was held from an earlier round. */
+  readonly stale?: boolean;
+  /** Age of the value in force, ms. */
+  readonly ageMs?: number;
+}
+
+/** An oracle as the API shows it: its feeds with their kinds, and the price in force. */
+export interface OracleView {
+  readonly name: OracleName;
+  readonly unit: "USD/DPN" | "USD/CU";
+  /** True when any of its feeds is simulated: then so may be its price. */
+  readonly simulated: boolean;
+  readonly price: PriceInForce | null;
+  readonly feeds: Array<{
+    readonly id: string;
+    readonly kind: FeedKind;
+    readonly simulated: boolean;
+  }>;
 }
 
 export class Oracle {
   private history: OracleRound[] = [];
-  private last: number | undefined;
+  private last: Published | undefined;
+  private inForce: PriceInForce | undefined;
+  private loaded = false;
 
   constructor(
-    readonly name: string,
+    readonly name: OracleName,
+    readonly unit: OracleView["unit"],
     readonly feeds: readonly Feed[],
     private readonly params: OracleParams,
     private readonly store: NodeStore,
   ) {}
 
-  private loaded = false;
+  /** True when any feed is simulated (docs/protocol.md §Oracles, "Labels"). */
+  get simulated(): boolean {
+    return this.feeds.some(isSimulated);
+  }
+
+  /** The price in force after the last round, if any round has published one. */
+  current(): PriceInForce | undefined {
+    return this.inForce;
+  }
+
+  view(): OracleView {
+    return {
+      name: this.name,
+      unit: this.unit,
+      simulated: this.simulated,
+      price: this.inForce ?? null,
+      feeds: this.feeds.map((f) => ({ id: f.id, kind: f.kind, simulated: isSimulated(f) })),
+    };
+  }
 
   /** The history the fallback needs, read once from the store (it survives restarts). */
   private async load(): Promise<void> {
@@ -52,11 +94,12 @@ export class Oracle {
       this.name,
       this.params.fallbackWindowMs,
     );
-    this.last = await records.lastOracleValue(this.store.db, this.name);
+    this.last = await records.lastPublished(this.store.db, this.name);
     this.loaded = true;
   }
 
-  async round(nowMs: number): Promise<number> {
+  /** Runs one round; the price in force after it (ORACLE_NO_PRICE if there has never been one). */
+  async round(nowMs: number): Promise<PriceInForce> {
     await this.load();
     const readings: FeedReading[] = [];
     const failed: Array<{ feedId: string; reason: string }> = [];
@@ -64,16 +107,21 @@ export class Oracle {
       this.feeds.map(async (feed) => {
         try {
           readings.push(await feed.read(nowMs));
-        } catch {
-          failed.push({ feedId: feed.id, reason: "unreachable" });
+        } catch (error) {
+          // A feed's own coded failure is the reason recorded; anything else is a bug in a feed.
+          if (!isDpnError(error)) throw error;
+          failed.push({ feedId: feed.id, reason: error.code });
         }
       }),
     );
     readings.sort((a, b) => (a.feedId < b.feedId ? -1 : 1));
-    try {
-      const result = aggregateOracle(readings, this.history, nowMs, this.params);
+    failed.sort((a, b) => (a.feedId < b.feedId ? -1 : 1));
+    const outcome = oracleRound(readings, this.history, this.last, nowMs, this.params);
+    if (outcome.kind === "published") {
+      const { result } = outcome;
       this.history = pruneHistory([...this.history, result.round], nowMs, this.params);
-      this.last = result.value;
+      this.last = { value: result.value, atMs: nowMs };
+      this.inForce = outcome.price;
       await this.record({
         oracle: this.name,
         atMs: nowMs,
@@ -83,33 +131,36 @@ export class Oracle {
         reference: result.reference ?? null,
         liveFeeds: result.liveFeeds,
         rejected: [...result.rejected, ...failed],
+        stale: false,
+        ageMs: 0,
       });
-      return result.value;
-    } catch (error) {
-      if (!isDpnError(error)) throw error;
-      await this.record({
-        oracle: this.name,
-        atMs: nowMs,
-        value: this.last ?? null,
-        status: "failed",
-        median: null,
-        reference: null,
-        liveFeeds: [],
-        rejected: failed,
-        error: error.code,
-      });
-      if (this.last === undefined) {
-        throw new DpnError(
-          "ORACLE_NO_PRICE",
-          `The ${this.name} oracle has never had enough live feeds.`,
-          {
-            hint: "Check the feeds (GET /v1/economics/oracle); quotes resume when three are live.",
-            cause: error,
-          },
-        );
-      }
-      return this.last;
+      return outcome.price;
     }
+    this.inForce = outcome.price;
+    await this.record({
+      oracle: this.name,
+      atMs: nowMs,
+      value: outcome.price?.value ?? null,
+      status: "failed",
+      median: null,
+      reference: null,
+      liveFeeds: [],
+      rejected: [...outcome.rejected, ...failed],
+      error: "ORACLE_INSUFFICIENT_FEEDS",
+      ...(outcome.price === undefined
+        ? {}
+        : { stale: outcome.price.stale, ageMs: outcome.price.ageMs }),
+    });
+    if (outcome.price === undefined) {
+      throw new DpnError(
+        "ORACLE_NO_PRICE",
+        `The ${this.name} oracle has never had enough live feeds (${outcome.live} of ${this.params.minLiveFeeds}).`,
+        {
+          hint: "Check the feeds (GET /v1/economics/prices); quotes resume when three are live.",
+        },
+      );
+    }
+    return outcome.price;
   }
 
   private record(round: RoundRecord): Promise<void> {
@@ -117,14 +168,33 @@ export class Oracle {
   }
 }
 
-/** Prices from oracles: the DPN price from its five feeds, the compute price from its own. */
-export function oraclePriceSource(dpn: Oracle, computePriceUsdPerCu: () => number): PriceSource {
+function quality(oracle: Oracle, price: PriceInForce): PriceQuality {
+  return {
+    status: price.status,
+    stale: price.stale,
+    ageMs: price.ageMs,
+    simulated: oracle.simulated,
+  };
+}
+
+/**
+ * Prices from the two oracles: DPN/USD first, then the compute price, whose clearing feed
+ * converts what requesters paid in DPN to USD at the DPN price this round just put in force.
+ */
+export function oraclePriceSource(dpn: Oracle, compute: Oracle): PriceSource {
+  const describe = (o: Oracle) =>
+    `${o.name}[${o.feeds.map((f) => `${f.id}(${f.kind})`).join(",")}]`;
   return {
     async read(nowMs): Promise<Prices> {
+      const dpnPrice = await dpn.round(nowMs);
+      const computePrice = await compute.round(nowMs);
       return {
-        dpnPriceUsd: await dpn.round(nowMs),
-        computePriceUsdPerCu: computePriceUsdPerCu(),
-        source: `oracle:${dpn.feeds.map((f) => `${f.id}(${f.kind})`).join(",")}`,
+        dpnPriceUsd: dpnPrice.value,
+        computePriceUsdPerCu: computePrice.value,
+        source: `oracle:${describe(dpn)},${describe(compute)}`,
+        simulated: dpn.simulated || compute.simulated,
+        dpn: quality(dpn, dpnPrice),
+        compute: quality(compute, computePrice),
       };
     },
   };

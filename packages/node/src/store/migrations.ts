@@ -316,6 +316,17 @@ export function nodeMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // The clearing feed reads the tasks paid in the last hour every oracle round.
+    "0008_clearing": {
+      async up(db) {
+        await db.schema
+          .createIndex("tasks_state_done")
+          .ifNotExists()
+          .on("tasks")
+          .columns(["state", "done_ms"])
+          .execute();
+      },
+    },
   };
 }
 

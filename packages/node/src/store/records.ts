@@ -133,16 +133,23 @@ export async function oracleHistory(
   return rows.map((r) => ({ atMs: r.at_ms, median: r.median as number }));
 }
 
-export async function lastOracleValue(db: Db, oracle: string): Promise<number | undefined> {
+/** The last value a round published (median or fallback), and when: what a failed round keeps. */
+export async function lastPublished(
+  db: Db,
+  oracle: string,
+): Promise<{ value: number; atMs: number } | undefined> {
   const row = await db
     .selectFrom("oracle_rounds")
-    .select("value")
+    .select(["value", "at_ms"])
     .where("oracle", "=", oracle)
+    .where("status", "in", ["median", "fallback"])
     .where("value", "is not", null)
     .orderBy("at_ms", "desc")
     .limit(1)
     .executeTakeFirst();
-  return row?.value ?? undefined;
+  return row === undefined || row.value === null
+    ? undefined
+    : { value: row.value, atMs: row.at_ms };
 }
 
 /**

@@ -111,3 +111,32 @@ export async function hasRunningTasks(db: Db, jobId: string): Promise<boolean> {
 export function excludedOf(task: TaskRow): string[] {
   return JSON.parse(task.excluded_json) as string[];
 }
+
+/**
+ * What requesters were charged for the tasks paid since `sinceMs` (the clearing feed): the sum of
+ * their prices in base units, of their CU, and the newest payment time, over at most `limit`
+ * tasks, newest first.
+ */
+export async function clearedSince(
+  db: Db,
+  sinceMs: number,
+  limit: number,
+): Promise<{ priceWei: bigint; cu: number; newestMs: number | undefined }> {
+  const rows = await db
+    .selectFrom("tasks")
+    .select(["price", "cu", "done_ms"])
+    .where("state", "=", "done")
+    .where("done_ms", ">=", sinceMs)
+    .where("price", "is not", null)
+    .orderBy("done_ms", "desc")
+    .limit(limit)
+    .execute();
+  let priceWei = 0n;
+  let cu = 0;
+  for (const row of rows) {
+    // A task paid nothing (a price of 0) still cleared: its CU counts at that price.
+    priceWei += BigInt(row.price ?? "0");
+    cu += row.cu;
+  }
+  return { priceWei, cu, newestMs: rows[0]?.done_ms ?? undefined };
+}

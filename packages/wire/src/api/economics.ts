@@ -4,6 +4,18 @@ import { SupplyResponse } from "./ledger.ts";
 
 /** The economics views over HTTP (docs/protocol.md §Exchange rate, §Oracles). */
 
+/** How far one price can be trusted (docs/protocol.md §Oracles, "Fallback" and "Labels"). */
+export const PriceQualityResponse = z.strictObject({
+  /** median / fallback: published by the epoch's round; held: too few fresh feeds, kept. */
+  status: z.enum(["median", "fallback", "held"]),
+  /** True when the price is held from an earlier round. */
+  stale: z.boolean(),
+  /** How old the price is, ms (0 when published by the epoch's round). */
+  ageMs: z.number(),
+  /** True when any feed of the oracle is simulated. */
+  simulated: z.boolean(),
+});
+
 /**
  * One epoch of the exchange rate (the RateEpochView of ../economics.ts): GET /v1/economics/rate,
  * and each of /rates. Base units and basis points are decimal strings.
@@ -14,6 +26,10 @@ export const RateEpochResponse = z.strictObject({
     dpnPriceUsd: z.number(),
     computePriceUsdPerCu: z.number(),
     source: z.string(),
+    /** True when any feed behind either price is simulated (absent in old epochs). */
+    simulated: z.optional(z.boolean()),
+    dpn: z.optional(PriceQualityResponse),
+    compute: z.optional(PriceQualityResponse),
   }),
   inputs: z.strictObject({
     circulation: BaseUnits,
@@ -65,11 +81,50 @@ export const OracleRoundResponse = z.strictObject({
   rejected: z.array(z.strictObject({ feedId: z.string(), reason: z.string() })),
   /** The code of the failure, when the round failed. */
   error: z.optional(z.string()),
+  /** True when the value in force is held from an earlier round (absent in old rounds). */
+  stale: z.optional(z.boolean()),
+  /** Age of the value in force, ms. */
+  ageMs: z.optional(z.number()),
 });
 
-/** GET /v1/economics/oracle: the DPN/USD oracle's rounds, newest first. */
+/** GET /v1/economics/oracle: one oracle's rounds (?oracle=dpn-usd|compute-usd), newest first. */
 export const OracleResponse = z.strictObject({ rounds: z.array(OracleRoundResponse) });
 export type OracleResponse = z.infer<typeof OracleResponse>;
+
+export const OracleName = z.enum(["dpn-usd", "compute-usd"]);
+
+/** One oracle: its price in force, its feeds and their kinds. */
+export const OracleViewResponse = z.strictObject({
+  name: OracleName,
+  unit: z.enum(["USD/DPN", "USD/CU"]),
+  /** True when any of its feeds is simulated. */
+  simulated: z.boolean(),
+  /** null before any round published a price. */
+  price: z
+    .strictObject({
+      value: z.number(),
+      status: z.enum(["median", "fallback", "held"]),
+      publishedAtMs: z.number(),
+      ageMs: z.number(),
+      stale: z.boolean(),
+    })
+    .nullable(),
+  feeds: z.array(
+    z.strictObject({
+      id: z.string(),
+      kind: z.enum(["http-json", "reference", "simulated", "amm-twap", "clearing"]),
+      simulated: z.boolean(),
+    }),
+  ),
+});
+
+/** GET /v1/economics/prices: both oracles as of the epoch in force. */
+export const PricesResponse = z.strictObject({
+  /** True when any feed of either oracle is simulated. */
+  simulated: z.boolean(),
+  oracles: z.array(OracleViewResponse),
+});
+export type PricesResponse = z.infer<typeof PricesResponse>;
 
 /** GET /v1/economics/supply: the ledger's supply and the circulation of the last epoch. */
 export const EconomicsSupplyResponse = SupplyResponse.extend({ circulation: BaseUnits });

@@ -1,16 +1,21 @@
 import {
   EconomicsSupplyResponse,
+  OracleName,
   OracleResponse,
+  PricesResponse,
   RateEpochResponse,
   RatesResponse,
 } from "@dpn/wire";
+import { z } from "zod";
 import { jsonSafe } from "../../json.ts";
 import * as records from "../../store/records.ts";
 import { type ApiPlugin, answers } from "../context.ts";
 import { DEFAULT_LIMIT, LimitQuery } from "./limitQuery.ts";
 
+const OracleQuery = LimitQuery.extend({ oracle: z.optional(OracleName) });
+
 /** The exchange rate, its history, the oracle and the supply (docs/protocol.md §Exchange rate). */
-export const economicsRoutes: ApiPlugin = async (app, { bank, ledger, store }) => {
+export const economicsRoutes: ApiPlugin = async (app, { bank, ledger, store, oracles }) => {
   app.get(
     "/v1/economics/rate",
     {
@@ -43,14 +48,35 @@ export const economicsRoutes: ApiPlugin = async (app, { bank, ledger, store }) =
     {
       schema: {
         summary:
-          "The DPN/USD oracle's recent rounds: published value, median, fallbacks, live and rejected feeds.",
-        querystring: LimitQuery,
+          "One oracle's recent rounds (?oracle=dpn-usd, the default, or compute-usd): value in force, median, fallbacks, live and rejected feeds.",
+        querystring: OracleQuery,
         response: answers({ 200: OracleResponse }),
       },
     },
     async (request) => ({
-      rounds: await records.oracleRounds(store.db, "dpn-usd", request.query.limit ?? DEFAULT_LIMIT),
+      rounds: await records.oracleRounds(
+        store.db,
+        request.query.oracle ?? "dpn-usd",
+        request.query.limit ?? DEFAULT_LIMIT,
+      ),
     }),
+  );
+
+  app.get(
+    "/v1/economics/prices",
+    {
+      schema: {
+        summary:
+          "Both oracles as of the epoch in force: each price, whether it is held (stale) and how old, each feed's kind, and which are simulated.",
+        response: answers({ 200: PricesResponse }),
+      },
+    },
+    async () => {
+      // The epoch's rounds run when the rate is computed; bring it up to date first.
+      await bank.economics();
+      const views = oracles.map((o) => o.view());
+      return { simulated: views.some((v) => v.simulated), oracles: views };
+    },
   );
 
   app.get(
