@@ -27,7 +27,7 @@ export const NODE_ERRORS = errorTable({
   ZK_PUBLIC_SIGNALS_MISMATCH: {
     status: 400,
     meaning:
-      "A zk-groth16 job's public inputs or expected public signals cannot be those of any proof of its circuit (more values than the circuit's nPublic, expected signals of another length, or expected signals contradicting the item's public inputs).",
+      "A zk-groth16 job's public inputs or expected signals fit no proof of its circuit (beyond its nPublic, of another length, or contradicting the item's inputs).",
   },
   ZK_STATEMENT_UNBOUND: {
     status: 400,
@@ -109,7 +109,7 @@ export const NODE_ERRORS = errorTable({
   EMISSION_POOL_EXHAUSTED: {
     status: 409,
     meaning:
-      "A task's result was accepted and its requester paid, but its reward was not minted: the emission pool held less than the reward. Forfeited, not owed; the pool refills from burns once per epoch (a task's rewardWithheld).",
+      "A result was accepted and paid for, but the emission pool held less than its reward: not minted, not owed. The pool refills from burns each epoch.",
   },
   EPOCH_NOT_SEALED: {
     status: 404,

@@ -383,8 +383,11 @@ export class DeviceChannel {
             close: (reason: string) => socket.close(CLOSE_CODES.sessionEnded, reason.slice(0, 100)),
           } as Pick<DeviceSession, "send" | "close">,
         );
-        send("node.registered", reply);
+        // In the scheduler before the device hears it is registered: a job submitted the moment
+        // the device knows counts it among the eligible devices. No lease goes out before the
+        // device's first device.ready, which follows node.registered.
         await this.o.bank.connect(session);
+        send("node.registered", reply);
         this.o.log("info", "device registered", {
           deviceId: identity.id,
           class: reply.deviceClass,
