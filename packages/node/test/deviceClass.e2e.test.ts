@@ -112,19 +112,20 @@ describe(`measured device classes (${TEST_STORE})`, () => {
   });
 
   it("reclassifies a device whose delivered work exceeds what its measurement allows", async () => {
-    const n = await node({ "devices.sustainedWindowMs": 60_000, "devices.sustainedTolerance": 4 });
+    const n = await node({ "devices.sustainedWindowMs": 10_000, "devices.sustainedTolerance": 4 });
     const fingerprint = "5a".repeat(32);
-    // 0.02 CU answered after at least 2 s: at most 0.01 CU/s, so at most 2.4 CU in a window.
-    const slow = device(n, { deviceClass: "server", cores: 1, answerDelayMs: 2_000, fingerprint });
+    // 0.02 CU answered after at least 1 s: at most 0.02 CU/s, so at most 0.8 CU in a window,
+    // and one task of 1 CU opens a window already over it.
+    const slow = device(n, { deviceClass: "server", cores: 1, answerDelayMs: 1_000, fingerprint });
     expect((await slow.connect()).body).toMatchObject({ deviceClass: "server", layer: "heavy" });
-    await hashJob(n, "burst", 4, 500_000); // 4 CU
+    await hashJob(n, "burst", 2, 250_000); // 1 CU
     const { verdicts } = await slow.workOnce();
     expect(verdicts.length).toBeGreaterThan(0);
     expect(verdicts.every((v) => v.accepted)).toBe(true);
     const change = (await slow.next("node.reclassified")).body as Record<string, unknown>;
     expect(change).toMatchObject({ deviceClass: "rig", layer: "heavy" });
     expect(change.reason).toMatch(
-      /^delivered [\d.]+ CU within 60 s, more than 4× its measured [\d.]+ CU\/s allows \([\d.]+ CU\): classified as a rig$/,
+      /^delivered [\d.]+ CU within 10 s, more than 4× its measured [\d.]+ CU\/s allows \([\d.]+ CU\): classified as a rig$/,
     );
     expect(await deviceRow(n, slow.identity.id)).toMatchObject({
       deviceClass: "rig",

@@ -37,7 +37,8 @@ export const CHALLENGE_SPOT_LANES = 3;
 /**
  * The memory probe's work in CU per MiB, so the probe's time counts as work rather than as
  * slowness: scrypt of 64 MiB (r = 8) took 0.36× the time of 250 000 SHA-256 iterations (0.5 CU)
- * on the reference core (median of 5 runs each), ≈ 0.18 CU, ≈ 0.0028 CU/MiB.
+ * in Node on the reference machine (median of 3 paired runs, 0.33–0.47×), ≈ 0.18 CU, ≈ 0.0028
+ * CU/MiB (docs/adr/0017-measured-device-classes.md).
  */
 export const MEMORY_PROBE_CU_PER_MIB = 0.0028;
 
