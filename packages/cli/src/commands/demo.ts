@@ -105,6 +105,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       // A short epoch lets the demo's measured rig share reach the rate within the run.
       epochMs: 2_000,
       verifyThreads: 1,
+      // Five devices share this machine's cores and answer their challenges at once, each over
+      // every core; a fifth of the challenge and a 16 MiB memory probe keep that to seconds. A
+      // device on its own machine answers the full challenge (docs/protocol.md §Devices).
+      challengeIterations: 50_000,
+      params: { "devices.heavyMinMemoryMiB": 16 },
     });
     say(`bank node ${node.identity.id.slice(0, 14)}… on ${node.url} (SQLite in ${dir})`);
     say(
