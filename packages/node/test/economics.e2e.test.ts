@@ -174,6 +174,69 @@ describe("the live exchange rate", () => {
     for (const phone of phones) phone.close();
   });
 
+  it("leases nothing to a device in cold storage, whatever credit it holds, until released (§4.2)", async () => {
+    node = await startNode({
+      store: testStore(),
+      dataDir: mkdtempSync(join(tmpdir(), "dpn-standby-")),
+      logLevel: "silent",
+      epochMs: 1,
+      challengeIterations: 10_000,
+      grants: { [requester.id]: "200" },
+    });
+    const client = new DpnClient({ url: node.url, identity: requester });
+    const owner = "dpn_".padEnd(44, "0");
+    const devices = ["u33d", "xn76", "dr5r", "r3gx"].map(
+      (geohash) =>
+        new ProtocolDevice({ url: node?.url ?? "", owner, deviceClass: "server", geohash }),
+    );
+    for (const d of devices) await d.connect();
+    await expect.poll(async () => (await client.economics()).burning.level).toBe("excess");
+    const standbyIds = new Set(
+      (await client.devices()).devices.filter((d) => d.standby).map((d) => d.deviceId),
+    );
+    expect(standbyIds.size).toBeGreaterThan(0);
+    // Every device asks for work, the stored ones too; the job's fragments all go elsewhere.
+    for (const d of devices) d.send("device.ready", { slots: 4 });
+    const job = await client.submitJob({
+      spec: {
+        type: "hash",
+        items: Array.from({ length: 8 }, (_, i) => ({
+          seed: (i + 1).toString(16).padStart(64, "0"),
+          iterations: 1_000,
+        })),
+      },
+      budget: "10",
+      deadlineMs: Date.now() + 600_000,
+      clientRef: "while-stored",
+    });
+    const leasedTo = await expect
+      .poll(async () => {
+        const { fragments } = await client.job(job.jobId);
+        return fragments.every((f) => f.deviceId !== null) ? fragments.map((f) => f.deviceId) : [];
+      })
+      .not.toEqual([])
+      .then(async () => (await client.job(job.jobId)).fragments.map((f) => f.deviceId));
+    expect(leasedTo.filter((id) => id !== null && standbyIds.has(id))).toEqual([]);
+    // A backlog far above the active capacity is a shortage: a stored device is released, and the
+    // credit it has held all along is answered with leases.
+    await client.submitJob({
+      spec: {
+        type: "hash",
+        items: Array.from({ length: 640 }, (_, i) => ({
+          seed: i.toString(16).padStart(64, "a"),
+          iterations: 5_000_000,
+        })),
+      },
+      budget: "100",
+      deadlineMs: Date.now() + 600_000,
+      clientRef: "backlog",
+    });
+    await expect.poll(async () => (await client.economics()).burning.level).toBe("shortage");
+    const stored = devices.filter((d) => standbyIds.has(d.identity.id));
+    await Promise.any(stored.map((d) => d.next("node.leases")));
+    for (const d of devices) d.close();
+  });
+
   it("puts idle capacity in cold storage in excess and brings it back in a shortage (§4.2)", async () => {
     node = await startNode({
       store: testStore(),
